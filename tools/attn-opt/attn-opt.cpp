@@ -1,24 +1,23 @@
 //===- attn-opt.cpp - mlir-opt with the attn dialect and passes -----------===//
 //
 // The driver the lit tests are written with: every upstream dialect and pass,
-// plus the attn dialect and its passes.
+// plus the attn dialect, its passes and its pipelines.
 //
 //===----------------------------------------------------------------------===//
 
-#include "attn/Dialect/Attn/AttnDialect.h"
+#include "attn/Compiler/Compiler.h"
+#include "attn/Passes/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
+  attn::registerAttnPasses();
+  attn::registerCpuPipeline();
   mlir::DialectRegistry registry;
-  mlir::registerAllDialects(registry);
-  mlir::registerAllExtensions(registry);
-  registry.insert<attn::AttnDialect>();
+  attn::registerCompilerDialects(registry);
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "attn optimizer driver\n", registry));
 }

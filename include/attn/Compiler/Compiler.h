@@ -1,0 +1,80 @@
+//===- Compiler.h - attn pipelines and CPU code emission ---------*- C++ -*-===//
+//
+// The compiler library behind attn-compile and attn-run: the named CPU
+// pipeline, the description of a module's C entry points, and the emission of
+// a shared library, its C header and its JSON manifest.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_COMPILER_COMPILER_H
+#define ATTN_COMPILER_COMPILER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
+
+#include <string>
+#include <vector>
+
+namespace mlir {
+class DialectRegistry;
+} // namespace mlir
+
+namespace attn {
+
+/// Every dialect and translation the attn tools need.
+void registerCompilerDialects(mlir::DialectRegistry &registry);
+/// Registers `attn-cpu-pipeline` with the pass registry.
+void registerCpuPipeline();
+
+/// attn ops on tensors -> LLVM dialect with one bare-pointer C function per
+/// public func.func (results become trailing output pointers).
+void buildCpuPipeline(mlir::OpPassManager &pm);
+
+/// One tensor argument or result of a C entry point.
+struct EntryArg {
+  std::string name;               ///< C parameter name
+  std::string role;               ///< "attention.query", "" if unknown
+  std::vector<int64_t> shape;
+  std::string dtype;              ///< f32, f16, bf16, i8, i32, i1
+  bool isOutput = false;
+};
+
+struct EntryPoint {
+  std::string name;
+  std::vector<EntryArg> args;     ///< inputs, then outputs
+};
+
+/// Describes every public function of `module` as a C entry point, or emits
+/// a diagnostic naming the function and argument that cannot be one
+/// (dynamic shape, non-tensor type, unsupported element type).
+mlir::FailureOr<std::vector<EntryPoint>>
+collectEntryPoints(mlir::ModuleOp module);
+
+/// Bytes per element of a manifest dtype (i1 is stored as one byte).
+size_t dtypeSize(const std::string &dtype);
+
+/// The JSON manifest of a compiled library.
+std::string renderManifest(const std::vector<EntryPoint> &entries,
+                           const std::string &library);
+/// The C header declaring each entry point with plain pointers.
+std::string renderHeader(const std::vector<EntryPoint> &entries,
+                         const std::string &guardName);
+
+struct CpuCompileOptions {
+  std::string outputDir;
+  /// Base name: lib<name>.so, <name>.h, <name>.json.
+  std::string name;
+  /// Keep the optimised LLVM IR next to the library (for inspection).
+  bool keepLLVMIR = false;
+};
+
+/// Lowers `module` (attn ops on tensors) and writes lib<name>.so, <name>.h and
+/// <name>.json into the output directory. Diagnostics go to the module's
+/// context; the error string says what failed outside MLIR (linking, I/O).
+mlir::LogicalResult compileForCpu(mlir::ModuleOp module,
+                                  const CpuCompileOptions &options,
+                                  std::string &error);
+
+} // namespace attn
+
+#endif // ATTN_COMPILER_COMPILER_H
