@@ -128,7 +128,9 @@ LogicalResult AttentionOp::verify() {
   if (bool(getFullKvNumBlocks()) != bool(getFullKvIndices()))
     return emitOpError()
            << "full_kv_num_blocks and full_kv_indices must be given together";
-  if ((hasBlocks || hasFull) != (getBlockQ() && getBlockK()))
+  bool anyBlockSize = getBlockQ() || getBlockK();
+  bool bothBlockSizes = getBlockQ() && getBlockK();
+  if ((hasBlocks || hasFull) ? !bothBlockSizes : anyBlockSize)
     return emitOpError() << "block_q and block_k must be set exactly when "
                             "block lists are given";
   if (hasBlocks || hasFull) {
@@ -269,11 +271,11 @@ LogicalResult FeatureMapOp::verify() {
   }
   if (!getWeight())
     return emitOpError() << "hedgehog feature map needs a weight [H, D, F/2]";
-  if (failed(sv.operand("weight", getWeight().getType(), {"H", "D", "F2"})) ||
+  if (failed(sv.operand("weight", getWeight().getType(), {"H", "D", "F/2"})) ||
       failed(sv.sameElementType(
           {{"input", getInput().getType()}, {"weight", getWeight().getType()}})))
     return failure();
-  std::optional<int64_t> half = sv.get("F2");
+  std::optional<int64_t> half = sv.get("F/2");
   return sv.derive("F", half ? std::optional(2 * *half) : std::nullopt,
                    "hedgehog (F = 2 * weight axis 2)");
 }
@@ -574,6 +576,9 @@ LogicalResult QuantAttentionOp::verify() {
     if (std::optional<int64_t> d = sv.get(dim); bits == 4 && d && *d % 2)
       return emitOpError() << "4-bit codes pack two per byte, so " << dim
                            << " must be even, got " << *d;
+  // Code widths tie D and Dv to the code tensors both ways: a static query
+  // fixes the code width, and static codes fix a dynamic D for the scales.
+  int64_t perByte = bits == 4 ? 2 : 1;
   if (failed(sv.derive("DC", packedWidth(sv.get("D"), bits),
                        bits == 4 ? "D / 2 (4-bit codes)" : "D (8-bit codes)")) ||
       failed(sv.derive("DvC", packedWidth(sv.get("Dv"), bits),
@@ -584,6 +589,10 @@ LogicalResult QuantAttentionOp::verify() {
                         {"B", "Hkv", "Lk", "DvC"})) ||
       failed(verifyHeadGroups(sv)))
     return failure();
+  if (std::optional<int64_t> dc = sv.get("DC"); dc && !sv.get("D"))
+    (void)sv.derive("D", *dc * perByte, "the key code width");
+  if (std::optional<int64_t> dvc = sv.get("DvC"); dvc && !sv.get("Dv"))
+    (void)sv.derive("Dv", *dvc * perByte, "the value code width");
   std::optional<int64_t> lk = sv.get("Lk"), dv = sv.get("Dv");
   if (failed(sv.derive("NKG", lk ? std::optional(ceilDiv(*lk, group)) : std::nullopt,
                        "ceil(Lk / group_size)")) ||
@@ -606,9 +615,9 @@ LogicalResult QuantAttentionOp::verify() {
 /// Shared PQ codebook rules: Kc in {16, 256} and D = m * (D/m).
 static LogicalResult verifyCodebooks(ShapeVerifier &sv, StringRef heads,
                                      Type codebooks) {
-  if (failed(sv.operand("codebooks", codebooks, {heads, "M", "KC", "DS"})))
+  if (failed(sv.operand("codebooks", codebooks, {heads, "m", "Kc", "D/m"})))
     return failure();
-  std::optional<int64_t> kc = sv.get("KC"), m = sv.get("M"), ds = sv.get("DS"),
+  std::optional<int64_t> kc = sv.get("Kc"), m = sv.get("m"), ds = sv.get("D/m"),
                          d = sv.get("D");
   if (kc && *kc != 16 && *kc != 256)
     return sv.error() << "codebook size Kc must be 16 (4-bit codes) or 256 "
@@ -628,7 +637,7 @@ static LogicalResult verifyCodebooks(ShapeVerifier &sv, StringRef heads,
 
 /// Codes per token: m bytes for Kc = 256, m/2 bytes for Kc = 16.
 static LogicalResult verifyCodeWidth(ShapeVerifier &sv) {
-  std::optional<int64_t> kc = sv.get("KC"), m = sv.get("M");
+  std::optional<int64_t> kc = sv.get("Kc"), m = sv.get("m");
   if (!kc || !m)
     return success();
   if (*kc == 16 && *m % 2)
@@ -644,9 +653,10 @@ LogicalResult PQFitOp::verify() {
   ShapeVerifier sv(*this);
   if (failed(sv.operand("keys", getKeys().getType(), {"H", "N", "D"})) ||
       failed(verifyCodebooks(sv, "H", getCodebooks().getType())) ||
+      failed(verifyCodeWidth(sv)) ||
       failed(verifyAtLeast(*this, "iters", getIters(), 1)))
     return failure();
-  std::optional<int64_t> n = sv.get("N"), kc = sv.get("KC");
+  std::optional<int64_t> n = sv.get("N"), kc = sv.get("Kc");
   if (n && kc && *n < *kc)
     return emitOpError() << "k-means needs at least Kc = " << *kc
                          << " calibration keys, got N = " << *n;

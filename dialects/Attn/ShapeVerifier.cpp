@@ -55,7 +55,11 @@ LogicalResult ShapeVerifier::operand(StringRef role, Type type,
   if (!tensor)
     return op->emitOpError() << role << " must be a ranked tensor";
   if (tensor.getRank() != static_cast<int64_t>(dims.size())) {
-    std::string expected = "[" + llvm::join(dims, ", ") + "]";
+    // "_" is an internal wildcard; users read "*".
+    SmallVector<std::string> shown;
+    for (StringRef dim : dims)
+      shown.push_back(dim == "_" ? "*" : dim.str());
+    std::string expected = "[" + llvm::join(shown, ", ") + "]";
     return op->emitOpError() << role << " must have rank " << dims.size() << " "
                              << expected << ", got " << tensor;
   }
