@@ -19,6 +19,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CpuKernelBuilder.h"
 #include "TilePatterns.h"
 
 #include "attn/Dialect/Attn/AttnDialect.h"
@@ -41,82 +42,21 @@ using namespace attn;
 
 namespace {
 
-constexpr int64_t kLanes = 16;     // f32 lanes of an AVX-512 register
-constexpr int64_t kRows = 4;       // query rows per register tile
-constexpr int64_t kColVectors = 4; // vectors per register tile row
+/// Calls with at most this many queries per head take the decode kernel.
+constexpr int64_t kDecodeMaxQueries = 16;
 
-/// Static facts of one attention the fast path handles.
-struct FlashShape {
-  int64_t batch, heads, kvHeads, group, lq, lk, d, dv;
-  int64_t blockQ, blockK; // blockK == kColVectors * kLanes
-  double scale;
-  bool causal;
-  std::optional<int64_t> left, right;
-  std::optional<double> softcap;
-  Type elementType;
-  bool hasLse, hasSinks;
-};
-
-/// A tile inside a larger buffer: loads and stores prepend `prefix` to
-/// their indices (the packed K/V arrays hold one tile per key block).
-struct TileRef {
-  Value mem;
-  SmallVector<Value> prefix;
-  SmallVector<Value> at(ValueRange rest) const {
-    SmallVector<Value> indices(prefix);
-    indices.append(rest.begin(), rest.end());
-    return indices;
-  }
-};
-
-/// Emits the kernel with short helpers over one ImplicitLocOpBuilder.
-class FlashEmitter {
+/// Emits the prefill kernel.
+class FlashEmitter : public CpuKernelBuilder {
 public:
-  FlashEmitter(ImplicitLocOpBuilder &b, const FlashShape &s) : b(b), s(s) {
-    f32 = b.getF32Type();
-    vec = VectorType::get({kLanes}, f32);
-  }
+  using CpuKernelBuilder::CpuKernelBuilder;
 
   void emit(Value q, Value k, Value v, Value sinks, Value out, Value lse);
 
 private:
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
-  Value cf(double v) { return arith::ConstantOp::create(b, b.getF32FloatAttr(v)); }
-  Value splat(double v) {
-    return arith::ConstantOp::create(
-        b, DenseElementsAttr::get(vec, b.getF32FloatAttr(v)));
-  }
-  Value add(Value a, Value c) { return arith::AddIOp::create(b, a, c); }
-  Value mul(Value a, Value c) { return arith::MulIOp::create(b, a, c); }
-  Value minI(Value a, Value c) { return arith::MinSIOp::create(b, a, c); }
-  Value maxI(Value a, Value c) { return arith::MaxSIOp::create(b, a, c); }
-  Value toF32(Value x) {
-    return x.getType().isF32() ? x : arith::ExtFOp::create(b, f32, x).getResult();
-  }
   Value fromF32(Value x) {
     return s.elementType.isF32()
                ? x
                : arith::TruncFOp::create(b, s.elementType, x).getResult();
-  }
-  void linalgFill(Value buffer, double value) {
-    linalg::FillOp::create(b, ValueRange{cf(value)}, ValueRange{buffer});
-  }
-  Value alloc(ArrayRef<int64_t> shape) {
-    return memref::AllocOp::create(b, MemRefType::get(shape, f32),
-                                   b.getI64IntegerAttr(64));
-  }
-  /// for (iv = lb; iv < ub; iv += step) body(iv, iterArgs) -> yields.
-  ValueRange forLoop(Value lb, Value ub, int64_t step, ValueRange init,
-                     function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-    auto loop = scf::ForOp::create(
-        b, lb, ub, idx(step), init,
-        [&](OpBuilder &nested, Location loc, Value iv, ValueRange args) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(nested.getInsertionBlock(),
-                              nested.getInsertionPoint());
-          scf::YieldOp::create(b, body(iv, args));
-        });
-    return loop.getResults();
   }
 
   void packQuery(Value q, Value qp, Value b0, Value kvHead, Value row0);
@@ -128,11 +68,6 @@ private:
   void accumulate(Value sc, const TileRef &vp, Value alpha, Value o, Value g);
   void finish(Value o, Value m, Value l, Value out, Value lse, Value b0,
               Value kvHead, Value row0);
-
-  ImplicitLocOpBuilder &b;
-  const FlashShape &s;
-  Type f32;
-  VectorType vec;
 };
 
 } // namespace
@@ -552,7 +487,12 @@ struct TileAttentionForCpu : OpRewritePattern<AttentionOp> {
     Value sinks = op.getSinks() ? buffer(op.getSinks()) : Value();
     Value out = fresh(op.getOut().getType());
     Value lse = op.getLse() ? fresh(op.getLse().getType()) : Value();
-    FlashEmitter(b, s).emit(q, k, v, sinks, out, lse);
+    // Few queries against many keys: the split-KV decode kernel, which reads
+    // K and V in place; otherwise the flash prefill kernel.
+    if (s.lq <= kDecodeMaxQueries && s.lk >= 4 * s.lq)
+      emitDecodeAttention(b, s, q, k, v, sinks, out, lse);
+    else
+      FlashEmitter(b, s).emit(q, k, v, sinks, out, lse);
 
     auto tensorOf = [&](Value memref, Type type) -> Value {
       return bufferization::ToTensorOp::create(b, type, memref,

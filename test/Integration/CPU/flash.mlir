@@ -74,3 +74,35 @@ func.func @mla(%q: tensor<1x16x2x576xf32>, %k: tensor<1x1x77x576xf32>,
       -> tensor<1x16x2x512xf32>
   return %o : tensor<1x16x2x512xf32>
 }
+
+// Split-KV decode kernel: speculative decode (Lq = 3, causal cuts the last
+// keys of the first two rows), ragged chunk ends (Lk = 1001), one kv head
+// shared by 8 query heads (32 chunks), sinks, lse, a window, bf16.
+// CHECK: spec_decode{{.*}}PASS
+// CHECK: spec_decode{{.*}}PASS
+func.func @spec_decode(%q: tensor<1x8x3x64xf32>, %k: tensor<1x1x1001x64xf32>,
+                       %v: tensor<1x1x1001x32xf32>, %s: tensor<8xf32>)
+    -> (tensor<1x8x3x32xf32>, tensor<1x8x3xf32>) {
+  %o, %l = attn.attention %q, %k, %v sinks(%s : tensor<8xf32>) {causal}
+      : tensor<1x8x3x64xf32>, tensor<1x1x1001x64xf32>, tensor<1x1x1001x32xf32>
+      -> tensor<1x8x3x32xf32>, tensor<1x8x3xf32>
+  return %o, %l : tensor<1x8x3x32xf32>, tensor<1x8x3xf32>
+}
+
+// CHECK: window_decode{{.*}}PASS
+func.func @window_decode(%q: tensor<2x4x1x32xf32>, %k: tensor<2x2x777x32xf32>,
+                         %v: tensor<2x2x777x32xf32>) -> tensor<2x4x1x32xf32> {
+  %o = attn.attention %q, %k, %v {window = array<i64: 100, 0>, softcap = 10.0 : f64}
+      : tensor<2x4x1x32xf32>, tensor<2x2x777x32xf32>, tensor<2x2x777x32xf32>
+      -> tensor<2x4x1x32xf32>
+  return %o : tensor<2x4x1x32xf32>
+}
+
+// CHECK: bf16_decode{{.*}}bf16{{.*}}PASS
+func.func @bf16_decode(%q: tensor<1x8x1x128xbf16>, %k: tensor<1x2x2049x128xbf16>,
+                       %v: tensor<1x2x2049x128xbf16>) -> tensor<1x8x1x128xbf16> {
+  %o = attn.attention %q, %k, %v
+      : tensor<1x8x1x128xbf16>, tensor<1x2x2049x128xbf16>, tensor<1x2x2049x128xbf16>
+      -> tensor<1x8x1x128xbf16>
+  return %o : tensor<1x8x1x128xbf16>
+}

@@ -36,17 +36,22 @@ func.func @causal_gqa(%q: tensor<1x8x256x64xf32>, %k: tensor<1x2x256x64xf32>,
 
 // -----
 
-// Decode (one query block of 4 padded rows): no packing pass, K/V tiles are
-// packed inside the task.
+// Decode (Lq = 1 against 2000 keys) takes the split-KV kernel: 32 tasks
+// wanted over 4 kv heads, at least 256 keys per chunk, so 7 chunks of 288
+// keys per kv head read K and V in place (no packing), keep partial
+// (acc, max, sum) per chunk, and a second parallel pass merges them.
 // CHECK-LABEL: func.func @decode
-// CHECK-NOT: memref.alloc() {alignment = 64 : i64} : memref<1x4x8x
-// CHECK: scf.parallel
-// CHECK: memref.alloc() {alignment = 64 : i64} : memref<1x4x128xf32>
-// CHECK: memref.alloc() {alignment = 64 : i64} : memref<128x64xf32>
-func.func @decode(%q: tensor<1x4x1x128xf32>, %k: tensor<1x4x500x128xf32>,
-                  %v: tensor<1x4x500x128xf32>) -> tensor<1x4x1x128xf32> {
+// CHECK: %[[ACC:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x4x7x1x128xf32>
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}) = (%c0, %c0, %c0) to (%c1, %c4, %c7)
+// CHECK: vector.load %{{.*}} : memref<1x4x2000x128xf32>, vector<16xf32>
+// CHECK: vector.reduction <add>
+// CHECK: vector.store %{{.*}}, %[[ACC]]
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}) = (%c0, %c0, %c0) to (%c1, %c4, %c1)
+// CHECK: arith.maximumf
+func.func @decode(%q: tensor<1x4x1x128xf32>, %k: tensor<1x4x2000x128xf32>,
+                  %v: tensor<1x4x2000x128xf32>) -> tensor<1x4x1x128xf32> {
   %o = attn.attention %q, %k, %v
-      : tensor<1x4x1x128xf32>, tensor<1x4x500x128xf32>, tensor<1x4x500x128xf32>
+      : tensor<1x4x1x128xf32>, tensor<1x4x2000x128xf32>, tensor<1x4x2000x128xf32>
       -> tensor<1x4x1x128xf32>
   return %o : tensor<1x4x1x128xf32>
 }
