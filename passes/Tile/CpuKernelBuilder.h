@@ -29,6 +29,7 @@ constexpr int64_t kColVectors = 4; // vectors per register tile row
 struct FlashShape {
   int64_t batch, heads, kvHeads, group, lq, lk, d, dv;
   int64_t blockQ, blockK; // prefill tiles; blockK == kColVectors * kLanes
+  int64_t listBlockQ = 0, listBlockK = 0; // block_q/block_k of block lists
   double scale;
   bool causal;
   std::optional<int64_t> left, right;

@@ -50,9 +50,13 @@ class FlashEmitter : public CpuKernelBuilder {
 public:
   using CpuKernelBuilder::CpuKernelBuilder;
 
-  void emit(Value q, Value k, Value v, Value sinks, Value out, Value lse);
+  void emit(Value q, Value k, Value v, Value sinks, Value out, Value lse,
+            ArrayRef<std::pair<Value, Value>> blockLists = {});
 
 private:
+  /// vis[b, h, qb, kb] (i1): the lists name key block kb for query block qb.
+  Value buildBlockTable(ArrayRef<std::pair<Value, Value>> lists);
+
   Value fromF32(Value x) {
     return s.elementType.isF32()
                ? x
@@ -293,8 +297,54 @@ void FlashEmitter::finish(Value o, Value m, Value l, Value out, Value lse,
   });
 }
 
+Value FlashEmitter::buildBlockTable(ArrayRef<std::pair<Value, Value>> lists) {
+  int64_t nqb = (s.lq + s.listBlockQ - 1) / s.listBlockQ;
+  int64_t nkb = (s.lk + s.listBlockK - 1) / s.listBlockK;
+  auto type = MemRefType::get({s.batch, s.heads, nqb, nkb}, b.getI1Type());
+  Value table = memref::AllocOp::create(b, type);
+  Value falseV = arith::ConstantOp::create(b, b.getBoolAttr(false));
+  Value trueV = arith::ConstantOp::create(b, b.getBoolAttr(true));
+  linalg::FillOp::create(b, ValueRange{falseV}, ValueRange{table});
+  for (auto [counts, indices] : lists) {
+    auto listType = cast<MemRefType>(indices.getType());
+    // Axes of size 1 broadcast over batch and heads.
+    auto pick = [&](Value iv, int64_t axis) {
+      return listType.getDimSize(axis) == 1 ? idx(0) : iv;
+    };
+    forLoop(idx(0), idx(s.batch), 1, {}, [&](Value bi, ValueRange) {
+      forLoop(idx(0), idx(s.heads), 1, {}, [&](Value hi, ValueRange) {
+        forLoop(idx(0), idx(nqb), 1, {}, [&](Value qb, ValueRange) {
+          Value count = memref::LoadOp::create(
+              b, counts, ValueRange{pick(bi, 0), pick(hi, 1), qb});
+          Value n = arith::IndexCastOp::create(b, b.getIndexType(), count);
+          Value upto = minI(maxI(n, idx(0)), idx(listType.getDimSize(3)));
+          forLoop(idx(0), upto, 1, {}, [&](Value e, ValueRange) {
+            Value kb32 = memref::LoadOp::create(
+                b, indices, ValueRange{pick(bi, 0), pick(hi, 1), qb, e});
+            Value kb = arith::IndexCastOp::create(b, b.getIndexType(), kb32);
+            Value valid = arith::AndIOp::create(
+                b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, kb, idx(0)),
+                arith::CmpIOp::create(b, arith::CmpIPredicate::slt, kb, idx(nkb)));
+            auto ifOp = scf::IfOp::create(b, valid, /*withElse=*/false);
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+            memref::StoreOp::create(b, trueV, table, ValueRange{bi, hi, qb, kb});
+            return SmallVector<Value>{};
+          });
+          return SmallVector<Value>{};
+        });
+        return SmallVector<Value>{};
+      });
+      return SmallVector<Value>{};
+    });
+  }
+  return table;
+}
+
 void FlashEmitter::emit(Value q, Value k, Value v, Value sinks, Value out,
-                        Value lse) {
+                        Value lse, ArrayRef<std::pair<Value, Value>> blockLists) {
+  // Block lists: a table built once says which 64-key tiles a task visits.
+  Value blockTable = blockLists.empty() ? Value() : buildBlockTable(blockLists);
   int64_t numQBlocks = (s.lq + s.blockQ - 1) / s.blockQ;
   int64_t numKBlocks = (s.lk + s.blockK - 1) / s.blockK;
   double inf = std::numeric_limits<double>::infinity();
@@ -401,6 +451,16 @@ void FlashEmitter::emit(Value q, Value k, Value v, Value sinks, Value out,
                 arith::SubIOp::create(b, add(lastRow, offset), idx(*s.left))));
           // Padded rows past Lq have zero scores; masking them is harmless.
           forLoop(idx(0), idx(s.group), 1, {}, [&](Value g, ValueRange) {
+            if (blockTable) {
+              // Unlisted blocks are skipped before their K/V is read.
+              Value h = add(mul(kvHead, idx(s.group)), g);
+              Value qb = arith::DivUIOp::create(b, row0, idx(s.listBlockQ));
+              Value lkb = arith::DivUIOp::create(b, key0, idx(s.listBlockK));
+              Value listed = memref::LoadOp::create(b, blockTable,
+                                                    ValueRange{b0, h, qb, lkb});
+              auto ifOp = scf::IfOp::create(b, listed, /*withElse=*/false);
+              b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+            }
             scoreTile(qp, kt, sc, g);
             auto ifOp = scf::IfOp::create(b, needsMask, /*withElse=*/true);
             {
@@ -411,6 +471,8 @@ void FlashEmitter::emit(Value q, Value k, Value v, Value sinks, Value out,
               softmaxRows(sc, alpha, m, l, g, row0, key0, /*withMask=*/false);
             }
             accumulate(sc, vp, alpha, o, g);
+            if (blockTable)
+              b.setInsertionPointAfter(b.getInsertionBlock()->getParentOp());
             return SmallVector<Value>{};
           });
           return SmallVector<Value>{};
@@ -440,10 +502,10 @@ struct TileAttentionForCpu : OpRewritePattern<AttentionOp> {
     if (!qType.hasStaticShape() || !kType.hasStaticShape() ||
         !vType.hasStaticShape())
       return rewriter.notifyMatchFailure(op, "dynamic shapes take the naive path");
-    if (op.getMask() || op.getKvNumBlocks() || op.getFullKvNumBlocks() ||
-        !op.getScoreMod().empty() || !op.getMaskMod().empty())
+    if (op.getMask() || !op.getScoreMod().empty() || !op.getMaskMod().empty())
       return rewriter.notifyMatchFailure(
-          op, "masks, block lists and mod regions take the naive path");
+          op, "masks and mod regions take the naive path");
+    bool hasLists = op.getKvNumBlocks() || op.getFullKvNumBlocks();
     FlashShape s;
     s.batch = qType.getDimSize(0);
     s.heads = qType.getDimSize(1);
@@ -457,6 +519,15 @@ struct TileAttentionForCpu : OpRewritePattern<AttentionOp> {
     s.group = s.heads / s.kvHeads;
     s.blockK = kColVectors * kLanes;
     s.blockQ = std::min(blockQ, (s.lq + kRows - 1) / kRows * kRows);
+    if (hasLists) {
+      // A task's rows must sit in one listed query block and a 64-key tile in
+      // one listed key block.
+      s.listBlockQ = *op.getBlockQ();
+      s.listBlockK = *op.getBlockK();
+      if (s.listBlockQ % s.blockQ || s.listBlockK % s.blockK)
+        return rewriter.notifyMatchFailure(
+            op, "block lists need block_q and block_k multiples of the tiles");
+    }
     s.scale = op.getEffectiveScale();
     s.causal = op.getCausal();
     if (auto w = op.getWindow()) {
@@ -489,10 +560,15 @@ struct TileAttentionForCpu : OpRewritePattern<AttentionOp> {
     Value lse = op.getLse() ? fresh(op.getLse().getType()) : Value();
     // Few queries against many keys: the split-KV decode kernel, which reads
     // K and V in place; otherwise the flash prefill kernel.
-    if (s.lq <= kDecodeMaxQueries && s.lk >= 4 * s.lq)
+    SmallVector<std::pair<Value, Value>> lists;
+    if (op.getKvNumBlocks())
+      lists.push_back({buffer(op.getKvNumBlocks()), buffer(op.getKvIndices())});
+    if (op.getFullKvNumBlocks())
+      lists.push_back({buffer(op.getFullKvNumBlocks()), buffer(op.getFullKvIndices())});
+    if (lists.empty() && s.lq <= kDecodeMaxQueries && s.lk >= 4 * s.lq)
       emitDecodeAttention(b, s, q, k, v, sinks, out, lse);
     else
-      FlashEmitter(b, s).emit(q, k, v, sinks, out, lse);
+      FlashEmitter(b, s).emit(q, k, v, sinks, out, lse, lists);
 
     auto tensorOf = [&](Value memref, Type type) -> Value {
       return bufferization::ToTensorOp::create(b, type, memref,

@@ -106,3 +106,22 @@ func.func @bf16_decode(%q: tensor<1x8x1x128xbf16>, %k: tensor<1x2x2049x128xbf16>
       -> tensor<1x8x1x128xbf16>
   return %o : tensor<1x8x1x128xbf16>
 }
+
+// FlexAttention-style block lists on the flash path: 128 x 128 list blocks
+// over 64 x 64 tiles, lists per head (random counts include 0 and repeated
+// indices), a full list broadcast over heads, causal on top. Unlisted
+// blocks are skipped without reading K/V.
+// CHECK: block_lists_flash{{.*}}PASS
+// CHECK: block_lists_flash{{.*}}PASS
+func.func @block_lists_flash(%q: tensor<1x4x300x64xf32>, %k: tensor<1x2x300x64xf32>,
+                             %v: tensor<1x2x300x64xf32>, %n: tensor<1x4x3xi32>,
+                             %i: tensor<1x4x3x2xi32>, %fn: tensor<1x1x3xi32>,
+                             %fi: tensor<1x1x3x1xi32>)
+    -> (tensor<1x4x300x64xf32>, tensor<1x4x300xf32>) {
+  %o, %l = attn.attention %q, %k, %v blocks(%n, %i : tensor<1x4x3xi32>, tensor<1x4x3x2xi32>)
+      full_blocks(%fn, %fi : tensor<1x1x3xi32>, tensor<1x1x3x1xi32>)
+      {block_q = 128 : i64, block_k = 128 : i64, causal}
+      : tensor<1x4x300x64xf32>, tensor<1x2x300x64xf32>, tensor<1x2x300x64xf32>
+      -> tensor<1x4x300x64xf32>, tensor<1x4x300xf32>
+  return %o, %l : tensor<1x4x300x64xf32>, tensor<1x4x300xf32>
+}

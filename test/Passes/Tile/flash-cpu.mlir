@@ -72,3 +72,25 @@ func.func @not_taken(%q: tensor<1x1x4x16xf32>, %k: tensor<1x1x4x16xf32>,
       : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32> -> tensor<1x1x4x8xf32>
   return %o, %o8 : tensor<1x1x4x16xf32>, tensor<1x1x4x8xf32>
 }
+
+// -----
+
+// Block lists with 128 x 64 list blocks: a [B, Hq, NQB, NKB] i1 table is
+// filled from the lists once, and each task tests it before touching a
+// 64-key tile (at row0 / 128, key0 / 64).
+// CHECK-LABEL: func.func @block_lists
+// CHECK: %[[TABLE:.*]] = memref.alloc() : memref<1x2x2x4xi1>
+// CHECK: memref.store %true, %[[TABLE]]
+// CHECK: scf.parallel
+// CHECK: %[[LISTED:.*]] = memref.load %[[TABLE]]
+// CHECK: scf.if %[[LISTED]] {
+// CHECK: vector.fma
+func.func @block_lists(%q: tensor<1x2x256x32xf32>, %k: tensor<1x2x256x32xf32>,
+                       %v: tensor<1x2x256x32xf32>, %n: tensor<1x2x2xi32>,
+                       %i: tensor<1x2x2x3xi32>) -> tensor<1x2x256x32xf32> {
+  %o = attn.attention %q, %k, %v blocks(%n, %i : tensor<1x2x2xi32>, tensor<1x2x2x3xi32>)
+      {block_q = 128 : i64, block_k = 64 : i64}
+      : tensor<1x2x256x32xf32>, tensor<1x2x256x32xf32>, tensor<1x2x256x32xf32>
+      -> tensor<1x2x256x32xf32>
+  return %o : tensor<1x2x256x32xf32>
+}
