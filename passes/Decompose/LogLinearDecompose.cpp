@@ -268,8 +268,8 @@ struct DecomposeLolcatsHybrid : OpRewritePattern<LolcatsHybridOp> {
     AffineMap id4 = n.map(4, {d(0), d(1), d(2), d(3)});
     AffineMap row = n.map(4, {d(0), d(1), d(2)});
     // Key i is in query j's window when start(j) <= i <= j.
-    auto inWindow = [&](ImplicitLocOpBuilder &nb, Value j, Value i) -> Value {
-      Value start = windowStart(nb, j, window, mode);
+    auto inWindow = [&](ImplicitLocOpBuilder &nb, Value start, Value j,
+                        Value i) -> Value {
       Value fromStart =
           arith::CmpIOp::create(nb, arith::CmpIPredicate::sle, start, i);
       Value causal = arith::CmpIOp::create(nb, arith::CmpIPredicate::sle, i, j);
@@ -282,10 +282,12 @@ struct DecomposeLolcatsHybrid : OpRewritePattern<LolcatsHybridOp> {
                   {logits}, {id4, row}, 4, {3},
                   [&](ImplicitLocOpBuilder &nb, ValueRange a, ValueRange ivs) {
                     NaiveBuilder m(nb);
+                    Value j = ivs[2], i = ivs[3];
+                    Value start = windowStart(nb, j, window, mode);
                     Value s = arith::MulFOp::create(nb, m.f32(scale), a[0]);
                     Value max = arith::MaximumFOp::create(nb, a[1], s);
                     return arith::SelectOp::create(
-                               nb, inWindow(nb, ivs[2], ivs[3]), max, a[1])
+                               nb, inWindow(nb, start, j, i), max, a[1])
                         .getResult();
                   });
 
@@ -307,11 +309,12 @@ struct DecomposeLolcatsHybrid : OpRewritePattern<LolcatsHybridOp> {
           Value softmaxTerm = arith::MulFOp::create(
               nb, sigmoid,
               math::ExpOp::create(nb, arith::SubFOp::create(nb, s, a[2])));
-          Value older = arith::CmpIOp::create(nb, arith::CmpIPredicate::slt, i,
-                                              windowStart(nb, j, window, mode));
+          Value start = windowStart(nb, j, window, mode);
+          Value older =
+              arith::CmpIOp::create(nb, arith::CmpIPredicate::slt, i, start);
           Value other = arith::SelectOp::create(nb, older, a[1], m.f32(0.0));
-          return arith::SelectOp::create(nb, inWindow(nb, j, i), softmaxTerm,
-                                         other)
+          return arith::SelectOp::create(nb, inWindow(nb, start, j, i),
+                                         softmaxTerm, other)
               .getResult();
         });
 
