@@ -1,0 +1,148 @@
+//===- Module.cpp - loading and calling compiled attn kernels -------------===//
+//
+// This file implements module loading (dlopen), entry resolution (dlsym of
+// the <name>_packed wrappers and <name>_nargs counts attn-compile emits),
+// calls, host buffers and the per-thread error message.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnrt.h"
+
+#include <dlfcn.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+
+struct attnrt_module {
+  void *handle = nullptr;
+  const char *manifest = nullptr;
+  std::string path;
+};
+
+namespace {
+thread_local std::string lastError;
+
+attnrt_status fail(attnrt_status status, std::string message) {
+  lastError = std::move(message);
+  return status;
+}
+
+attnrt_status succeed() {
+  lastError.clear();
+  return ATTNRT_OK;
+}
+
+using PackedFn = void (*)(void **);
+} // namespace
+
+extern "C" {
+
+const char *attnrt_last_error(void) { return lastError.c_str(); }
+
+const char *attnrt_status_string(attnrt_status status) {
+  switch (status) {
+  case ATTNRT_OK:
+    return "ok";
+  case ATTNRT_INVALID_ARGUMENT:
+    return "invalid argument";
+  case ATTNRT_NOT_FOUND:
+    return "not found";
+  case ATTNRT_LOAD_FAILED:
+    return "load failed";
+  case ATTNRT_OUT_OF_MEMORY:
+    return "out of memory";
+  }
+  return "unknown status";
+}
+
+attnrt_status attnrt_module_load(const char *path, attnrt_module **module) {
+  if (!path || !module)
+    return fail(ATTNRT_INVALID_ARGUMENT, "attnrt_module_load: NULL argument");
+  void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (!handle)
+    return fail(ATTNRT_LOAD_FAILED,
+                std::string("cannot load ") + path + ": " + dlerror());
+  auto *manifest = static_cast<const char *>(dlsym(handle, "attn_manifest"));
+  if (!manifest) {
+    dlclose(handle);
+    return fail(ATTNRT_LOAD_FAILED, std::string(path) +
+                                        " is not an attn kernel library (no "
+                                        "attn_manifest symbol)");
+  }
+  auto *result = new (std::nothrow) attnrt_module;
+  if (!result) {
+    dlclose(handle);
+    return fail(ATTNRT_OUT_OF_MEMORY, "attnrt_module_load: out of memory");
+  }
+  result->handle = handle;
+  result->manifest = manifest;
+  result->path = path;
+  *module = result;
+  return succeed();
+}
+
+void attnrt_module_unload(attnrt_module *module) {
+  if (!module)
+    return;
+  dlclose(module->handle);
+  delete module;
+}
+
+const char *attnrt_module_manifest(const attnrt_module *module) {
+  return module ? module->manifest : "";
+}
+
+attnrt_status attnrt_entry_arg_count(const attnrt_module *module,
+                                     const char *name, int32_t *count) {
+  if (!module || !name || !count)
+    return fail(ATTNRT_INVALID_ARGUMENT, "attnrt_entry_arg_count: NULL argument");
+  std::string symbol = std::string(name) + "_nargs";
+  auto *nargs = static_cast<const int32_t *>(dlsym(module->handle, symbol.c_str()));
+  if (!nargs)
+    return fail(ATTNRT_NOT_FOUND, std::string("no entry point '") + name +
+                                      "' in " + module->path);
+  *count = *nargs;
+  return succeed();
+}
+
+attnrt_status attnrt_call(const attnrt_module *module, const char *name,
+                          void **args, int32_t count) {
+  int32_t expected = 0;
+  if (attnrt_status s = attnrt_entry_arg_count(module, name, &expected))
+    return s;
+  if (count != expected)
+    return fail(ATTNRT_INVALID_ARGUMENT,
+                std::string("entry '") + name + "' takes " +
+                    std::to_string(expected) + " pointers, got " +
+                    std::to_string(count));
+  for (int32_t i = 0; i < count; ++i)
+    if (!args || !args[i])
+      return fail(ATTNRT_INVALID_ARGUMENT, std::string("entry '") + name +
+                                               "': pointer " +
+                                               std::to_string(i) + " is NULL");
+  std::string symbol = std::string(name) + "_packed";
+  auto packed = reinterpret_cast<PackedFn>(dlsym(module->handle, symbol.c_str()));
+  if (!packed)
+    return fail(ATTNRT_NOT_FOUND, std::string("no packed wrapper for '") +
+                                      name + "' in " + module->path);
+  packed(args);
+  return succeed();
+}
+
+attnrt_status attnrt_host_alloc(size_t bytes, void **buffer) {
+  if (!buffer)
+    return fail(ATTNRT_INVALID_ARGUMENT, "attnrt_host_alloc: NULL argument");
+  size_t rounded = (bytes + 63) / 64 * 64;
+  void *p = std::aligned_alloc(64, rounded ? rounded : 64);
+  if (!p)
+    return fail(ATTNRT_OUT_OF_MEMORY, "attnrt_host_alloc: cannot allocate " +
+                                          std::to_string(bytes) + " bytes");
+  *buffer = p;
+  return succeed();
+}
+
+void attnrt_host_free(void *buffer) { std::free(buffer); }
+
+} // extern "C"
