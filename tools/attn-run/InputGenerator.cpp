@@ -80,6 +80,10 @@ static Domain domainFor(Value arg, StringRef role, const HostTensor &t) {
     return {Domain::Uniform, 0.5, 1.5};
   if (operand == "norm_in")
     return {Domain::Uniform, 0.5, 2.0};
+  // Feature-mapped queries and keys are positive in every map the dialect
+  // offers; signed ones can drive a shared normaliser through zero.
+  if (operand == "feature_query" || operand == "feature_key")
+    return {Domain::Uniform, 0.05, 1.0};
   if (operand == "kmin")
     return {Domain::Uniform, -1.0, -0.1};
   if (operand == "kmax")
