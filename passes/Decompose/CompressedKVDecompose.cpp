@@ -1,7 +1,8 @@
 //===- CompressedKVDecompose.cpp - decompose quantised and PQ KV ops ------===//
 //
 // This file implements the naive decompositions of attn.quant_attention,
-// attn.pq_encode and attn.pq_attention.
+// attn.pq_encode and attn.pq_attention (attn.pq_fit lives in
+// PQFitDecompose.cpp).
 //
 // Both attention ops materialise dense f32 keys (and values) and reuse the
 // softmax core: quant_attention dequantises the codes, pq_attention gathers
@@ -303,4 +304,5 @@ void attn::populateCompressedKVDecompositions(RewritePatternSet &patterns) {
   patterns
       .add<DecomposeQuantAttention, DecomposePQAttention, DecomposePQEncode>(
           patterns.getContext());
+  populatePQFitDecomposition(patterns);
 }

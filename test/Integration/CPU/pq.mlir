@@ -1,7 +1,36 @@
 // The LOOKAT product-quantisation ops compiled for the CPU and checked
-// against the fp64 reference: pq_encode codes (exact) and pq_attention.
+// against the fp64 reference: pq_fit codebooks (f32, tolerance 1e-4, but the
+// decomposition reproduces the reference's f64 k-means exactly, so the error
+// is f32 rounding), pq_encode codes (exact) and pq_attention.
 // RUN: attn-run %s --random --seed 19 --check | FileCheck %s
 // RUN: attn-run %s --random --seed 20 --check | FileCheck %s
+
+// k-means with Kc = 16 and m = D = 8 (one dim per sub-space), N = 40. The
+// error must be f32 rounding alone: at most 2^-24 = 5.96e-08.
+// CHECK: fit_16_m_eq_d {{.*}} max rel err {{(0\.00e\+00|[1-5]\.[0-9][0-9]e-08|[1-9]\.[0-9][0-9]e-(09|1[0-9]))}} {{.*}} PASS
+func.func @fit_16_m_eq_d(%keys: tensor<2x40x8xf32>) -> tensor<2x8x16x1xf32> {
+  %cb = attn.pq_fit %keys {iters = 5 : i64, seed = 3 : i64}
+      : tensor<2x40x8xf32> -> tensor<2x8x16x1xf32>
+  return %cb : tensor<2x8x16x1xf32>
+}
+
+// Kc = 256 from N = 300 one-dimensional bf16 points: bf16 repeats values,
+// so fewer than 256 distinct points exist, the last draws find every
+// D(x)^2 = 0 and fall back to floor(u N). The codes of the fitted codebooks
+// must match exactly too.
+// CHECK: fit_256_bf16_duplicates {{.*}} PASS
+// CHECK: fit_256_bf16_duplicates {{.*}} i8 {{.*}} PASS
+func.func @fit_256_bf16_duplicates(%keys: tensor<1x300x2xbf16>)
+    -> (tensor<1x2x256x1xf32>, tensor<1x1x300x2xi8>) {
+  %cb = attn.pq_fit %keys {iters = 4 : i64, seed = 11 : i64}
+      : tensor<1x300x2xbf16> -> tensor<1x2x256x1xf32>
+  %e = tensor.empty() : tensor<1x1x300x2xbf16>
+  %k = tensor.insert_slice %keys into %e[0, 0, 0, 0] [1, 1, 300, 2] [1, 1, 1, 1]
+      : tensor<1x300x2xbf16> into tensor<1x1x300x2xbf16>
+  %codes = attn.pq_encode %k, %cb : tensor<1x1x300x2xbf16>, tensor<1x2x256x1xf32>
+      -> tensor<1x1x300x2xi8>
+  return %cb, %codes : tensor<1x2x256x1xf32>, tensor<1x1x300x2xi8>
+}
 
 // m = D = 96 sub-spaces of one dim with Kc = 256 (one byte each, read as
 // unsigned), f32 keys, random codebooks.
@@ -66,4 +95,20 @@ func.func @attention_16_bf16(%q: tensor<1x2x13x32xbf16>, %c: tensor<1x2x37x4xi8>
       : tensor<1x2x13x32xbf16>, tensor<1x2x37x4xi8>, tensor<2x8x16x4xf32>,
         tensor<1x2x37x24xbf16> -> tensor<1x2x13x24xbf16>
   return %o : tensor<1x2x13x24xbf16>
+}
+
+// Fit, encode and attend, as in examples/pq_lookat.mlir: Kc = 16 codebooks
+// fitted on the cache itself (N = Lk = 37), m = 4.
+// CHECK: fit_encode_attend {{.*}} PASS
+func.func @fit_encode_attend(%calib: tensor<2x37x16xf32>, %q: tensor<1x2x5x16xf32>,
+                             %k: tensor<1x2x37x16xf32>, %v: tensor<1x2x37x8xf32>)
+    -> tensor<1x2x5x8xf32> {
+  %cb = attn.pq_fit %calib {iters = 6 : i64, seed = 2 : i64}
+      : tensor<2x37x16xf32> -> tensor<2x4x16x4xf32>
+  %codes = attn.pq_encode %k, %cb : tensor<1x2x37x16xf32>, tensor<2x4x16x4xf32>
+      -> tensor<1x2x37x2xi8>
+  %o = attn.pq_attention %q, %codes, %cb, %v {causal}
+      : tensor<1x2x5x16xf32>, tensor<1x2x37x2xi8>, tensor<2x4x16x4xf32>,
+        tensor<1x2x37x8xf32> -> tensor<1x2x5x8xf32>
+  return %o : tensor<1x2x5x8xf32>
 }

@@ -3,7 +3,8 @@
 // Naive decompositions of the compressed-KV ops: quant_attention's
 // dequantisation (8 and 4 bits, with and without zero points) feeding the
 // softmax core, pq_encode's nearest centroid and nibble packing,
-// and pq_attention's code-to-centroid gather. No attn op may survive.
+// pq_attention's code-to-centroid gather, and pq_fit's k-means++ / Lloyd
+// loops on the splitmix64 stream. No attn op may survive.
 
 // int8 without zero points: signed codes, x = scale * code. Group 3: keys
 // read scale row j floordiv 3, values scale column c floordiv 3.
@@ -204,4 +205,70 @@ func.func @attention_256(%q: tensor<1x4x3x8xf32>, %c: tensor<1x2x5x2xi8>, %cb: t
 func.func @attention_16(%q: tensor<1x4x3x8xf32>, %c: tensor<1x2x5x2xi8>, %cb: tensor<2x4x16x2xf32>, %v: tensor<1x2x5x4xf32>) -> tensor<1x4x3x4xf32> {
   %o = attn.pq_attention %q, %c, %cb, %v {causal} : tensor<1x4x3x8xf32>, tensor<1x2x5x2xi8>, tensor<2x4x16x2xf32>, tensor<1x2x5x4xf32> -> tensor<1x4x3x4xf32>
   return %o : tensor<1x4x3x4xf32>
+}
+
+// -----
+
+// pq_fit, 2 heads x 4 sub-spaces of 2 dims, Kc = 16, N = 20, seed 9, 3
+// iterations. Per (h, s): the points in f64; the stream
+// seed ^ (0x9E3779B97F4A7C15 * (4 h + s + 1)); 16 seeding steps, each one
+// splitmix64 draw (constants 0xBF58476D1CE4E5B9 and 0x94D049BB133111EB as
+// signed i64, shifts 30, 27, 31), u = (z >> 11) * 2^-53, point floor(u N)
+// when c = 0 or sum D(x)^2 <= 0, else the D(x)^2-weighted scan; then 3
+// Lloyd steps; the f64 centroids rounded to f32 into codebooks[h, s].
+// CHECK-LABEL: func.func @fit
+// CHECK-SAME: %[[KEYS:[a-zA-Z0-9_-]+]]: tensor<2x20x8xf32>
+// CHECK-DAG: %[[GOLDEN:[a-zA-Z0-9_-]+]] = arith.constant -7046029254386353131 : i64
+// CHECK-DAG: %[[MUL1:[a-zA-Z0-9_-]+]] = arith.constant -4658895280553007687 : i64
+// CHECK-DAG: %[[MUL2:[a-zA-Z0-9_-]+]] = arith.constant -7723592293110705685 : i64
+// CHECK-DAG: %[[SEED:[a-zA-Z0-9_-]+]] = arith.constant 9 : i64
+// CHECK-DAG: %[[ULP:[a-zA-Z0-9_-]+]] = arith.constant 1.1102230246251565E-16 : f64
+// CHECK-DAG: %[[ITERS:[a-zA-Z0-9_-]+]] = arith.constant 3 : index
+// CHECK-DAG: %[[KC:[a-zA-Z0-9_-]+]] = arith.constant 16 : index
+// CHECK: scf.for %[[H:[a-zA-Z0-9_-]+]] =
+// CHECK: scf.for %[[S:[a-zA-Z0-9_-]+]] = {{.*}} iter_args(%[[BOOKS:[a-zA-Z0-9_-]+]] =
+// CHECK: %[[SLICE:[a-zA-Z0-9_-]+]] = tensor.extract_slice %[[KEYS]][%[[H]], 0, %{{.*}}] [1, 20, 2] [1, 1, 1] : tensor<2x20x8xf32> to tensor<20x2xf32>
+// CHECK: %[[POINTS:[a-zA-Z0-9_-]+]] = linalg.generic {{.*}} ins(%[[SLICE]] : {{.*}}) outs(%{{.*}} : tensor<20x2xf64>)
+// CHECK: %[[STREAM:[a-zA-Z0-9_-]+]] = arith.index_cast %{{.*}} : index to i64
+// CHECK: %[[MIX:[a-zA-Z0-9_-]+]] = arith.muli %[[GOLDEN]], %[[STREAM]] : i64
+// CHECK: %[[STATE0:[a-zA-Z0-9_-]+]] = arith.xori %[[SEED]], %[[MIX]] : i64
+// CHECK: %[[SEEDED:[a-zA-Z0-9_-]+]]:3 = scf.for %[[C:[a-zA-Z0-9_-]+]] = %{{.*}} to %[[KC]] {{.*}} iter_args(%{{.*}} = %{{.*}}, %[[W:[a-zA-Z0-9_-]+]] = %{{.*}}, %[[STATE:[a-zA-Z0-9_-]+]] = %[[STATE0]]) -> (tensor<16x2xf64>, tensor<20xf64>, i64)
+// CHECK: %[[TOTALT:[a-zA-Z0-9_-]+]] = linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%[[W]] : tensor<20xf64>)
+// CHECK: %[[TOTAL:[a-zA-Z0-9_-]+]] = tensor.extract %[[TOTALT]][]
+// CHECK: %[[NEXT:[a-zA-Z0-9_-]+]] = arith.addi %[[STATE]], %[[GOLDEN]] : i64
+// CHECK: arith.shrui %[[NEXT]], %c30_i64 : i64
+// CHECK: arith.muli %{{.*}}, %[[MUL1]] : i64
+// CHECK: arith.shrui %{{.*}}, %c27_i64 : i64
+// CHECK: arith.muli %{{.*}}, %[[MUL2]] : i64
+// CHECK: arith.shrui %{{.*}}, %c31_i64 : i64
+// CHECK: %[[Z:[a-zA-Z0-9_-]+]] = arith.xori
+// CHECK: %[[TOP:[a-zA-Z0-9_-]+]] = arith.shrui %[[Z]], %c11_i64 : i64
+// CHECK: %[[TOPF:[a-zA-Z0-9_-]+]] = arith.uitofp %[[TOP]] : i64 to f64
+// CHECK: %[[U:[a-zA-Z0-9_-]+]] = arith.mulf %[[TOPF]], %[[ULP]] : f64
+// CHECK: %[[FIRSTC:[a-zA-Z0-9_-]+]] = arith.cmpi eq, %[[C]], %c0 : index
+// CHECK: %[[NOWEIGHT:[a-zA-Z0-9_-]+]] = arith.cmpf ule, %[[TOTAL]], %{{.*}} : f64
+// CHECK: %[[BYINDEX:[a-zA-Z0-9_-]+]] = arith.ori %[[FIRSTC]], %[[NOWEIGHT]] : i1
+// CHECK: %[[PICK:[a-zA-Z0-9_-]+]] = scf.if %[[BYINDEX]] -> (index) {
+// CHECK: arith.mulf %[[U]], %{{.*}} : f64
+// CHECK: arith.fptosi %{{.*}} : f64 to i64
+// CHECK: arith.minsi
+// CHECK: } else {
+// CHECK: %[[TARGET:[a-zA-Z0-9_-]+]] = arith.mulf %[[U]], %[[TOTAL]] : f64
+// CHECK: scf.for {{.*}} -> (f64, index, i1)
+// CHECK: arith.cmpf ugt, %{{.*}}, %{{.*}} : f64
+// CHECK: arith.cmpf ogt, %{{.*}}, %[[TARGET]] : f64
+// CHECK: tensor.extract_slice %[[POINTS]][%[[PICK]], 0] [1, 2] [1, 1] : tensor<20x2xf64> to tensor<2xf64>
+// CHECK: arith.minimumf
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[ITERS]] {{.*}} iter_args(%{{.*}} = %[[SEEDED]]#0) -> (tensor<16x2xf64>)
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<20x16xf64>)
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<20xi32>)
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<16x2xf64>)
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<16xi64>)
+// CHECK: arith.divf
+// CHECK: arith.truncf %{{.*}} : f64 to f32
+// CHECK: tensor.insert_slice %{{.*}} into %[[BOOKS]][%[[H]], %[[S]], 0, 0] [1, 1, 16, 2] [1, 1, 1, 1] : tensor<16x2xf32> into tensor<2x4x16x2xf32>
+// CHECK-NOT: attn.
+func.func @fit(%keys: tensor<2x20x8xf32>) -> tensor<2x4x16x2xf32> {
+  %cb = attn.pq_fit %keys {iters = 3 : i64, seed = 9 : i64} : tensor<2x20x8xf32> -> tensor<2x4x16x2xf32>
+  return %cb : tensor<2x4x16x2xf32>
 }
