@@ -1,6 +1,7 @@
 //===- CpuPipeline.cpp - attn-cpu-pipeline --------------------------------===//
 //
-// This file implements the CPU pipeline: decompose attn ops, bufferise with
+// This file implements the CPU pipeline: tile the attn ops that have a fast
+// form, decompose the rest, bufferise with
 // results as out-parameters, lower loops, memrefs, math and functions to the
 // LLVM dialect with the bare-pointer calling convention, so each public
 // function is a C function taking one pointer per tensor.
@@ -22,6 +23,7 @@
 using namespace mlir;
 
 void attn::buildCpuPipeline(OpPassManager &pm) {
+  pm.addPass(createAttnTile());
   pm.addPass(createAttnDecompose());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -39,10 +41,16 @@ void attn::buildCpuPipeline(OpPassManager &pm) {
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
 
   pm.addPass(createConvertLinalgToLoopsPass());
+  // Tasks of scf.parallel run on OpenMP threads (OMP_NUM_THREADS).
+  pm.addPass(createConvertSCFToOpenMPPass());
+  pm.addPass(createAttnInlineAllocaScopes());
+  pm.addPass(createAttnApproximateMath());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
-  // Subviews at dynamic offsets expand to affine.apply.
+  // Subviews at loop-dependent offsets (token slices of the recurrences)
+  // expand to affine.apply, so affine is lowered again after the expansion.
   pm.addPass(createLowerAffinePass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertMathToLLVMPass());
@@ -52,6 +60,9 @@ void attn::buildCpuPipeline(OpPassManager &pm) {
   funcOptions.useBarePtrCallConv = true;
   pm.addPass(createConvertFuncToLLVMPass(funcOptions));
   pm.addPass(createConvertControlFlowToLLVMPass());
+  // After func-to-llvm: the OpenMP conversion also rewrites function
+  // signatures, with full memref descriptors instead of bare pointers.
+  pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());

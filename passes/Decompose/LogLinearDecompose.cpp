@@ -1,7 +1,342 @@
-//===- LogLinearDecompose.cpp - naive decompositions (placeholder) -------------===//
+//===- LogLinearDecompose.cpp - decompose log_linear and lolcats_hybrid ---===//
+//
+// This file implements the naive decompositions of attn.log_linear and
+// attn.lolcats_hybrid. Both are written the way docs/Rationale.md defines
+// them: the linear and mamba2 bases of log_linear, and lolcats_hybrid, as
+// quadratic [L, L] weight matrices; the gated_deltanet base of log_linear,
+// which has no quadratic form, as the per-level recurrence with binary
+// carries. lib/Reference computes the same things the same ways.
+//
+//===----------------------------------------------------------------------===//
 
 #include "Patterns.h"
+#include "RecurrentCore.h"
+
+#include "attn/Dialect/Attn/AttnDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <cmath>
 
 using namespace mlir;
+using namespace attn;
 
-void attn::populateLogLinearDecompositions(RewritePatternSet &patterns) {}
+/// scores[b,h,i,j] = sum_d x[b,h,i,d] y[b,h,j,d] in f32.  loops b,h,i,j,d
+static Value buildTokenDots(NaiveBuilder &n, Value x, Value y) {
+  auto d = [&](unsigned i) { return n.d(i); };
+  return n.generic(
+      n.filled({n.size(x, 0), n.size(x, 1), n.size(x, 2), n.size(y, 2)}, 0.0),
+      {x, y},
+      {n.map(5, {d(0), d(1), d(2), d(4)}), n.map(5, {d(0), d(1), d(3), d(4)}),
+       n.map(5, {d(0), d(1), d(2), d(3)})},
+      5, {4}, [&](ImplicitLocOpBuilder &nb, ValueRange a, ValueRange) {
+        NaiveBuilder m(nb);
+        Value prod = arith::MulFOp::create(nb, m.toF32(a[0]), m.toF32(a[1]));
+        return arith::AddFOp::create(nb, a[2], prod).getResult();
+      });
+}
+
+/// out[b,h,i,e] = sum_j w[b,h,i,j] v[b,h,j,e] in f32.      loops b,h,i,e,j
+static Value buildWeightedValues(NaiveBuilder &n, Value weights, Value value) {
+  auto d = [&](unsigned i) { return n.d(i); };
+  return n.generic(
+      n.filled({n.size(weights, 0), n.size(weights, 1), n.size(weights, 2),
+                n.size(value, 3)},
+               0.0),
+      {weights, value},
+      {n.map(5, {d(0), d(1), d(2), d(4)}), n.map(5, {d(0), d(1), d(4), d(3)}),
+       n.map(5, {d(0), d(1), d(2), d(3)})},
+      5, {4}, [&](ImplicitLocOpBuilder &nb, ValueRange a, ValueRange) {
+        NaiveBuilder m(nb);
+        Value prod = arith::MulFOp::create(nb, a[0], m.toF32(a[1]));
+        return arith::AddFOp::create(nb, a[2], prod).getResult();
+      });
+}
+
+namespace {
+
+/// attn.log_linear, linear and mamba2 bases -> the quadratic formula
+///
+///     out_t = sum_{s<=t} lambda[t, lev(t,s)] (scale q_t.k_s) decay(t,s) v_s
+///
+/// with lev(t,s) = bit_length(t XOR s) and, for mamba2,
+/// decay(t,s) = exp(sum_{r=s+1..t} g_r); gated_deltanet -> the recurrent
+/// level form: states [B,H,NLEV,D,Dv] carried over tokens, binary carries,
+/// the delta-rule transition on every level, the token written into level 0,
+/// out_t = sum_l lambda[t,l] S_l^T (scale q_t).
+struct DecomposeLogLinear : OpRewritePattern<LogLinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(LogLinearOp op,
+                                PatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    NaiveBuilder n(b);
+    Value out = op.getBase() == LogLinearBase::gated_deltanet
+                    ? buildRecurrent(n, op)
+                    : buildQuadratic(n, op);
+    rewriter.replaceOp(op, toResultType(n, out, op.getOut().getType()));
+    return success();
+  }
+
+private:
+  static Value buildQuadratic(NaiveBuilder &n, LogLinearOp op) {
+    ImplicitLocOpBuilder &b = n.builder();
+    auto d = [&](unsigned i) { return n.d(i); };
+    Value q = op.getQuery(), k = op.getKey(), lambda = op.getLambda();
+    Value gate = op.getGate();
+    double scale = op.getScale().convertToDouble();
+    Value scores = buildTokenDots(n, q, k);
+    SmallVector<OpFoldResult> square = n.sizes(scores);
+    AffineMap id4 = n.map(4, {d(0), d(1), d(2), d(3)});
+
+    // logDecay[b,h,t,s] = sum_{r=s+1..t} g[b,h,r], summed as written (a
+    // difference of prefix sums would cancel)         loops b,h,t,s,r
+    Value logDecay;
+    if (gate)
+      logDecay = n.generic(
+          n.filled(square, 0.0), {gate},
+          {n.map(5, {d(0), d(1), d(4)}), n.map(5, {d(0), d(1), d(2), d(3)})}, 5,
+          {4}, [&](ImplicitLocOpBuilder &nb, ValueRange a, ValueRange ivs) {
+            Value t = ivs[2], s = ivs[3], r = ivs[4];
+            Value after =
+                arith::CmpIOp::create(nb, arith::CmpIPredicate::ult, s, r);
+            Value upTo =
+                arith::CmpIOp::create(nb, arith::CmpIPredicate::ule, r, t);
+            Value inRange = arith::AndIOp::create(nb, after, upTo);
+            Value sum = arith::AddFOp::create(nb, a[1], a[0]);
+            return arith::SelectOp::create(nb, inRange, sum, a[1]).getResult();
+          });
+
+    // w[b,h,t,s] = lambda[b,h,t,lev(t,s)] scale score decay, 0 for s > t.
+    SmallVector<Value> ins = {scores};
+    if (logDecay)
+      ins.push_back(logDecay);
+    SmallVector<AffineMap> maps(ins.size() + 1, id4);
+    Value weights = n.generic(
+        n.empty(square, b.getF32Type()), ins, maps, 4, {},
+        [&](ImplicitLocOpBuilder &nb, ValueRange a, ValueRange ivs) {
+          NaiveBuilder m(nb);
+          Value t = ivs[2], s = ivs[3];
+          Value causal =
+              arith::CmpIOp::create(nb, arith::CmpIPredicate::ule, s, t);
+          // Levels of s > t are never read; index level 0 there so the
+          // load stays inside lambda.
+          Value level = arith::SelectOp::create(
+              nb, causal, buildFenwickLevel(nb, t, s), m.index(0));
+          Value lam = tensor::ExtractOp::create(
+              nb, lambda, ValueRange{ivs[0], ivs[1], t, level});
+          Value w = arith::MulFOp::create(
+              nb, arith::MulFOp::create(nb, lam, m.f32(scale)), a[0]);
+          if (logDecay)
+            w = arith::MulFOp::create(nb, w, math::ExpOp::create(nb, a[1]));
+          return arith::SelectOp::create(nb, causal, w, m.f32(0.0)).getResult();
+        });
+    return buildWeightedValues(n, weights, op.getValue());
+  }
+
+  static Value buildRecurrent(NaiveBuilder &n, LogLinearOp op) {
+    ImplicitLocOpBuilder &b = n.builder();
+    auto d = [&](unsigned i) { return n.d(i); };
+    Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
+    Value lambda = op.getLambda();
+    double scale = op.getScale().convertToDouble();
+    OpFoldResult batch = n.size(q, 0), heads = n.size(q, 1), dk = n.size(q, 3),
+                 dv = n.size(v, 3), levels = n.size(lambda, 3);
+    Value len = getValueOrCreateConstantIndexOp(b, b.getLoc(), n.size(q, 2));
+    AffineMap id5 = n.map(5, {d(0), d(1), d(2), d(3), d(4)});
+    AffineMap matrix = n.map(5, {d(0), d(1), d(3), d(4)});
+
+    SmallVector<Value> init = {n.filled(n.sizes(v), 0.0),
+                               n.filled({batch, heads, levels, dk, dv}, 0.0)};
+    ValueRange final = n.loop(
+        n.index(0), len, init,
+        [&](ImplicitLocOpBuilder &lb, Value t, ValueRange carried) {
+          NaiveBuilder m(lb);
+          Value states = carried[1];
+          // Binary carry: c = bit_length(t XOR (t-1)) for t >= 1, and
+          // levels below c merge into level c. At t = 0 c is 0: no carry.
+          Value first = arith::CmpIOp::create(lb, arith::CmpIPredicate::eq, t,
+                                              m.index(0));
+          Value prev = arith::SubIOp::create(lb, t, m.index(1));
+          Value c = arith::SelectOp::create(lb, first, m.index(0),
+                                            buildFenwickLevel(lb, t, prev));
+          // below[d,e] = sum_{l<c} S_l[d,e]                  loops b,h,l,d,e
+          Value below = m.generic(
+              m.filled({batch, heads, dk, dv}, 0.0), {states}, {id5, matrix}, 5,
+              {2}, [&](ImplicitLocOpBuilder &nb, ValueRange a, ValueRange ivs) {
+                Value under = arith::CmpIOp::create(
+                    nb, arith::CmpIPredicate::ult, ivs[2], c);
+                Value sum = arith::AddFOp::create(nb, a[1], a[0]);
+                return arith::SelectOp::create(nb, under, sum, a[1])
+                    .getResult();
+              });
+          // S_l = 0 for l < c, S_c + below for l = c, S_l above; in place.
+          states = m.generic(
+              states, {below}, {matrix, id5}, 5, {},
+              [&](ImplicitLocOpBuilder &nb, ValueRange a, ValueRange ivs) {
+                NaiveBuilder mm(nb);
+                Value l = ivs[2];
+                Value under =
+                    arith::CmpIOp::create(nb, arith::CmpIPredicate::ult, l, c);
+                Value atC =
+                    arith::CmpIOp::create(nb, arith::CmpIPredicate::eq, l, c);
+                Value merged = arith::AddFOp::create(nb, a[1], a[0]);
+                Value kept = arith::SelectOp::create(nb, atC, merged, a[1]);
+                return arith::SelectOp::create(nb, under, mm.f32(0.0), kept)
+                    .getResult();
+              });
+
+          Value kT = tokenAt(m, k, t), vT = tokenAt(m, v, t);
+          states =
+              buildDeltaStep(m, states, kT, vT, tokenAt(m, op.getBeta(), t),
+                             tokenAt(m, op.getGate(), t),
+                             /*levels=*/true);
+
+          // out_t[e] = sum_{l,d} lambda[t,l] (scale q_t[d]) S_l[d,e]
+          //                                                  loops b,h,l,d,e
+          Value outT = m.generic(
+              zeroedTokenSlot(m, carried[0], t),
+              {tokenAt(m, lambda, t), tokenAt(m, q, t), states},
+              {tokenMap(m, 5, {d(0), d(1), d(2)}),
+               tokenMap(m, 5, {d(0), d(1), d(3)}), id5,
+               tokenMap(m, 5, {d(0), d(1), d(4)})},
+              5, {2, 3},
+              [&](ImplicitLocOpBuilder &nb, ValueRange a, ValueRange) {
+                NaiveBuilder mm(nb);
+                Value w = arith::MulFOp::create(
+                    nb, arith::MulFOp::create(nb, a[0], mm.f32(scale)),
+                    mm.toF32(a[1]));
+                Value prod = arith::MulFOp::create(nb, w, a[2]);
+                return arith::AddFOp::create(nb, a[3], prod).getResult();
+              });
+          Value out = insertToken(m, outT, carried[0], t);
+          return SmallVector<Value>{out, states};
+        });
+    return final[0];
+  }
+};
+
+/// First key of query n's softmax window: n - w + 1 (sliding) or the start
+/// of the previous w-block (terrace), clamped at 0. Older keys are linear.
+static Value windowStart(ImplicitLocOpBuilder &b, Value query, int64_t window,
+                         HybridWindowKind mode) {
+  NaiveBuilder n(b);
+  Value start;
+  if (mode == HybridWindowKind::sliding) {
+    start = arith::SubIOp::create(b, query, n.index(window - 1));
+  } else {
+    Value block = arith::DivUIOp::create(b, query, n.index(window));
+    start = arith::MulIOp::create(
+        b, arith::SubIOp::create(b, block, n.index(1)), n.index(window));
+  }
+  return arith::MaxSIOp::create(b, start, n.index(0));
+}
+
+/// attn.lolcats_hybrid -> the quadratic form of OPS.md section 5: window
+/// logits scale q.k with their max over the window, linear terms fq.fk
+/// (unscaled by the max) over the older keys, one weight matrix p, and
+/// out = (p V) / (sum p).
+struct DecomposeLolcatsHybrid : OpRewritePattern<LolcatsHybridOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(LolcatsHybridOp op,
+                                PatternRewriter &rewriter) const override {
+    double scale;
+    if (std::optional<APFloat> given = op.getScale()) {
+      scale = given->convertToDouble();
+    } else {
+      FailureOr<int64_t> dim = staticDim(rewriter, op, op.getQuery(), 3,
+                                         "D (for the default scale)");
+      if (failed(dim))
+        return failure();
+      scale = 1.0 / std::sqrt(double(*dim));
+    }
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    NaiveBuilder n(b);
+    auto d = [&](unsigned i) { return n.d(i); };
+    int64_t window = op.getWindow();
+    HybridWindowKind mode = op.getMode();
+
+    Value logits = buildTokenDots(n, op.getQuery(), op.getKey());
+    Value linear = buildTokenDots(n, op.getFeatureQuery(), op.getFeatureKey());
+    SmallVector<OpFoldResult> square = n.sizes(logits);
+    SmallVector<OpFoldResult> rows = {square[0], square[1], square[2]};
+    AffineMap id4 = n.map(4, {d(0), d(1), d(2), d(3)});
+    AffineMap row = n.map(4, {d(0), d(1), d(2)});
+    // Key i is in query j's window when start(j) <= i <= j.
+    auto inWindow = [&](ImplicitLocOpBuilder &nb, Value start, Value j,
+                        Value i) -> Value {
+      Value fromStart =
+          arith::CmpIOp::create(nb, arith::CmpIPredicate::sle, start, i);
+      Value causal = arith::CmpIOp::create(nb, arith::CmpIPredicate::sle, i, j);
+      return arith::AndIOp::create(nb, fromStart, causal);
+    };
+
+    // c[b,h,j] = max over the window of scale q.k        loops b,h,j,i
+    Value windowMax =
+        n.generic(n.filled(rows, -std::numeric_limits<double>::infinity()),
+                  {logits}, {id4, row}, 4, {3},
+                  [&](ImplicitLocOpBuilder &nb, ValueRange a, ValueRange ivs) {
+                    NaiveBuilder m(nb);
+                    Value j = ivs[2], i = ivs[3];
+                    Value start = windowStart(nb, j, window, mode);
+                    Value s = arith::MulFOp::create(nb, m.f32(scale), a[0]);
+                    Value max = arith::MaximumFOp::create(nb, a[1], s);
+                    return arith::SelectOp::create(
+                               nb, inWindow(nb, start, j, i), max, a[1])
+                        .getResult();
+                  });
+
+    // p = sigmoid(gamma[h]) exp(s - c) in the window, fq.fk for older keys,
+    // 0 for future keys.                                   loops b,h,j,i
+    Value weights = n.generic(
+        n.empty(square, b.getF32Type()),
+        {logits, linear, windowMax, op.getGamma()},
+        {id4, id4, row, n.map(4, {d(1)}), id4}, 4, {},
+        [&](ImplicitLocOpBuilder &nb, ValueRange a, ValueRange ivs) {
+          NaiveBuilder m(nb);
+          Value j = ivs[2], i = ivs[3];
+          Value sigmoid = arith::DivFOp::create(
+              nb, m.f32(1.0),
+              arith::AddFOp::create(
+                  nb, m.f32(1.0),
+                  math::ExpOp::create(nb, arith::NegFOp::create(nb, a[3]))));
+          Value s = arith::MulFOp::create(nb, m.f32(scale), a[0]);
+          Value softmaxTerm = arith::MulFOp::create(
+              nb, sigmoid,
+              math::ExpOp::create(nb, arith::SubFOp::create(nb, s, a[2])));
+          Value start = windowStart(nb, j, window, mode);
+          Value older =
+              arith::CmpIOp::create(nb, arith::CmpIPredicate::slt, i, start);
+          Value other = arith::SelectOp::create(nb, older, a[1], m.f32(0.0));
+          return arith::SelectOp::create(nb, inWindow(nb, start, j, i),
+                                         softmaxTerm, other)
+              .getResult();
+        });
+
+    Value num = buildWeightedValues(n, weights, op.getValue());
+    Value den =
+        n.generic(n.filled(rows, 0.0), {weights}, {id4, row}, 4, {3},
+                  [&](ImplicitLocOpBuilder &nb, ValueRange a, ValueRange) {
+                    return arith::AddFOp::create(nb, a[1], a[0]).getResult();
+                  });
+    Value out = n.generic(
+        n.empty(n.sizes(num), b.getF32Type()), {num, den}, {id4, row, id4}, 4,
+        {}, [&](ImplicitLocOpBuilder &nb, ValueRange a, ValueRange) {
+          return arith::DivFOp::create(nb, a[0], a[1]).getResult();
+        });
+    rewriter.replaceOp(op, toResultType(n, out, op.getOut().getType()));
+    return success();
+  }
+};
+
+} // namespace
+
+void attn::populateLogLinearDecompositions(RewritePatternSet &patterns) {
+  patterns.add<DecomposeLogLinear, DecomposeLolcatsHybrid>(
+      patterns.getContext());
+}

@@ -80,14 +80,22 @@ static Domain domainFor(Value arg, StringRef role, const HostTensor &t) {
     return {Domain::Uniform, 0.5, 1.5};
   if (operand == "norm_in")
     return {Domain::Uniform, 0.5, 2.0};
+  // Feature-mapped queries and keys are positive in every map the dialect
+  // offers; signed ones can drive a shared normaliser through zero.
+  if (operand == "feature_query" || operand == "feature_key")
+    return {Domain::Uniform, 0.05, 1.0};
   if (operand == "kmin")
     return {Domain::Uniform, -1.0, -0.1};
   if (operand == "kmax")
     return {Domain::Uniform, 0.1, 1.0};
   if (operand == "mask")
     return {Domain::Uniform, -2.0, 0.0};
-  if (op == "delta_rule" && operand == "key" && !t.shape.empty()) {
-    // Without l2norm the recurrence is bounded only for beta |k|^2 < 2.
+  bool deltaRuleKeys = op == "delta_rule";
+  if (auto logLinear = dyn_cast_or_null<LogLinearOp>(user))
+    deltaRuleKeys = logLinear.getBase() == LogLinearBase::gated_deltanet;
+  if (deltaRuleKeys && operand == "key" && !t.shape.empty()) {
+    // Without l2norm the recurrence is bounded only for beta |k|^2 < 2
+    // (delta_rule, and the per-level states of log_linear gated_deltanet).
     double bound = 1.0 / std::sqrt(double(t.shape.back()));
     return {Domain::Uniform, -bound, bound};
   }

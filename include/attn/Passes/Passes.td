@@ -33,4 +33,52 @@ def AttnDecompose : Pass<"attn-decompose"> {
 }
 
 
+def AttnTile : Pass<"attn-tile"> {
+  let summary = "Rewrite attn ops into their tiled, fused fast forms for the CPU";
+  let description = [{
+    attn.attention with static shapes, D and Dv multiples of 16, and no mask
+    operand, block list or mod region becomes a flash-style kernel on
+    buffers: one scf.parallel task per (batch, kv head, query block) that
+    packs each K/V block once for the G query heads sharing it, computes
+    scores on 4 x 64 register tiles of vector<16xf32>, keeps a running max
+    and sum per row (online softmax), skips key blocks no row of the task
+    can see (causal, window) and masks only blocks that rules cut. Other
+    ops keep their attn form for attn-decompose.
+  }];
+  let options = [
+    Option<"blockQ", "block-q", "int64_t", /*default=*/"64",
+           "Query rows per task and head (a multiple of 4)">
+  ];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",
+    "mlir::linalg::LinalgDialect", "mlir::math::MathDialect",
+    "mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",
+    "mlir::vector::VectorDialect"
+  ];
+}
+
+def AttnApproximateMath : Pass<"attn-approximate-math"> {
+  let summary = "Polynomial approximations of exp, log and tanh";
+  let description = [{
+    Replaces math.exp, math.log and math.tanh by MLIR's polynomial
+    approximations (a few ulp in f32), which lower to vector instructions;
+    as libm calls each vector lane would be a separate call.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::math::MathDialect",
+    "mlir::vector::VectorDialect"
+  ];
+}
+
+def AttnInlineAllocaScopes : Pass<"attn-inline-alloca-scopes"> {
+  let summary = "Inline memref.alloca_scope ops that hold no stack allocation";
+  let description = [{
+    scf-to-openmp wraps each parallel body in memref.alloca_scope, whose
+    region must stay a single block, so loops inside it cannot be lowered to
+    control flow. The attn kernels allocate their scratch on the heap, so a
+    scope without memref.alloca bounds nothing and is inlined into its
+    parent. Scopes that do hold allocas are kept.
+  }];
+}
+
 #endif // ATTN_PASSES_PASSES_TD

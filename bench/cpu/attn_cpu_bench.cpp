@@ -1,0 +1,329 @@
+//===- attn_cpu_bench.cpp - CPU benchmark of attn kernels -----------------===//
+//
+// attn-cpu-bench [--quick] [--json FILE]
+//
+// Measures, in one run: the FMA ceiling and memcpy bandwidth of this
+// machine; attn's compiled softmax attention (f32 and bf16, causal and not,
+// D = 64 and 128, L from 512 to 16k, 1 and 2 threads) as GFLOP/s and as a
+// fraction of the ceiling; an unfused OpenBLAS baseline of the same math
+// (sgemm, softmax, sgemm) and attn's speed-up over it; the extra peak memory
+// of each call (attn's is O(L): no L x L buffer; the baseline's is L x L);
+// and decode against a long cache as a fraction of memcpy bandwidth.
+// Every configuration runs in a child process so OMP_NUM_THREADS and peak
+// memory are its own. Prints a table and writes JSON.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Ceilings.h"
+
+#include "attn/Compiler/Compiler.h"
+#include "attn/Support/HostTensor.h"
+#include "attnrt.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cblas.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace attn;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Config {
+  std::string kind; // "prefill" or "decode"
+  int64_t batch = 1, heads, kvHeads, lq, lk, d;
+  bool causal;
+  std::string dtype; // f32 or bf16
+  int threads;
+  bool baseline; // also run the OpenBLAS baseline
+};
+
+struct Result {
+  double attnMs = 0, attnPeakMB = 0, blasMs = -1, blasPeakMB = -1;
+};
+
+std::string tensorType(int64_t b, int64_t h, int64_t l, int64_t d,
+                       const std::string &dtype) {
+  return llvm::formatv("tensor<{0}x{1}x{2}x{3}x{4}>", b, h, l, d, dtype);
+}
+
+std::string kernelSource(const Config &c) {
+  std::string q = tensorType(c.batch, c.heads, c.lq, c.d, c.dtype);
+  std::string kv = tensorType(c.batch, c.kvHeads, c.lk, c.d, c.dtype);
+  return llvm::formatv(R"(func.func @kernel(%q: {0}, %k: {1}, %v: {1}) -> {0} {
+  %o = attn.attention %q, %k, %v {2} : {0}, {1}, {1} -> {0}
+  return %o : {0}
+})",
+                       q, kv, c.causal ? "{causal}" : "");
+}
+
+/// Peak resident set of this process in MB.
+double peakRssMB() {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return double(usage.ru_maxrss) / 1024.0;
+}
+
+double medianMs(std::vector<double> t) {
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+/// Runs the compiled kernel; in the child process.
+Result runAttn(const std::string &lib, const Config &c, int reps) {
+  attnrt_module *module = nullptr;
+  if (attnrt_module_load(lib.c_str(), &module) != ATTNRT_OK) {
+    fprintf(stderr, "%s\n", attnrt_last_error());
+    exit(3);
+  }
+  auto make = [&](int64_t h, int64_t l) {
+    HostTensor t;
+    t.dtype = c.dtype;
+    t.shape = {c.batch, h, l, c.d};
+    std::mt19937 rng(uint32_t(h * 131 + l));
+    std::uniform_real_distribution<double> u(-1.0, 1.0);
+    t.values.resize(size_t(t.numel()));
+    for (double &v : t.values)
+      v = u(rng);
+    return t.encode();
+  };
+  std::vector<uint8_t> q = make(c.heads, c.lq), k = make(c.kvHeads, c.lk),
+                       v = make(c.kvHeads, c.lk);
+  std::vector<uint8_t> out(q.size(), 0);
+  std::vector<void *> args = {q.data(), k.data(), v.data(), out.data()};
+  double before = peakRssMB();
+  std::vector<double> times;
+  for (int r = 0; r <= reps; ++r) {
+    auto start = Clock::now();
+    attnrt_call(module, "kernel", args.data(), 4);
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    if (r > 0)
+      times.push_back(ms);
+  }
+  Result res;
+  res.attnMs = medianMs(times);
+  res.attnPeakMB = std::max(0.0, peakRssMB() - before);
+  return res;
+}
+
+/// The unfused baseline a C++ user writes today: per (b, h), S = Q K^T with
+/// sgemm, a row softmax, O = P V with sgemm. f32 only.
+void runBaseline(const Config &c, int reps, Result &res) {
+  openblas_set_num_threads(c.threads);
+  size_t qn = size_t(c.heads) * c.lq * c.d, kn = size_t(c.kvHeads) * c.lk * c.d;
+  std::vector<float> q(qn), k(kn), v(kn), out(qn);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (auto *buf : {&q, &k, &v})
+    for (float &x : *buf)
+      x = u(rng);
+  double before = peakRssMB();
+  std::vector<float> s(size_t(c.lq) * c.lk);
+  float scale = 1.0f / std::sqrt(float(c.d));
+  int64_t group = c.heads / c.kvHeads;
+  std::vector<double> times;
+  for (int r = 0; r <= reps; ++r) {
+    auto start = Clock::now();
+    for (int64_t h = 0; h < c.heads; ++h) {
+      const float *qh = q.data() + size_t(h) * c.lq * c.d;
+      const float *kh = k.data() + size_t(h / group) * c.lk * c.d;
+      const float *vh = v.data() + size_t(h / group) * c.lk * c.d;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(c.lq), int(c.lk),
+                  int(c.d), scale, qh, int(c.d), kh, int(c.d), 0.0f, s.data(),
+                  int(c.lk));
+      for (int64_t i = 0; i < c.lq; ++i) {
+        float *row = s.data() + size_t(i) * c.lk;
+        int64_t visible = c.causal ? std::min(c.lk, i + c.lk - c.lq + 1) : c.lk;
+        float m = -INFINITY, sum = 0.0f;
+        for (int64_t j = 0; j < visible; ++j)
+          m = std::max(m, row[j]);
+        for (int64_t j = 0; j < visible; ++j)
+          sum += (row[j] = std::exp(row[j] - m));
+        for (int64_t j = 0; j < visible; ++j)
+          row[j] /= sum;
+        for (int64_t j = visible; j < c.lk; ++j)
+          row[j] = 0.0f;
+      }
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(c.lq), int(c.d),
+                  int(c.lk), 1.0f, s.data(), int(c.lk), vh, int(c.d), 0.0f,
+                  out.data() + size_t(h) * c.lq * c.d, int(c.d));
+    }
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    if (r > 0)
+      times.push_back(ms);
+  }
+  res.blasMs = medianMs(times);
+  res.blasPeakMB = std::max(0.0, peakRssMB() - before);
+}
+
+/// Runs `c` in a child process with OMP_NUM_THREADS set: attn's kernel, or
+/// the baseline when `baseline` is set (separate processes, so each peak
+/// memory figure is its own).
+bool runChild(const std::string &lib, const Config &c, int reps, bool baseline,
+              Result &res) {
+  int fds[2];
+  if (pipe(fds) != 0)
+    return false;
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    setenv("OMP_NUM_THREADS", std::to_string(c.threads).c_str(), 1);
+    Result r;
+    if (baseline)
+      runBaseline(c, reps, r);
+    else
+      r = runAttn(lib, c, reps);
+    if (write(fds[1], &r, sizeof(r)) != ssize_t(sizeof(r)))
+      _exit(4);
+    _exit(0);
+  }
+  close(fds[1]);
+  bool ok = read(fds[0], &res, sizeof(res)) == ssize_t(sizeof(res));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  bool quick = false;
+  std::string jsonPath = "attn-cpu-bench.json";
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--quick")
+      quick = true;
+    else if (a == "--json" && i + 1 < argc)
+      jsonPath = argv[++i];
+    else {
+      fprintf(stderr, "usage: attn-cpu-bench [--quick] [--json FILE]\n");
+      return 2;
+    }
+  }
+
+  double fma1 = bench::measureFmaCeiling(1), fma2 = bench::measureFmaCeiling(2);
+  double copy1 = bench::measureMemcpyBandwidth(1), copy2 = bench::measureMemcpyBandwidth(2);
+  printf("FMA ceiling: %.0f GFLOP/s (1 thread), %.0f (2 threads); memcpy %.1f / %.1f GB/s\n\n",
+         fma1, fma2, copy1, copy2);
+
+  std::vector<Config> configs;
+  std::vector<int64_t> lengths = quick ? std::vector<int64_t>{1024, 4096}
+                                       : std::vector<int64_t>{512, 1024, 2048, 4096, 8192, 16384};
+  for (int64_t d : {64, 128})
+    for (int64_t l : lengths)
+      for (bool causal : {false, true})
+        for (int t : {1, 2}) {
+          // Tokens x heads fixed at 16k x 1: the work grows with L, not L^2.
+          int64_t heads = std::max<int64_t>(1, 16384 / l);
+          configs.push_back({"prefill", 1, heads, heads, l, l, d, causal, "f32", t,
+                             l <= 8192});
+        }
+  for (int t : {1, 2})
+    configs.push_back({"prefill", 1, 4, 4, 4096, 4096, 128, false, "bf16", t, false});
+  for (int t : {1, 2})
+    configs.push_back({"decode", 1, 8, 8, 1, quick ? 8192 : 32768, 128, true, "f32", t, false});
+
+  mlir::DialectRegistry registry;
+  registerCompilerDialects(registry);
+  mlir::MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  llvm::SmallString<128> dir;
+  llvm::sys::fs::createUniqueDirectory("attn-bench", dir);
+  std::map<std::string, std::string> libs;
+
+  printf("%-8s %-5s %3s %6s %5s %6s %3s %10s %9s %7s %10s %8s %9s %9s\n", "kind",
+         "dtype", "D", "L", "heads", "causal", "thr", "attn ms", "GFLOP/s",
+         "%peak", "blas ms", "speedup", "attn MB", "blas MB");
+  std::ostringstream json;
+  json << "{\n  \"machine\": \"build machine (2 cores, AVX-512)\",\n"
+       << "  \"fma_gflops\": {\"1\": " << fma1 << ", \"2\": " << fma2 << "},\n"
+       << "  \"memcpy_gbs\": {\"1\": " << copy1 << ", \"2\": " << copy2 << "},\n"
+       << "  \"runs\": [";
+  bool first = true;
+  for (const Config &c : configs) {
+    std::string src = kernelSource(c);
+    std::string &lib = libs[src];
+    if (lib.empty()) {
+      auto module = mlir::parseSourceString<mlir::ModuleOp>(src, &context);
+      CpuCompileOptions options;
+      options.outputDir = std::string(dir);
+      options.name = "k" + std::to_string(libs.size());
+      std::string error;
+      if (!module || failed(compileForCpu(*module, options, error))) {
+        fprintf(stderr, "compile failed: %s\n", error.c_str());
+        return 1;
+      }
+      lib = options.outputDir + "/lib" + options.name + ".so";
+    }
+    int reps = c.lq * c.lk * c.d * c.heads > (int64_t(1) << 33) ? 2 : 4;
+    Result r, blas;
+    if (!runChild(lib, c, reps, /*baseline=*/false, r) ||
+        (c.baseline && !runChild(lib, c, reps, /*baseline=*/true, blas))) {
+      fprintf(stderr, "run failed\n");
+      return 1;
+    }
+    r.blasMs = blas.blasMs;
+    r.blasPeakMB = blas.blasPeakMB;
+    double ceiling = c.threads == 1 ? fma1 : fma2;
+    double flops = 4.0 * c.batch * c.heads * double(c.lq) * c.lk * c.d;
+    if (c.causal && c.kind == "prefill")
+      flops /= 2;
+    double gflops = flops / (r.attnMs * 1e-3) / 1e9;
+    double bytes = 2.0 * c.batch * c.kvHeads * c.lk * c.d * (c.dtype == "f32" ? 4 : 2);
+    double gbs = bytes / (r.attnMs * 1e-3) / 1e9;
+    double copy = c.threads == 1 ? copy1 : copy2;
+    std::string peak = c.kind == "decode"
+                           ? llvm::formatv("{0:f0}%bw", 100.0 * gbs / copy).str()
+                           : llvm::formatv("{0:f1}%", 100.0 * gflops / ceiling).str();
+    printf("%-8s %-5s %3lld %6lld %5lld %6s %3d %10.2f %9.1f %7s", c.kind.c_str(),
+           c.dtype.c_str(), (long long)c.d, (long long)c.lk, (long long)c.heads,
+           c.causal ? "yes" : "no", c.threads, r.attnMs, gflops, peak.c_str());
+    if (r.blasMs > 0)
+      printf(" %10.2f %7.2fx", r.blasMs, r.blasMs / r.attnMs);
+    else
+      printf(" %10s %8s", "-", "-");
+    printf(" %9.1f", r.attnPeakMB);
+    if (r.blasPeakMB >= 0)
+      printf(" %9.1f\n", r.blasPeakMB);
+    else
+      printf(" %9s\n", "-");
+    fflush(stdout);
+    json << (first ? "" : ",") << "\n    {\"kind\": \"" << c.kind << "\", \"dtype\": \""
+         << c.dtype << "\", \"d\": " << c.d << ", \"lq\": " << c.lq << ", \"lk\": " << c.lk
+         << ", \"heads\": " << c.heads << ", \"kv_heads\": " << c.kvHeads
+         << ", \"causal\": " << (c.causal ? "true" : "false") << ", \"threads\": " << c.threads
+         << ", \"attn_ms\": " << r.attnMs << ", \"attn_gflops\": " << gflops
+         << ", \"fraction_of_fma_ceiling\": " << gflops / ceiling
+         << ", \"kv_gbs\": " << gbs << ", \"fraction_of_memcpy\": " << gbs / copy
+         << ", \"attn_extra_peak_mb\": " << r.attnPeakMB << ", \"blas_ms\": " << r.blasMs
+         << ", \"speedup_over_blas\": " << (r.blasMs > 0 ? r.blasMs / r.attnMs : 0)
+         << ", \"blas_extra_peak_mb\": " << r.blasPeakMB << "}";
+    first = false;
+  }
+  json << "\n  ]\n}\n";
+  std::ofstream(jsonPath) << json.str();
+  printf("\nwrote %s\n", jsonPath.c_str());
+  llvm::sys::fs::remove_directories(dir);
+  return 0;
+}

@@ -1,0 +1,137 @@
+//===- CpuKernelBuilder.h - shared builders of the CPU attn kernels -*- C++ -*-===//
+//
+// The CPU kernels of attn-tile are emitted op by op at the buffer level. This
+// header holds what the prefill (flash) and decode kernels share: the static
+// shape of the attention they implement and a builder with short spellings
+// for constants, index arithmetic, scratch buffers and loops.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_PASSES_TILE_CPUKERNELBUILDER_H
+#define ATTN_PASSES_TILE_CPUKERNELBUILDER_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+#include <optional>
+
+namespace attn {
+
+constexpr int64_t kLanes = 16;     // f32 lanes of an AVX-512 register
+constexpr int64_t kRows = 4;       // query rows per register tile
+constexpr int64_t kColVectors = 4; // vectors per register tile row
+
+/// Static facts of one attention a CPU kernel implements.
+struct FlashShape {
+  int64_t batch, heads, kvHeads, group, lq, lk, d, dv;
+  int64_t blockQ, blockK; // prefill tiles; blockK == kColVectors * kLanes
+  int64_t listBlockQ = 0, listBlockK = 0; // block_q/block_k of block lists
+  double scale;
+  bool causal;
+  std::optional<int64_t> left, right;
+  std::optional<double> softcap;
+  mlir::Type elementType;
+  bool hasLse, hasSinks;
+};
+
+/// A tile inside a larger buffer: loads and stores prepend `prefix` to
+/// their indices (the packed K/V arrays hold one tile per key block).
+struct TileRef {
+  mlir::Value mem;
+  llvm::SmallVector<mlir::Value> prefix;
+  llvm::SmallVector<mlir::Value> at(mlir::ValueRange rest) const {
+    llvm::SmallVector<mlir::Value> indices(prefix);
+    indices.append(rest.begin(), rest.end());
+    return indices;
+  }
+};
+
+/// Short spellings over one ImplicitLocOpBuilder.
+class CpuKernelBuilder {
+public:
+  CpuKernelBuilder(mlir::ImplicitLocOpBuilder &b, const FlashShape &s)
+      : b(b), s(s) {
+    f32 = b.getF32Type();
+    vec = mlir::VectorType::get({kLanes}, f32);
+  }
+
+protected:
+  using Value = mlir::Value;
+  using ValueRange = mlir::ValueRange;
+
+  Value idx(int64_t v) { return mlir::arith::ConstantIndexOp::create(b, v); }
+  Value cf(double v) {
+    return mlir::arith::ConstantOp::create(b, b.getF32FloatAttr(v));
+  }
+  Value splat(double v) {
+    return mlir::arith::ConstantOp::create(
+        b, mlir::DenseElementsAttr::get(vec, b.getF32FloatAttr(v)));
+  }
+  Value add(Value a, Value c) { return mlir::arith::AddIOp::create(b, a, c); }
+  Value sub(Value a, Value c) { return mlir::arith::SubIOp::create(b, a, c); }
+  Value mul(Value a, Value c) { return mlir::arith::MulIOp::create(b, a, c); }
+  Value minI(Value a, Value c) { return mlir::arith::MinSIOp::create(b, a, c); }
+  Value maxI(Value a, Value c) { return mlir::arith::MaxSIOp::create(b, a, c); }
+  Value toF32(Value x) {
+    return x.getType().isF32()
+               ? x
+               : mlir::arith::ExtFOp::create(b, f32, x).getResult();
+  }
+  void linalgFill(Value buffer, double value) {
+    mlir::linalg::FillOp::create(b, ValueRange{cf(value)}, ValueRange{buffer});
+  }
+  Value alloc(llvm::ArrayRef<int64_t> shape) {
+    return mlir::memref::AllocOp::create(b, mlir::MemRefType::get(shape, f32),
+                                         b.getI64IntegerAttr(64));
+  }
+  /// for (iv = lb; iv < ub; iv += step) body(iv, iterArgs) -> yields.
+  mlir::ValueRange
+  forLoop(Value lb, Value ub, int64_t step, ValueRange init,
+          llvm::function_ref<llvm::SmallVector<Value>(Value, ValueRange)> body) {
+    auto loop = mlir::scf::ForOp::create(
+        b, lb, ub, idx(step), init,
+        [&](mlir::OpBuilder &nested, mlir::Location, Value iv, ValueRange args) {
+          mlir::OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nested.getInsertionBlock(),
+                              nested.getInsertionPoint());
+          mlir::scf::YieldOp::create(b, body(iv, args));
+        });
+    return loop.getResults();
+  }
+  /// scf.parallel over [0, ub_i) with unit steps.
+  void parallel(llvm::ArrayRef<int64_t> ubs,
+                llvm::function_ref<void(ValueRange)> body) {
+    llvm::SmallVector<Value> zeros, uppers, ones;
+    for (int64_t ub : ubs) {
+      zeros.push_back(idx(0));
+      uppers.push_back(idx(ub));
+      ones.push_back(idx(1));
+    }
+    mlir::scf::ParallelOp::create(
+        b, zeros, uppers, ones,
+        [&](mlir::OpBuilder &nested, mlir::Location, ValueRange ivs) {
+          mlir::OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nested.getInsertionBlock(),
+                              nested.getInsertionPoint());
+          body(ivs);
+        });
+  }
+
+  mlir::ImplicitLocOpBuilder &b;
+  const FlashShape &s;
+  mlir::Type f32;
+  mlir::VectorType vec;
+};
+
+/// Emits the split-KV decode kernel (short Lq): see DecodeAttentionCpu.cpp.
+void emitDecodeAttention(mlir::ImplicitLocOpBuilder &b, const FlashShape &s,
+                         mlir::Value q, mlir::Value k, mlir::Value v,
+                         mlir::Value sinks, mlir::Value out, mlir::Value lse);
+
+} // namespace attn
+
+#endif // ATTN_PASSES_TILE_CPUKERNELBUILDER_H

@@ -1,0 +1,280 @@
+//===- DecodeAttentionCpu.cpp - split-KV decode attention for CPUs --------===//
+//
+// This file implements the CPU kernel attn-tile uses when few queries meet a
+// long cache (decode, speculative decode, MLA). Such a call is bound by
+// reading K and V once, so the kernel reads them in place, unpacked:
+//
+//   * the keys are split into chunks; one parallel task per (batch, kv head,
+//     chunk) handles every query row of the kv head's G query heads
+//     (R = G x Lq rows), so each key and value row is read once per task;
+//   * per group of 16 keys: R dot products over D (vector<16xf32> FMAs and a
+//     reduction), one vector exp per row, a running max and sum, and
+//     acc[r] += p[r, j] v[j] over Dv;
+//   * the partial (acc, max, sum) of each chunk is combined by a second
+//     parallel pass, the merge of attn.merge: M = max m_c,
+//     L = sum l_c exp(m_c - M), out = sum acc_c exp(m_c - M) / L.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CpuKernelBuilder.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <algorithm>
+#include <limits>
+
+using namespace mlir;
+using namespace attn;
+
+namespace {
+
+class DecodeEmitter : public CpuKernelBuilder {
+public:
+  using CpuKernelBuilder::CpuKernelBuilder;
+
+  void emit(Value q, Value k, Value v, Value sinks, Value out, Value lse);
+
+private:
+  /// One chunk of keys for all rows of a kv head.
+  void chunk(Value q, Value k, Value v, Value b0, Value kvHead, Value keyBegin,
+             Value keyEnd, Value qp, Value sc, Value acc, Value m, Value l);
+  /// Combines the chunk partials of one row and writes out and lse.
+  void mergeRow(Value pacc, Value pm, Value pl, Value sinks, Value out,
+                Value lse, Value b0, Value kvHead, Value r);
+
+  int64_t rows() const { return s.group * s.lq; }
+  int64_t splits = 1, chunkKeys = 0;
+};
+
+} // namespace
+
+void DecodeEmitter::chunk(Value q, Value k, Value v, Value b0, Value kvHead,
+                          Value keyBegin, Value keyEnd, Value qp, Value sc,
+                          Value acc, Value m, Value l) {
+  double inf = std::numeric_limits<double>::infinity();
+  int64_t dVecs = s.d / kLanes, dvVecs = s.dv / kLanes;
+  // Qp[r, :] = scale * q[row r] in f32; r = g * Lq + i.
+  forLoop(idx(0), idx(rows()), 1, {}, [&](Value r, ValueRange) {
+    Value g = arith::DivUIOp::create(b, r, idx(s.lq));
+    Value i = arith::RemUIOp::create(b, r, idx(s.lq));
+    Value h = add(mul(kvHead, idx(s.group)), g);
+    forLoop(idx(0), idx(s.d), 1, {}, [&](Value d, ValueRange) {
+      Value x = toF32(memref::LoadOp::create(b, q, ValueRange{b0, h, i, d}));
+      memref::StoreOp::create(b, arith::MulFOp::create(b, x, cf(s.scale)), qp,
+                              ValueRange{r, d});
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+  linalgFill(acc, 0.0);
+  linalgFill(m, -inf);
+  linalgFill(l, 0.0);
+
+  auto i32 = b.getI32Type();
+  auto ivec = VectorType::get({kLanes}, i32);
+  SmallVector<int32_t> laneIds;
+  for (int32_t lane = 0; lane < kLanes; ++lane)
+    laneIds.push_back(lane);
+  Value lanes = arith::ConstantOp::create(b, DenseElementsAttr::get(ivec, ArrayRef(laneIds)));
+  auto toI32 = [&](Value x) { return arith::IndexCastOp::create(b, i32, x); };
+  auto bcastI = [&](Value x) { return vector::BroadcastOp::create(b, ivec, x); };
+  Value negInfV = splat(-inf);
+
+  forLoop(keyBegin, keyEnd, kLanes, {}, [&](Value j0, ValueRange) {
+    // Scores of 16 keys for every row: dot products over D. Keys past the
+    // chunk read a valid row (clamped) and are masked below.
+    forLoop(idx(0), idx(kLanes), 1, {}, [&](Value jj, ValueRange) {
+      Value key = minI(add(j0, jj), idx(s.lk - 1));
+      SmallVector<Value> kv;
+      for (int64_t c = 0; c < dVecs; ++c) {
+        Value x = vector::LoadOp::create(
+            b, VectorType::get({kLanes}, s.elementType), k,
+            ValueRange{b0, kvHead, key, idx(c * kLanes)});
+        if (!s.elementType.isF32())
+          x = arith::ExtFOp::create(b, vec, x);
+        kv.push_back(x);
+      }
+      forLoop(idx(0), idx(rows()), 1, {}, [&](Value r, ValueRange) {
+        Value dot = splat(0.0);
+        for (int64_t c = 0; c < dVecs; ++c) {
+          Value qv = vector::LoadOp::create(b, vec, qp, ValueRange{r, idx(c * kLanes)});
+          dot = vector::FMAOp::create(b, qv, kv[c], dot);
+        }
+        Value score = vector::ReductionOp::create(b, vector::CombiningKind::ADD, dot);
+        memref::StoreOp::create(b, score, sc, ValueRange{r, jj});
+        return SmallVector<Value>{};
+      });
+      return SmallVector<Value>{};
+    });
+    // Online softmax and PV per row.
+    forLoop(idx(0), idx(rows()), 1, {}, [&](Value r, ValueRange) {
+      Value x = vector::LoadOp::create(b, vec, sc, ValueRange{r, idx(0)});
+      if (s.softcap) {
+        Value cap = splat(*s.softcap);
+        x = arith::MulFOp::create(
+            b, cap, math::TanhOp::create(b, arith::DivFOp::create(b, x, cap)));
+      }
+      // Key j is visible to query i when j < chunk end and the causal and
+      // window rules hold for delta = (i + Lk - Lq) - j.
+      Value i = arith::RemUIOp::create(b, r, idx(s.lq));
+      Value j = arith::AddIOp::create(b, bcastI(toI32(j0)), lanes);
+      Value vis = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j,
+                                        bcastI(toI32(keyEnd)));
+      Value delta = arith::SubIOp::create(
+          b, bcastI(toI32(add(i, idx(s.lk - s.lq)))), j);
+      auto both = [&](arith::CmpIPredicate p, int64_t bound) {
+        Value bv = bcastI(arith::ConstantOp::create(b, b.getI32IntegerAttr(bound)));
+        vis = arith::AndIOp::create(b, vis, arith::CmpIOp::create(b, p, delta, bv));
+      };
+      if (s.causal)
+        both(arith::CmpIPredicate::sge, 0);
+      if (s.left)
+        both(arith::CmpIPredicate::sle, *s.left);
+      if (s.right)
+        both(arith::CmpIPredicate::sge, -*s.right);
+      x = arith::SelectOp::create(b, vis, x, negInfV);
+
+      Value mOld = memref::LoadOp::create(b, m, ValueRange{r});
+      Value mNew = vector::ReductionOp::create(b, vector::CombiningKind::MAXIMUMF, x, mOld);
+      Value none = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, mNew, cf(-inf));
+      Value mSafe = arith::SelectOp::create(b, none, cf(0.0), mNew);
+      Value p = math::ExpOp::create(
+          b, arith::SubFOp::create(b, x, vector::BroadcastOp::create(b, vec, mSafe)));
+      Value alpha = math::ExpOp::create(b, arith::SubFOp::create(b, mOld, mSafe));
+      Value lOld = memref::LoadOp::create(b, l, ValueRange{r});
+      Value lNew = vector::ReductionOp::create(b, vector::CombiningKind::ADD, p,
+                                               arith::MulFOp::create(b, alpha, lOld));
+      memref::StoreOp::create(b, mNew, m, ValueRange{r});
+      memref::StoreOp::create(b, lNew, l, ValueRange{r});
+      vector::StoreOp::create(b, p, sc, ValueRange{r, idx(0)});
+      // acc[r] = alpha acc[r] + sum_jj p[jj] v[j0 + jj]: one pass over Dv in
+      // register-sized pieces of 4 vectors.
+      Value alphaV = vector::BroadcastOp::create(b, vec, alpha);
+      for (int64_t e0 = 0; e0 < dvVecs; e0 += kColVectors) {
+        int64_t cols = std::min<int64_t>(kColVectors, dvVecs - e0);
+        SmallVector<Value> init;
+        for (int64_t c = 0; c < cols; ++c) {
+          Value a = vector::LoadOp::create(b, vec, acc,
+                                           ValueRange{r, idx((e0 + c) * kLanes)});
+          init.push_back(arith::MulFOp::create(b, a, alphaV));
+        }
+        ValueRange sums = forLoop(idx(0), idx(kLanes), 1, init, [&](Value jj, ValueRange a) {
+          Value key = minI(add(j0, jj), idx(s.lk - 1));
+          Value pj = vector::BroadcastOp::create(
+              b, vec, memref::LoadOp::create(b, sc, ValueRange{r, jj}));
+          SmallVector<Value> next;
+          for (int64_t c = 0; c < cols; ++c) {
+            Value vv = vector::LoadOp::create(
+                b, VectorType::get({kLanes}, s.elementType), v,
+                ValueRange{b0, kvHead, key, idx((e0 + c) * kLanes)});
+            if (!s.elementType.isF32())
+              vv = arith::ExtFOp::create(b, vec, vv);
+            next.push_back(vector::FMAOp::create(b, pj, vv, a[c]));
+          }
+          return next;
+        });
+        for (int64_t c = 0; c < cols; ++c)
+          vector::StoreOp::create(b, sums[c], acc, ValueRange{r, idx((e0 + c) * kLanes)});
+      }
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+}
+
+void DecodeEmitter::mergeRow(Value pacc, Value pm, Value pl, Value sinks,
+                             Value out, Value lse, Value b0, Value kvHead,
+                             Value r) {
+  double inf = std::numeric_limits<double>::infinity();
+  Value g = arith::DivUIOp::create(b, r, idx(s.lq));
+  Value i = arith::RemUIOp::create(b, r, idx(s.lq));
+  Value h = add(mul(kvHead, idx(s.group)), g);
+  // A sink joins as one more partial with max = sink, sum = 1, acc = 0.
+  Value mStart = sinks ? Value(memref::LoadOp::create(b, sinks, ValueRange{h}))
+                       : cf(-inf);
+  Value mAll = forLoop(idx(0), idx(splits), 1, {mStart}, [&](Value c, ValueRange a) {
+    Value mc = memref::LoadOp::create(b, pm, ValueRange{b0, kvHead, c, r});
+    return SmallVector<Value>{arith::MaximumFOp::create(b, a[0], mc)};
+  })[0];
+  Value none = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, mAll, cf(-inf));
+  Value mSafe = arith::SelectOp::create(b, none, cf(0.0), mAll);
+  Value lStart = sinks ? Value(math::ExpOp::create(b, arith::SubFOp::create(b, mStart, mSafe)))
+                       : cf(0.0);
+  Value lAll = forLoop(idx(0), idx(splits), 1, {lStart}, [&](Value c, ValueRange a) {
+    Value mc = memref::LoadOp::create(b, pm, ValueRange{b0, kvHead, c, r});
+    Value lc = memref::LoadOp::create(b, pl, ValueRange{b0, kvHead, c, r});
+    Value w = math::ExpOp::create(b, arith::SubFOp::create(b, mc, mSafe));
+    return SmallVector<Value>{arith::AddFOp::create(b, a[0], arith::MulFOp::create(b, w, lc))};
+  })[0];
+  Value empty = arith::CmpFOp::create(b, arith::CmpFPredicate::OLE, lAll, cf(0.0));
+  Value inv = arith::SelectOp::create(b, empty, cf(0.0),
+                                      arith::DivFOp::create(b, cf(1.0), lAll));
+  forLoop(idx(0), idx(s.dv), kLanes, {}, [&](Value e, ValueRange) {
+    Value sum = forLoop(idx(0), idx(splits), 1, {splat(0.0)}, [&](Value c, ValueRange a) {
+      Value mc = memref::LoadOp::create(b, pm, ValueRange{b0, kvHead, c, r});
+      Value w = math::ExpOp::create(b, arith::SubFOp::create(b, mc, mSafe));
+      Value x = vector::LoadOp::create(b, vec, pacc, ValueRange{b0, kvHead, c, r, e});
+      return SmallVector<Value>{vector::FMAOp::create(
+          b, vector::BroadcastOp::create(b, vec, w), x, a[0])};
+    })[0];
+    Value o = arith::MulFOp::create(b, sum, vector::BroadcastOp::create(b, vec, inv));
+    if (!s.elementType.isF32())
+      o = arith::TruncFOp::create(b, VectorType::get({kLanes}, s.elementType), o);
+    vector::StoreOp::create(b, o, out, ValueRange{b0, h, i, e});
+    return SmallVector<Value>{};
+  });
+  if (lse) {
+    Value value = arith::AddFOp::create(b, mAll, math::LogOp::create(b, lAll));
+    value = arith::SelectOp::create(b, empty, cf(-inf), value);
+    memref::StoreOp::create(b, value, lse, ValueRange{b0, h, i});
+  }
+}
+
+void DecodeEmitter::emit(Value q, Value k, Value v, Value sinks, Value out,
+                         Value lse) {
+  // Enough chunks for 32 tasks (two per thread on 16 cores), each at least
+  // 256 keys so the merge stays small next to the reads.
+  int64_t units = s.batch * s.kvHeads;
+  splits = std::clamp<int64_t>((32 + units - 1) / units, 1,
+                               std::max<int64_t>(1, s.lk / 256));
+  chunkKeys = (s.lk + splits - 1) / splits;
+  chunkKeys = (chunkKeys + kLanes - 1) / kLanes * kLanes;
+  splits = (s.lk + chunkKeys - 1) / chunkKeys;
+
+  Value pacc = alloc({s.batch, s.kvHeads, splits, rows(), s.dv});
+  Value pm = alloc({s.batch, s.kvHeads, splits, rows()});
+  Value pl = alloc({s.batch, s.kvHeads, splits, rows()});
+  parallel({s.batch, s.kvHeads, splits}, [&](ValueRange ivs) {
+    Value keyBegin = mul(ivs[2], idx(chunkKeys));
+    Value keyEnd = minI(add(keyBegin, idx(chunkKeys)), idx(s.lk));
+    Value qp = alloc({rows(), s.d});
+    Value sc = alloc({rows(), kLanes});
+    Value acc = alloc({rows(), s.dv});
+    Value m = alloc({rows()}), l = alloc({rows()});
+    chunk(q, k, v, ivs[0], ivs[1], keyBegin, keyEnd, qp, sc, acc, m, l);
+    // Publish the partial of this chunk.
+    forLoop(idx(0), idx(rows()), 1, {}, [&](Value r, ValueRange) {
+      SmallVector<Value> at = {ivs[0], ivs[1], ivs[2], r};
+      memref::StoreOp::create(b, memref::LoadOp::create(b, m, ValueRange{r}), pm, at);
+      memref::StoreOp::create(b, memref::LoadOp::create(b, l, ValueRange{r}), pl, at);
+      forLoop(idx(0), idx(s.dv), kLanes, {}, [&](Value e, ValueRange) {
+        Value x = vector::LoadOp::create(b, vec, acc, ValueRange{r, e});
+        SmallVector<Value> dst(at);
+        dst.push_back(e);
+        vector::StoreOp::create(b, x, pacc, dst);
+        return SmallVector<Value>{};
+      });
+      return SmallVector<Value>{};
+    });
+  });
+  parallel({s.batch, s.kvHeads, rows()}, [&](ValueRange ivs) {
+    mergeRow(pacc, pm, pl, sinks, out, lse, ivs[0], ivs[1], ivs[2]);
+  });
+}
+
+void attn::emitDecodeAttention(ImplicitLocOpBuilder &b, const FlashShape &s,
+                               Value q, Value k, Value v, Value sinks,
+                               Value out, Value lse) {
+  DecodeEmitter(b, s).emit(q, k, v, sinks, out, lse);
+}

@@ -1,0 +1,593 @@
+//===- FlashAttentionCpu.cpp - flash-style softmax attention for CPUs -----===//
+//
+// This file implements the CPU tiling of attn.attention: the online-softmax
+// ("flash") form that never materialises the Lq x Lk score matrix.
+//
+// One parallel task per (batch, kv head, query block) holds the query rows
+// of all G query heads that share the kv head, so every K/V tile is packed
+// once and used G times. Per key block the task:
+//   1. packs K^T [D, BK] and V [BK, Dv] as f32 (zero rows past Lk),
+//   2. S = Q K^T on a register tile of 4 rows x 64 keys (16 vector<16xf32>
+//      accumulators carried by the d loop),
+//   3. updates the running max m, sum l and rescale factor per row, masking
+//      scores only in blocks the causal/window/length rules cut (a block
+//      every row sees entirely takes the branch without the mask),
+//   4. O = alpha O + P V on a register tile of 4 rows x 64 output columns.
+// Key blocks that no row of the task can see are never visited. The query
+// rows are scaled and converted to f32 once per task. Rows of a ragged last
+// query block are padded with zeros and never written back.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CpuKernelBuilder.h"
+#include "TilePatterns.h"
+
+#include "attn/Dialect/Attn/AttnDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/IR/TypeUtilities.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace attn;
+
+namespace {
+
+/// Calls with at most this many queries per head take the decode kernel.
+constexpr int64_t kDecodeMaxQueries = 16;
+
+/// Emits the prefill kernel.
+class FlashEmitter : public CpuKernelBuilder {
+public:
+  using CpuKernelBuilder::CpuKernelBuilder;
+
+  void emit(Value q, Value k, Value v, Value sinks, Value out, Value lse,
+            ArrayRef<std::pair<Value, Value>> blockLists = {});
+
+private:
+  /// vis[b, h, qb, kb] (i1): the lists name key block kb for query block qb.
+  Value buildBlockTable(ArrayRef<std::pair<Value, Value>> lists);
+
+  Value fromF32(Value x) {
+    return s.elementType.isF32()
+               ? x
+               : arith::TruncFOp::create(b, s.elementType, x).getResult();
+  }
+
+  void packQuery(Value q, Value qp, Value b0, Value kvHead, Value row0);
+  void packKeyValue(Value k, Value v, const TileRef &kt, const TileRef &vp,
+                    Value b0, Value kvHead, Value key0);
+  void scoreTile(Value qp, const TileRef &kt, Value sc, Value g);
+  void softmaxRows(Value sc, Value alpha, Value m, Value l, Value g,
+                   Value row0, Value key0, bool withMask);
+  void accumulate(Value sc, const TileRef &vp, Value alpha, Value o, Value g);
+  void finish(Value o, Value m, Value l, Value out, Value lse, Value b0,
+              Value kvHead, Value row0);
+};
+
+} // namespace
+
+/// Qp[g, i, :] = scale * q[b, kvHead * G + g, row0 + i, :] in f32, 0 past Lq.
+void FlashEmitter::packQuery(Value q, Value qp, Value b0, Value kvHead,
+                             Value row0) {
+  Value lq = idx(s.lq), scale = cf(s.scale);
+  forLoop(idx(0), idx(s.group), 1, {}, [&](Value g, ValueRange) {
+    Value h = add(mul(kvHead, idx(s.group)), g);
+    forLoop(idx(0), idx(s.blockQ), 1, {}, [&](Value i, ValueRange) {
+      Value row = add(row0, i);
+      Value inside = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, row, lq);
+      Value safeRow = minI(row, idx(s.lq - 1));
+      forLoop(idx(0), idx(s.d), 1, {}, [&](Value d, ValueRange) {
+        Value x = toF32(memref::LoadOp::create(b, q, ValueRange{b0, h, safeRow, d}));
+        x = arith::MulFOp::create(b, x, scale);
+        x = arith::SelectOp::create(b, inside, x, cf(0.0));
+        memref::StoreOp::create(b, x, qp, ValueRange{g, i, d});
+        return SmallVector<Value>{};
+      });
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+}
+
+/// K^T [D, BK] and V [BK, Dv] of key block starting at key0, f32, 0 past Lk.
+void FlashEmitter::packKeyValue(Value k, Value v, const TileRef &kt,
+                                const TileRef &vp, Value b0, Value kvHead,
+                                Value key0) {
+  Value lk = idx(s.lk);
+  forLoop(idx(0), idx(s.blockK), 1, {}, [&](Value j, ValueRange) {
+    Value key = add(key0, j);
+    Value inside = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, key, lk);
+    Value safeKey = minI(key, idx(s.lk - 1));
+    forLoop(idx(0), idx(s.d), 1, {}, [&](Value d, ValueRange) {
+      Value x = toF32(memref::LoadOp::create(b, k, ValueRange{b0, kvHead, safeKey, d}));
+      x = arith::SelectOp::create(b, inside, x, cf(0.0));
+      memref::StoreOp::create(b, x, kt.mem, kt.at({d, j}));
+      return SmallVector<Value>{};
+    });
+    forLoop(idx(0), idx(s.dv), 1, {}, [&](Value e, ValueRange) {
+      Value x = toF32(memref::LoadOp::create(b, v, ValueRange{b0, kvHead, safeKey, e}));
+      x = arith::SelectOp::create(b, inside, x, cf(0.0));
+      memref::StoreOp::create(b, x, vp.mem, vp.at({j, e}));
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+}
+
+/// S[i, :] = Qp[g, i, :] . K^T for all rows, 4 x 64 register tiles.
+void FlashEmitter::scoreTile(Value qp, const TileRef &kt, Value sc, Value g) {
+  forLoop(idx(0), idx(s.blockQ), kRows, {}, [&](Value i0, ValueRange) {
+    SmallVector<Value> init(kRows * kColVectors, splat(0.0));
+    ValueRange acc = forLoop(idx(0), idx(s.d), 1, init, [&](Value d, ValueRange a) {
+      SmallVector<Value> kv, next;
+      for (int64_t c = 0; c < kColVectors; ++c)
+        kv.push_back(vector::LoadOp::create(b, vec, kt.mem, kt.at({d, idx(c * kLanes)})));
+      for (int64_t r = 0; r < kRows; ++r) {
+        Value qs = memref::LoadOp::create(b, qp, ValueRange{g, add(i0, idx(r)), d});
+        Value qv = vector::BroadcastOp::create(b, vec, qs);
+        for (int64_t c = 0; c < kColVectors; ++c)
+          next.push_back(vector::FMAOp::create(b, qv, kv[c], a[r * kColVectors + c]));
+      }
+      return next;
+    });
+    for (int64_t r = 0; r < kRows; ++r)
+      for (int64_t c = 0; c < kColVectors; ++c)
+        vector::StoreOp::create(b, acc[r * kColVectors + c], sc,
+                                ValueRange{add(i0, idx(r)), idx(c * kLanes)});
+    return SmallVector<Value>{};
+  });
+}
+
+/// Online softmax over one key block: per row, mask (when asked), new max,
+/// p = exp(s - max) in place of s, alpha = exp(old max - new max), new sum.
+void FlashEmitter::softmaxRows(Value sc, Value alpha, Value m, Value l,
+                               Value g, Value row0, Value key0, bool withMask) {
+  auto i32 = b.getI32Type();
+  auto ivec = VectorType::get({kLanes}, i32);
+  SmallVector<int32_t> laneIds;
+  for (int32_t lane = 0; lane < kLanes; ++lane)
+    laneIds.push_back(lane);
+  Value lanes = arith::ConstantOp::create(b, DenseElementsAttr::get(ivec, ArrayRef(laneIds)));
+  double inf = std::numeric_limits<double>::infinity();
+  Value negInf = cf(-inf), negInfV = splat(-inf);
+  auto toI32 = [&](Value x) { return arith::IndexCastOp::create(b, i32, x); };
+  auto bcastI = [&](Value x) { return vector::BroadcastOp::create(b, ivec, x); };
+
+  forLoop(idx(0), idx(s.blockQ), 1, {}, [&](Value i, ValueRange) {
+    SmallVector<Value> sv;
+    for (int64_t c = 0; c < kColVectors; ++c) {
+      Value x = vector::LoadOp::create(b, vec, sc, ValueRange{i, idx(c * kLanes)});
+      if (s.softcap) {
+        Value cap = splat(*s.softcap);
+        x = arith::MulFOp::create(
+            b, cap, math::TanhOp::create(b, arith::DivFOp::create(b, x, cap)));
+      }
+      sv.push_back(x);
+    }
+    if (withMask) {
+      // Key j of this block is visible to row (row0 + i) when j < Lk and
+      // the causal/window rules hold: delta = (row + Lk - Lq) - j.
+      Value diag = toI32(add(add(row0, i), idx(s.lk - s.lq)));
+      for (int64_t c = 0; c < kColVectors; ++c) {
+        Value j = arith::AddIOp::create(b, bcastI(toI32(add(key0, idx(c * kLanes)))), lanes);
+        Value vis = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j,
+                                          bcastI(toI32(idx(s.lk))));
+        Value delta = arith::SubIOp::create(b, bcastI(diag), j);
+        auto both = [&](arith::CmpIPredicate p, int64_t bound) {
+          Value bv = bcastI(arith::ConstantOp::create(b, b.getI32IntegerAttr(bound)));
+          vis = arith::AndIOp::create(b, vis, arith::CmpIOp::create(b, p, delta, bv));
+        };
+        if (s.causal)
+          both(arith::CmpIPredicate::sge, 0);
+        if (s.left)
+          both(arith::CmpIPredicate::sle, *s.left);
+        if (s.right)
+          both(arith::CmpIPredicate::sge, -*s.right);
+        sv[c] = arith::SelectOp::create(b, vis, sv[c], negInfV);
+      }
+    }
+    Value blockMax = sv[0];
+    for (int64_t c = 1; c < kColVectors; ++c)
+      blockMax = arith::MaximumFOp::create(b, blockMax, sv[c]);
+    Value mOld = memref::LoadOp::create(b, m, ValueRange{g, i});
+    Value mNew = vector::ReductionOp::create(b, vector::CombiningKind::MAXIMUMF,
+                                             blockMax, mOld);
+    // A row that has seen no key keeps max -inf; subtracting 0 instead keeps
+    // exp(-inf - 0) = 0 and avoids -inf - -inf.
+    Value none = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, mNew, negInf);
+    Value mSafe = arith::SelectOp::create(b, none, cf(0.0), mNew);
+    Value mSafeV = vector::BroadcastOp::create(b, vec, mSafe);
+    Value sum = splat(0.0);
+    for (int64_t c = 0; c < kColVectors; ++c) {
+      Value p = math::ExpOp::create(b, arith::SubFOp::create(b, sv[c], mSafeV));
+      vector::StoreOp::create(b, p, sc, ValueRange{i, idx(c * kLanes)});
+      sum = arith::AddFOp::create(b, sum, p);
+    }
+    Value a = math::ExpOp::create(b, arith::SubFOp::create(b, mOld, mSafe));
+    Value lOld = memref::LoadOp::create(b, l, ValueRange{g, i});
+    Value lNew = vector::ReductionOp::create(b, vector::CombiningKind::ADD, sum,
+                                             arith::MulFOp::create(b, a, lOld));
+    memref::StoreOp::create(b, mNew, m, ValueRange{g, i});
+    memref::StoreOp::create(b, lNew, l, ValueRange{g, i});
+    memref::StoreOp::create(b, a, alpha, ValueRange{i});
+    return SmallVector<Value>{};
+  });
+}
+
+/// O[g] = alpha * O[g] + P V, 4 rows x 64 output columns per register tile.
+void FlashEmitter::accumulate(Value sc, const TileRef &vp, Value alpha,
+                              Value o, Value g) {
+  forLoop(idx(0), idx(s.blockQ), kRows, {}, [&](Value i0, ValueRange) {
+    forLoop(idx(0), idx(s.dv), kColVectors * kLanes, {}, [&](Value e0, ValueRange) {
+      int64_t cols = std::min<int64_t>(kColVectors, s.dv / kLanes);
+      SmallVector<Value> init;
+      for (int64_t r = 0; r < kRows; ++r) {
+        Value row = add(i0, idx(r));
+        Value a = vector::BroadcastOp::create(
+            b, vec, memref::LoadOp::create(b, alpha, ValueRange{row}));
+        for (int64_t c = 0; c < cols; ++c) {
+          Value x = vector::LoadOp::create(b, vec, o,
+                                           ValueRange{g, row, add(e0, idx(c * kLanes))});
+          init.push_back(arith::MulFOp::create(b, x, a));
+        }
+      }
+      ValueRange acc = forLoop(idx(0), idx(s.blockK), 1, init, [&](Value j, ValueRange a) {
+        SmallVector<Value> vv, next;
+        for (int64_t c = 0; c < cols; ++c)
+          vv.push_back(vector::LoadOp::create(b, vec, vp.mem, vp.at({j, add(e0, idx(c * kLanes))})));
+        for (int64_t r = 0; r < kRows; ++r) {
+          Value p = memref::LoadOp::create(b, sc, ValueRange{add(i0, idx(r)), j});
+          Value pv = vector::BroadcastOp::create(b, vec, p);
+          for (int64_t c = 0; c < cols; ++c)
+            next.push_back(vector::FMAOp::create(b, pv, vv[c], a[r * cols + c]));
+        }
+        return next;
+      });
+      for (int64_t r = 0; r < kRows; ++r)
+        for (int64_t c = 0; c < cols; ++c)
+          vector::StoreOp::create(b, acc[r * cols + c], o,
+                                  ValueRange{g, add(i0, idx(r)), add(e0, idx(c * kLanes))});
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+}
+
+/// out = O / l (0 for rows that saw nothing), lse = m + log l (-inf then).
+void FlashEmitter::finish(Value o, Value m, Value l, Value out, Value lse,
+                          Value b0, Value kvHead, Value row0) {
+  Value rows = minI(idx(s.blockQ), arith::SubIOp::create(b, idx(s.lq), row0));
+  double inf = std::numeric_limits<double>::infinity();
+  forLoop(idx(0), idx(s.group), 1, {}, [&](Value g, ValueRange) {
+    Value h = add(mul(kvHead, idx(s.group)), g);
+    forLoop(idx(0), rows, 1, {}, [&](Value i, ValueRange) {
+      Value row = add(row0, i);
+      Value sum = memref::LoadOp::create(b, l, ValueRange{g, i});
+      Value empty = arith::CmpFOp::create(b, arith::CmpFPredicate::OLE, sum, cf(0.0));
+      Value inv = arith::SelectOp::create(b, empty, cf(0.0),
+                                          arith::DivFOp::create(b, cf(1.0), sum));
+      Value invV = vector::BroadcastOp::create(b, vec, inv);
+      forLoop(idx(0), idx(s.dv), kLanes, {}, [&](Value e, ValueRange) {
+        Value x = vector::LoadOp::create(b, vec, o, ValueRange{g, i, e});
+        x = arith::MulFOp::create(b, x, invV);
+        if (!s.elementType.isF32())
+          x = arith::TruncFOp::create(b, VectorType::get({kLanes}, s.elementType), x);
+        vector::StoreOp::create(b, x, out, ValueRange{b0, h, row, e});
+        return SmallVector<Value>{};
+      });
+      if (lse) {
+        Value mx = memref::LoadOp::create(b, m, ValueRange{g, i});
+        Value value = arith::AddFOp::create(b, mx, math::LogOp::create(b, sum));
+        value = arith::SelectOp::create(b, empty, cf(-inf), value);
+        memref::StoreOp::create(b, value, lse, ValueRange{b0, h, row});
+      }
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+}
+
+Value FlashEmitter::buildBlockTable(ArrayRef<std::pair<Value, Value>> lists) {
+  int64_t nqb = (s.lq + s.listBlockQ - 1) / s.listBlockQ;
+  int64_t nkb = (s.lk + s.listBlockK - 1) / s.listBlockK;
+  auto type = MemRefType::get({s.batch, s.heads, nqb, nkb}, b.getI1Type());
+  Value table = memref::AllocOp::create(b, type);
+  Value falseV = arith::ConstantOp::create(b, b.getBoolAttr(false));
+  Value trueV = arith::ConstantOp::create(b, b.getBoolAttr(true));
+  linalg::FillOp::create(b, ValueRange{falseV}, ValueRange{table});
+  for (auto [counts, indices] : lists) {
+    auto listType = cast<MemRefType>(indices.getType());
+    // Axes of size 1 broadcast over batch and heads.
+    auto pick = [&](Value iv, int64_t axis) {
+      return listType.getDimSize(axis) == 1 ? idx(0) : iv;
+    };
+    forLoop(idx(0), idx(s.batch), 1, {}, [&](Value bi, ValueRange) {
+      forLoop(idx(0), idx(s.heads), 1, {}, [&](Value hi, ValueRange) {
+        forLoop(idx(0), idx(nqb), 1, {}, [&](Value qb, ValueRange) {
+          Value count = memref::LoadOp::create(
+              b, counts, ValueRange{pick(bi, 0), pick(hi, 1), qb});
+          Value n = arith::IndexCastOp::create(b, b.getIndexType(), count);
+          Value upto = minI(maxI(n, idx(0)), idx(listType.getDimSize(3)));
+          forLoop(idx(0), upto, 1, {}, [&](Value e, ValueRange) {
+            Value kb32 = memref::LoadOp::create(
+                b, indices, ValueRange{pick(bi, 0), pick(hi, 1), qb, e});
+            Value kb = arith::IndexCastOp::create(b, b.getIndexType(), kb32);
+            Value valid = arith::AndIOp::create(
+                b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, kb, idx(0)),
+                arith::CmpIOp::create(b, arith::CmpIPredicate::slt, kb, idx(nkb)));
+            auto ifOp = scf::IfOp::create(b, valid, /*withElse=*/false);
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+            memref::StoreOp::create(b, trueV, table, ValueRange{bi, hi, qb, kb});
+            return SmallVector<Value>{};
+          });
+          return SmallVector<Value>{};
+        });
+        return SmallVector<Value>{};
+      });
+      return SmallVector<Value>{};
+    });
+  }
+  return table;
+}
+
+void FlashEmitter::emit(Value q, Value k, Value v, Value sinks, Value out,
+                        Value lse, ArrayRef<std::pair<Value, Value>> blockLists) {
+  // Block lists: a table built once says which 64-key tiles a task visits.
+  Value blockTable = blockLists.empty() ? Value() : buildBlockTable(blockLists);
+  int64_t numQBlocks = (s.lq + s.blockQ - 1) / s.blockQ;
+  int64_t numKBlocks = (s.lk + s.blockK - 1) / s.blockK;
+  double inf = std::numeric_limits<double>::infinity();
+  // With several query blocks every K/V tile is used by several tasks: pack
+  // all of them once, in parallel, instead of once per task.
+  bool prepack = numQBlocks > 1;
+  Value packedK, packedV;
+  if (prepack) {
+    packedK = alloc({s.batch, s.kvHeads, numKBlocks, s.d, s.blockK});
+    packedV = alloc({s.batch, s.kvHeads, numKBlocks, s.blockK, s.dv});
+    scf::ParallelOp::create(
+        b, ValueRange{idx(0), idx(0), idx(0)},
+        ValueRange{idx(s.batch), idx(s.kvHeads), idx(numKBlocks)},
+        ValueRange{idx(1), idx(1), idx(1)},
+        [&](OpBuilder &nested, Location, ValueRange ivs) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nested.getInsertionBlock(), nested.getInsertionPoint());
+          TileRef kt{packedK, {ivs[0], ivs[1], ivs[2]}};
+          TileRef vp{packedV, {ivs[0], ivs[1], ivs[2]}};
+          packKeyValue(k, v, kt, vp, ivs[0], ivs[1], mul(ivs[2], idx(s.blockK)));
+        });
+  }
+  scf::ParallelOp::create(
+      b, ValueRange{idx(0), idx(0), idx(0)},
+      ValueRange{idx(s.batch), idx(s.kvHeads), idx(numQBlocks)},
+      ValueRange{idx(1), idx(1), idx(1)},
+      [&](OpBuilder &nested, Location, ValueRange ivs) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nested.getInsertionBlock(), nested.getInsertionPoint());
+        Value b0 = ivs[0], kvHead = ivs[1];
+        Value row0 = mul(ivs[2], idx(s.blockQ));
+        Value qp = alloc({s.group, s.blockQ, s.d});
+        Value ktScratch = prepack ? Value() : alloc({s.d, s.blockK});
+        Value vpScratch = prepack ? Value() : alloc({s.blockK, s.dv});
+        Value sc = alloc({s.blockQ, s.blockK});
+        Value alpha = alloc({s.blockQ});
+        Value o = alloc({s.group, s.blockQ, s.dv});
+        Value m = alloc({s.group, s.blockQ});
+        Value l = alloc({s.group, s.blockQ});
+        linalgFill(o, 0.0);
+        if (sinks) {
+          // A sink is a key with logit sink[h] and value 0: start every row
+          // with max = sink and sum = 1.
+          forLoop(idx(0), idx(s.group), 1, {}, [&](Value g, ValueRange) {
+            Value h = add(mul(kvHead, idx(s.group)), g);
+            Value sink = memref::LoadOp::create(b, sinks, ValueRange{h});
+            forLoop(idx(0), idx(s.blockQ), 1, {}, [&](Value i, ValueRange) {
+              memref::StoreOp::create(b, sink, m, ValueRange{g, i});
+              memref::StoreOp::create(b, cf(1.0), l, ValueRange{g, i});
+              return SmallVector<Value>{};
+            });
+            return SmallVector<Value>{};
+          });
+        } else {
+          linalgFill(m, -inf);
+          linalgFill(l, 0.0);
+        }
+        packQuery(q, qp, b0, kvHead, row0);
+
+        // Key range some row of [row0, row0 + BQ) can see: causal and right
+        // window cap it from above, the left window from below.
+        Value offset = idx(s.lk - s.lq);
+        Value lastRow = minI(add(row0, idx(s.blockQ - 1)), idx(s.lq - 1));
+        Value keyEnd = idx(s.lk);
+        if (s.causal || s.right) {
+          int64_t ahead = s.causal ? (s.right ? std::min<int64_t>(0, *s.right) : 0)
+                                   : *s.right;
+          Value limit = add(add(lastRow, offset), idx(ahead + 1));
+          keyEnd = maxI(idx(0), minI(keyEnd, limit));
+        }
+        Value keyBegin = idx(0);
+        if (s.left)
+          keyBegin = maxI(idx(0), arith::SubIOp::create(b, add(row0, offset), idx(*s.left)));
+        Value blockBegin = arith::DivSIOp::create(b, keyBegin, idx(s.blockK));
+        Value blockEnd = arith::DivSIOp::create(
+            b, add(keyEnd, idx(s.blockK - 1)), idx(s.blockK));
+        blockEnd = minI(blockEnd, idx(numKBlocks));
+
+        forLoop(blockBegin, blockEnd, 1, {}, [&](Value kb, ValueRange) {
+          Value key0 = mul(kb, idx(s.blockK));
+          TileRef kt{ktScratch, {}}, vp{vpScratch, {}};
+          if (prepack) {
+            kt = TileRef{packedK, {b0, kvHead, kb}};
+            vp = TileRef{packedV, {b0, kvHead, kb}};
+          } else {
+            packKeyValue(k, v, kt, vp, b0, kvHead, key0);
+          }
+          // The block needs per-score masks unless every row of the task
+          // sees every key of it (and it is not the ragged last block).
+          Value keyLast = add(key0, idx(s.blockK - 1));
+          Value needsMask = arith::CmpIOp::create(b, arith::CmpIPredicate::sge,
+                                                  keyLast, idx(s.lk));
+          auto orRule = [&](Value c) { needsMask = arith::OrIOp::create(b, needsMask, c); };
+          if (s.causal || s.right) {
+            int64_t ahead = s.causal ? (s.right ? std::min<int64_t>(0, *s.right) : 0)
+                                     : *s.right;
+            // Row row0 sees keys up to row0 + offset + ahead.
+            orRule(arith::CmpIOp::create(b, arith::CmpIPredicate::sgt, keyLast,
+                                         add(add(row0, offset), idx(ahead))));
+          }
+          if (s.left)
+            orRule(arith::CmpIOp::create(
+                b, arith::CmpIPredicate::slt, key0,
+                arith::SubIOp::create(b, add(lastRow, offset), idx(*s.left))));
+          // Padded rows past Lq have zero scores; masking them is harmless.
+          forLoop(idx(0), idx(s.group), 1, {}, [&](Value g, ValueRange) {
+            if (blockTable) {
+              // Unlisted blocks are skipped before their K/V is read.
+              Value h = add(mul(kvHead, idx(s.group)), g);
+              Value qb = arith::DivUIOp::create(b, row0, idx(s.listBlockQ));
+              Value lkb = arith::DivUIOp::create(b, key0, idx(s.listBlockK));
+              Value listed = memref::LoadOp::create(b, blockTable,
+                                                    ValueRange{b0, h, qb, lkb});
+              auto ifOp = scf::IfOp::create(b, listed, /*withElse=*/false);
+              b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+            }
+            scoreTile(qp, kt, sc, g);
+            auto ifOp = scf::IfOp::create(b, needsMask, /*withElse=*/true);
+            {
+              OpBuilder::InsertionGuard inner(b);
+              b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+              softmaxRows(sc, alpha, m, l, g, row0, key0, /*withMask=*/true);
+              b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+              softmaxRows(sc, alpha, m, l, g, row0, key0, /*withMask=*/false);
+            }
+            accumulate(sc, vp, alpha, o, g);
+            if (blockTable)
+              b.setInsertionPointAfter(b.getInsertionBlock()->getParentOp());
+            return SmallVector<Value>{};
+          });
+          return SmallVector<Value>{};
+        });
+        finish(o, m, l, out, lse, b0, kvHead, row0);
+        // The scratch buffers are freed by the bufferization's deallocation
+        // pipeline at the end of the task.
+      });
+}
+
+//===----------------------------------------------------------------------===//
+// The rewrite
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// attn.attention -> the flash kernel above, on buffers of the operands.
+struct TileAttentionForCpu : OpRewritePattern<AttentionOp> {
+  TileAttentionForCpu(MLIRContext *context, int64_t blockQ)
+      : OpRewritePattern(context), blockQ(blockQ) {}
+
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    auto qType = op.getQuery().getType();
+    auto kType = op.getKey().getType();
+    auto vType = op.getValue().getType();
+    if (!qType.hasStaticShape() || !kType.hasStaticShape() ||
+        !vType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic shapes take the naive path");
+    if (op.getMask() || !op.getScoreMod().empty() || !op.getMaskMod().empty())
+      return rewriter.notifyMatchFailure(
+          op, "masks and mod regions take the naive path");
+    bool hasLists = op.getKvNumBlocks() || op.getFullKvNumBlocks();
+    FlashShape s;
+    s.batch = qType.getDimSize(0);
+    s.heads = qType.getDimSize(1);
+    s.lq = qType.getDimSize(2);
+    s.d = qType.getDimSize(3);
+    s.kvHeads = kType.getDimSize(1);
+    s.lk = kType.getDimSize(2);
+    s.dv = vType.getDimSize(3);
+    if (s.d % kLanes || s.dv % kLanes || s.lq == 0 || s.lk == 0)
+      return rewriter.notifyMatchFailure(op, "D and Dv must be multiples of 16");
+    s.group = s.heads / s.kvHeads;
+    s.blockK = kColVectors * kLanes;
+    s.blockQ = std::min(blockQ, (s.lq + kRows - 1) / kRows * kRows);
+    if (hasLists) {
+      // A task's rows must sit in one listed query block and a 64-key tile in
+      // one listed key block.
+      s.listBlockQ = *op.getBlockQ();
+      s.listBlockK = *op.getBlockK();
+      if (s.listBlockQ % s.blockQ || s.listBlockK % s.blockK)
+        return rewriter.notifyMatchFailure(
+            op, "block lists need block_q and block_k multiples of the tiles");
+    }
+    s.scale = op.getEffectiveScale();
+    s.causal = op.getCausal();
+    if (auto w = op.getWindow()) {
+      s.left = (*w)[0];
+      s.right = (*w)[1];
+    }
+    if (auto cap = op.getSoftcap())
+      s.softcap = cap->convertToDouble();
+    s.elementType = qType.getElementType();
+    s.hasLse = bool(op.getLse());
+    s.hasSinks = bool(op.getSinks());
+
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    auto buffer = [&](Value tensor) -> Value {
+      auto t = cast<RankedTensorType>(tensor.getType());
+      return bufferization::ToBufferOp::create(
+          b, MemRefType::get(t.getShape(), t.getElementType()), tensor,
+          /*read_only=*/true);
+    };
+    auto fresh = [&](Type type) -> Value {
+      auto t = cast<RankedTensorType>(type);
+      return memref::AllocOp::create(
+          b, MemRefType::get(t.getShape(), t.getElementType()),
+          b.getI64IntegerAttr(64));
+    };
+    Value q = buffer(op.getQuery()), k = buffer(op.getKey()),
+          v = buffer(op.getValue());
+    Value sinks = op.getSinks() ? buffer(op.getSinks()) : Value();
+    Value out = fresh(op.getOut().getType());
+    Value lse = op.getLse() ? fresh(op.getLse().getType()) : Value();
+    // Few queries against many keys: the split-KV decode kernel, which reads
+    // K and V in place; otherwise the flash prefill kernel.
+    SmallVector<std::pair<Value, Value>> lists;
+    if (op.getKvNumBlocks())
+      lists.push_back({buffer(op.getKvNumBlocks()), buffer(op.getKvIndices())});
+    if (op.getFullKvNumBlocks())
+      lists.push_back({buffer(op.getFullKvNumBlocks()), buffer(op.getFullKvIndices())});
+    if (lists.empty() && s.lq <= kDecodeMaxQueries && s.lk >= 4 * s.lq)
+      emitDecodeAttention(b, s, q, k, v, sinks, out, lse);
+    else
+      FlashEmitter(b, s).emit(q, k, v, sinks, out, lse, lists);
+
+    auto tensorOf = [&](Value memref, Type type) -> Value {
+      return bufferization::ToTensorOp::create(b, type, memref,
+                                               /*restrict=*/true,
+                                               /*writable=*/true);
+    };
+    SmallVector<Value> results = {tensorOf(out, op.getOut().getType())};
+    if (lse)
+      results.push_back(tensorOf(lse, op.getLse().getType()));
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+
+  int64_t blockQ;
+};
+
+} // namespace
+
+void attn::populateCpuTilingPatterns(RewritePatternSet &patterns,
+                                     int64_t blockQ) {
+  patterns.add<TileAttentionForCpu>(patterns.getContext(), blockQ);
+}

@@ -1,0 +1,21 @@
+//===- TilePatterns.h - attn-tile rewrite patterns ---------------*- C++ -*-===//
+//
+// The fast forms of attn ops, by target. Ops a pattern does not take keep
+// their attn form and reach attn-decompose's naive lowering.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_PASSES_TILE_TILEPATTERNS_H
+#define ATTN_PASSES_TILE_TILEPATTERNS_H
+
+#include "mlir/IR/PatternMatch.h"
+
+namespace attn {
+
+/// Flash-style CPU kernels; blockQ is the query rows per task and head.
+void populateCpuTilingPatterns(mlir::RewritePatternSet &patterns,
+                               int64_t blockQ);
+
+} // namespace attn
+
+#endif // ATTN_PASSES_TILE_TILEPATTERNS_H

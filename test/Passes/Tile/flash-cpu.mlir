@@ -1,0 +1,96 @@
+// attn-tile's CPU flash form of attn.attention.
+// RUN: attn-opt %s --attn-tile --split-input-file | FileCheck %s
+
+// Causal GQA (G = 4), 256 queries = 4 query blocks of 64: K/V tiles are
+// packed once in a parallel pass ([B, Hkv, 4 key blocks, D, 64] and
+// [.., 64, Dv]); tasks run over (batch, kv head, query block); the key-block
+// loop bound comes from the causal rule; a block gets masks only when
+// scf.if says a rule cuts it; scores and PV are vector<16xf32> FMAs; no
+// [Lq, Lk] buffer exists (the score tile is 64 x 64).
+// CHECK-LABEL: func.func @causal_gqa
+// CHECK-NOT: attn.attention
+// CHECK: %[[PK:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x2x4x64x64xf32>
+// CHECK: %[[PV:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x2x4x64x64xf32>
+// CHECK: scf.parallel
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}) = (%c0, %c0, %c0) to (%c1, %c2, %c4)
+// CHECK: memref.alloc() {alignment = 64 : i64} : memref<4x64x64xf32>
+// CHECK-NOT: memref<1x8x256x256xf32>
+// CHECK: arith.divsi
+// CHECK: scf.for
+// CHECK: vector.fma
+// CHECK: scf.if
+// CHECK: arith.cmpi sge, %{{.*}}, %{{.*}} : vector<16xi32>
+// CHECK: vector.reduction <maximumf>
+// CHECK: math.exp %{{.*}} : vector<16xf32>
+// CHECK: } else {
+// CHECK-NOT: vector<16xi32>
+// CHECK: vector.reduction <maximumf>
+// CHECK: bufferization.to_tensor
+func.func @causal_gqa(%q: tensor<1x8x256x64xf32>, %k: tensor<1x2x256x64xf32>,
+                      %v: tensor<1x2x256x64xf32>) -> tensor<1x8x256x64xf32> {
+  %o = attn.attention %q, %k, %v {causal}
+      : tensor<1x8x256x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>
+      -> tensor<1x8x256x64xf32>
+  return %o : tensor<1x8x256x64xf32>
+}
+
+// -----
+
+// Decode (Lq = 1 against 2000 keys) takes the split-KV kernel: 32 tasks
+// wanted over 4 kv heads, at least 256 keys per chunk, so 7 chunks of 288
+// keys per kv head read K and V in place (no packing), keep partial
+// (acc, max, sum) per chunk, and a second parallel pass merges them.
+// CHECK-LABEL: func.func @decode
+// CHECK: %[[ACC:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x4x7x1x128xf32>
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}) = (%c0, %c0, %c0) to (%c1, %c4, %c7)
+// CHECK: vector.load %{{.*}} : memref<1x4x2000x128xf32>, vector<16xf32>
+// CHECK: vector.reduction <add>
+// CHECK: vector.store %{{.*}}, %[[ACC]]
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}) = (%c0, %c0, %c0) to (%c1, %c4, %c1)
+// CHECK: arith.maximumf
+func.func @decode(%q: tensor<1x4x1x128xf32>, %k: tensor<1x4x2000x128xf32>,
+                  %v: tensor<1x4x2000x128xf32>) -> tensor<1x4x1x128xf32> {
+  %o = attn.attention %q, %k, %v
+      : tensor<1x4x1x128xf32>, tensor<1x4x2000x128xf32>, tensor<1x4x2000x128xf32>
+      -> tensor<1x4x1x128xf32>
+  return %o : tensor<1x4x1x128xf32>
+}
+
+// -----
+
+// Masks, block lists and mod regions are not taken: the op stays for
+// attn-decompose. So is D = 8 (not a multiple of 16).
+// CHECK-LABEL: func.func @not_taken
+// CHECK: attn.attention
+// CHECK: attn.attention
+func.func @not_taken(%q: tensor<1x1x4x16xf32>, %k: tensor<1x1x4x16xf32>,
+                     %v: tensor<1x1x4x16xf32>, %m: tensor<1x1x4x4xi1>,
+                     %q8: tensor<1x1x4x8xf32>) -> (tensor<1x1x4x16xf32>, tensor<1x1x4x8xf32>) {
+  %o = attn.attention %q, %k, %v mask(%m : tensor<1x1x4x4xi1>)
+      : tensor<1x1x4x16xf32>, tensor<1x1x4x16xf32>, tensor<1x1x4x16xf32> -> tensor<1x1x4x16xf32>
+  %o8 = attn.attention %q8, %q8, %q8
+      : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32> -> tensor<1x1x4x8xf32>
+  return %o, %o8 : tensor<1x1x4x16xf32>, tensor<1x1x4x8xf32>
+}
+
+// -----
+
+// Block lists with 128 x 64 list blocks: a [B, Hq, NQB, NKB] i1 table is
+// filled from the lists once, and each task tests it before touching a
+// 64-key tile (at row0 / 128, key0 / 64).
+// CHECK-LABEL: func.func @block_lists
+// CHECK: %[[TABLE:.*]] = memref.alloc() : memref<1x2x2x4xi1>
+// CHECK: memref.store %true, %[[TABLE]]
+// CHECK: scf.parallel
+// CHECK: %[[LISTED:.*]] = memref.load %[[TABLE]]
+// CHECK: scf.if %[[LISTED]] {
+// CHECK: vector.fma
+func.func @block_lists(%q: tensor<1x2x256x32xf32>, %k: tensor<1x2x256x32xf32>,
+                       %v: tensor<1x2x256x32xf32>, %n: tensor<1x2x2xi32>,
+                       %i: tensor<1x2x2x3xi32>) -> tensor<1x2x256x32xf32> {
+  %o = attn.attention %q, %k, %v blocks(%n, %i : tensor<1x2x2xi32>, tensor<1x2x2x3xi32>)
+      {block_q = 128 : i64, block_k = 64 : i64}
+      : tensor<1x2x256x32xf32>, tensor<1x2x256x32xf32>, tensor<1x2x256x32xf32>
+      -> tensor<1x2x256x32xf32>
+  return %o : tensor<1x2x256x32xf32>
+}

@@ -1,0 +1,27 @@
+// attn-run reads .npy inputs by argument name, writes .npy outputs, and
+// names the argument when an input is missing or has the wrong shape or
+// dtype.
+// RUN: rm -rf %t && mkdir -p %t
+// Write random inputs and outputs once, then feed the inputs back by name:
+// the same inputs must give the same outputs and pass the check.
+// RUN: attn-run %s --random --seed 5 --output-dir %t/first --check | FileCheck %s --check-prefix=RUN1
+// RUN: python3 %S/Inputs/make_inputs.py %t
+// RUN: attn-run %s --input query=%t/q.npy --input key=%t/k.npy --input value=%t/v.npy --check --output-dir %t/second | FileCheck %s --check-prefix=RUN2
+// RUN: not attn-run %s --input query=%t/q.npy --input key=%t/k.npy 2>&1 | FileCheck %s --check-prefix=MISSING
+// RUN: not attn-run %s --input query=%t/bad_shape.npy --random 2>&1 | FileCheck %s --check-prefix=SHAPE
+// RUN: not attn-run %s --input query=%t/bad_dtype.npy --random 2>&1 | FileCheck %s --check-prefix=DTYPE
+// RUN: not attn-run %s --random --entry nope 2>&1 | FileCheck %s --check-prefix=ENTRY
+
+// RUN1: small{{.*}}result0{{.*}}PASS
+// RUN2: small{{.*}}result0{{.*}}PASS
+// MISSING: no input for argument 'value' of 'small': pass --input value=FILE.npy or --random
+// SHAPE: bad_shape.npy: argument 'query' of 'small' needs shape 1x2x3x4, the file has 2x3x4
+// DTYPE: bad_dtype.npy: dtype '<i4' does not fit a f32 argument
+// ENTRY: no entry point named 'nope'
+
+func.func @small(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>,
+                 %v: tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32> {
+  %o = attn.attention %q, %k, %v {causal}
+      : tensor<1x2x3x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32> -> tensor<1x2x3x4xf32>
+  return %o : tensor<1x2x3x4xf32>
+}
