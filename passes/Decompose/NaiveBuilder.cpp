@@ -133,6 +133,25 @@ ValueRange NaiveBuilder::loop(Value lb, Value ub, ValueRange iterArgs,
   return forOp.getResults();
 }
 
+Value NaiveBuilder::loopNest(ArrayRef<Value> ubs, Value init,
+                             const NestBody &body) {
+  SmallVector<Value> ivs;
+  std::function<Value(ImplicitLocOpBuilder &, unsigned, Value)> nest =
+      [&](ImplicitLocOpBuilder &nb, unsigned depth, Value acc) -> Value {
+    if (depth == ubs.size())
+      return body(nb, ivs, acc);
+    NaiveBuilder m(nb);
+    return m.loop(m.index(0), ubs[depth], acc,
+                  [&](ImplicitLocOpBuilder &inner, Value iv, ValueRange args) {
+                    ivs.push_back(iv);
+                    Value next = nest(inner, depth + 1, args[0]);
+                    ivs.pop_back();
+                    return SmallVector<Value>{next};
+                  })[0];
+  };
+  return nest(b, 0, init);
+}
+
 Value NaiveBuilder::castTensor(Value tensor, Type elementType) {
   auto type = cast<RankedTensorType>(tensor.getType());
   if (type.getElementType() == elementType)

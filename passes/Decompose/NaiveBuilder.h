@@ -76,6 +76,14 @@ public:
   mlir::ValueRange loop(mlir::Value lb, mlir::Value ub, mlir::ValueRange iterArgs,
                         const LoopBody &body);
 
+  /// Nested scf.for loops from 0 to each of `ubs` (outermost first) carrying
+  /// one tensor; `body` gets the induction variables and the tensor and
+  /// returns its new value.
+  using NestBody = std::function<mlir::Value(
+      mlir::ImplicitLocOpBuilder &, mlir::ValueRange ivs, mlir::Value acc)>;
+  mlir::Value loopNest(llvm::ArrayRef<mlir::Value> ubs, mlir::Value init,
+                       const NestBody &body);
+
   /// Casts a whole tensor elementwise from f32 to `type`'s element type.
   mlir::Value castTensor(mlir::Value tensor, mlir::Type elementType);
 

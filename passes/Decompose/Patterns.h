@@ -13,6 +13,8 @@ namespace attn {
 
 void populateSoftmaxDecompositions(mlir::RewritePatternSet &patterns);
 void populateCompressedKVDecompositions(mlir::RewritePatternSet &patterns);
+/// attn.pq_fit alone; populateCompressedKVDecompositions includes it.
+void populatePQFitDecomposition(mlir::RewritePatternSet &patterns);
 void populateSparseDecompositions(mlir::RewritePatternSet &patterns);
 void populateRecurrentDecompositions(mlir::RewritePatternSet &patterns);
 void populateLogLinearDecompositions(mlir::RewritePatternSet &patterns);

@@ -18,8 +18,12 @@ def AttnDecompose : Pass<"attn-decompose"> {
     element type. Softmax-family ops build the full score matrix
     (`[B, Hq, Lq, Lk]`) with linalg.generic ops (GQA through a `floordiv`
     indexing map on the key/value head); recurrences run as scf.for loops
-    over tokens carrying their state tensors. It favours clarity over speed;
-    the tiling passes produce the fast forms and are checked against it.
+    over tokens carrying their state tensors. Where the results are discrete
+    and must equal the fp64 reference's exactly (selection indices, PQ
+    codes, pq_fit's k-means), the scores and distances that decide them are
+    computed in f64 in the reference's order; the selection ops end in an
+    scf loop per query row. It favours clarity over speed; the tiling
+    passes produce the fast forms and are checked against it.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
