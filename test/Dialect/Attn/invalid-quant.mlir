@@ -315,10 +315,10 @@ func.func @pq_fit_too_few_keys(%keys: tensor<4x100x64xf32>) {
 
 // -----
 
-// iters = 0 runs no Lloyd iteration.
-func.func @pq_fit_iters_zero(%keys: tensor<4x512x64xf32>) {
-  // expected-error @+1 {{'attn.pq_fit' op iters must be at least 1, got 0}}
-  %cb = attn.pq_fit %keys {iters = 0} : tensor<4x512x64xf32> -> tensor<4x16x256x4xf32>
+// A negative iteration count (0 means k-means++ seeding only).
+func.func @pq_fit_iters_negative(%keys: tensor<4x512x64xf32>) {
+  // expected-error @+1 {{'attn.pq_fit' op iters must be at least 0, got -1}}
+  %cb = attn.pq_fit %keys {iters = -1} : tensor<4x512x64xf32> -> tensor<4x16x256x4xf32>
   return
 }
 

@@ -412,15 +412,6 @@ func.func @quest_topk_zero(%q: tensor<1x8x1x32xf16>, %mn: tensor<1x2x7x32xf32>, 
 
 // -----
 
-// Forced pages overflow: 3 sink + 2 local = 5 pages > topk = 4.
-func.func @quest_forced_too_many(%q: tensor<1x8x1x32xf16>, %mn: tensor<1x2x7x32xf32>, %mx: tensor<1x2x7x32xf32>) {
-  // expected-error @+1 {{'attn.quest_select' op sink_tokens + local_window (5) must not exceed topk (4)}}
-  %i = attn.quest_select %q, %mn, %mx {page_size = 16, key_length = 100, topk = 4, sink_tokens = 3, local_window = 2} : tensor<1x8x1x32xf16>, tensor<1x2x7x32xf32> -> tensor<1x8x1x4xi32>
-  return
-}
-
-// -----
-
 // Derived size: key_length = 100 in pages of 16 gives 7 pages, the bounds hold 8.
 func.func @quest_page_count(%q: tensor<1x8x1x32xf16>, %mn: tensor<1x2x8x32xf32>, %mx: tensor<1x2x8x32xf32>) {
   // expected-error @+1 {{'attn.quest_select' op kmin axis 2 (P) is 8, but P = 7 from ceil(key_length / page_size)}}

@@ -134,3 +134,15 @@ func.func @dsa_then_sparse(%qi: tensor<1x4x64x64xbf16>, %ki: tensor<1x1x1024x64x
   %o = attn.sparse_attention %q, %k, %v, %sel : tensor<1x1x64x128xi32> {causal} : tensor<1x16x64x576xbf16>, tensor<1x1x1024x576xbf16>, tensor<1x1x1024x512xbf16> -> tensor<1x16x64x512xbf16>
   return %o : tensor<1x16x64x512xbf16>
 }
+
+// Quest counts forced tokens in keys but selects pages: a 40-key local window
+// (at most 4 pages of 16) with topk = 3 pages is valid; the lowest forced
+// pages win.
+// CHECK-LABEL: func.func @quest_forced_keys_exceed_pages
+// CHECK: attn.quest_select {{.*}}local_window = 40
+func.func @quest_forced_keys_exceed_pages(%q: tensor<1x2x1x32xf32>, %mn: tensor<1x2x7x32xf32>,
+                                          %mx: tensor<1x2x7x32xf32>) -> tensor<1x2x1x3xi32> {
+  %i = attn.quest_select %q, %mn, %mx {page_size = 16 : i64, key_length = 100 : i64, topk = 3 : i64, local_window = 40 : i64}
+      : tensor<1x2x1x32xf32>, tensor<1x2x7x32xf32> -> tensor<1x2x1x3xi32>
+  return %i : tensor<1x2x1x3xi32>
+}
