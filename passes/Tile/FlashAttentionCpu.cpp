@@ -375,7 +375,18 @@ void FlashEmitter::emit(Value q, Value k, Value v, Value sinks, Value out,
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(nested.getInsertionBlock(), nested.getInsertionPoint());
         Value b0 = ivs[0], kvHead = ivs[1];
-        Value row0 = mul(ivs[2], idx(s.blockQ));
+        Value qBlock = ivs[2];
+        if (s.causal) {
+          // Under causal masks late query blocks cost more; OpenMP hands out
+          // contiguous ranges of tasks, so interleave cheap and dear blocks
+          // (0, N-1, 1, N-2, ...) to balance the threads.
+          Value half = arith::DivUIOp::create(b, qBlock, idx(2));
+          Value odd = arith::CmpIOp::create(
+              b, arith::CmpIPredicate::eq,
+              arith::RemUIOp::create(b, qBlock, idx(2)), idx(1));
+          qBlock = arith::SelectOp::create(b, odd, sub(idx(numQBlocks - 1), half), half);
+        }
+        Value row0 = mul(qBlock, idx(s.blockQ));
         Value qp = alloc({s.group, s.blockQ, s.d});
         Value ktScratch = prepack ? Value() : alloc({s.d, s.blockK});
         Value vpScratch = prepack ? Value() : alloc({s.blockK, s.dv});

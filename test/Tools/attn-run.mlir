@@ -11,6 +11,7 @@
 // RUN: not attn-run %s --input query=%t/bad_shape.npy --random 2>&1 | FileCheck %s --check-prefix=SHAPE
 // RUN: not attn-run %s --input query=%t/bad_dtype.npy --random 2>&1 | FileCheck %s --check-prefix=DTYPE
 // RUN: not attn-run %s --random --entry nope 2>&1 | FileCheck %s --check-prefix=ENTRY
+// RUN: not attn-run %s --random --input querry=%t/q.npy 2>&1 | FileCheck %s --check-prefix=UNKNOWN
 
 // RUN1: small{{.*}}result0{{.*}}PASS
 // RUN2: small{{.*}}result0{{.*}}PASS
@@ -18,6 +19,7 @@
 // SHAPE: bad_shape.npy: argument 'query' of 'small' needs shape 1x2x3x4, the file has 2x3x4
 // DTYPE: bad_dtype.npy: dtype '<i4' does not fit a f32 argument
 // ENTRY: no entry point named 'nope'
+// UNKNOWN: --input querry={{.*}}q.npy: no input argument named 'querry'
 
 func.func @small(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>,
                  %v: tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32> {

@@ -194,6 +194,18 @@ int main(int argc, char **argv) {
   if (!isMlir && !parseManifest(attnrt_module_manifest(module), entries, error))
     return fail(libPath + ": " + error);
 
+  // Every --input must name an argument of some entry that will run.
+  for (const auto &[name, path] : given) {
+    bool known = false;
+    for (const Entry &entry : entries)
+      if (entryName.empty() || entry.point.name == entryName)
+        for (const EntryArg &arg : entry.point.args)
+          known |= !arg.isOutput && arg.name == name;
+    if (!known)
+      return fail("--input " + name + "=" + path +
+                  ": no input argument named '" + name + "'");
+  }
+
   std::mt19937_64 rng(seed);
   bool allPassed = true;
   bool ranAny = false;
