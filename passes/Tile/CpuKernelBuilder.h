@@ -35,7 +35,6 @@ struct FlashShape {
   std::optional<int64_t> left, right;
   std::optional<double> softcap;
   mlir::Type elementType;
-  bool hasLse, hasSinks;
 };
 
 /// A tile inside a larger buffer: loads and stores prepend `prefix` to

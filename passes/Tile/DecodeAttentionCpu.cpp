@@ -7,9 +7,9 @@
 //   * the keys are split into chunks; one parallel task per (batch, kv head,
 //     chunk) handles every query row of the kv head's G query heads
 //     (R = G x Lq rows), so each key and value row is read once per task;
-//   * per group of 16 keys: R dot products over D (vector<16xf32> FMAs and a
-//     reduction), one vector exp per row, a running max and sum, and
-//     acc[r] += p[r, j] v[j] over Dv;
+//   * per group of 16 keys and row: 16 dot products over D in vector<16xf32>
+//     accumulators, summed into one score vector by a transposing shuffle
+//     tree, one vector exp, a running max and sum, and acc += p[j] v[j];
 //   * the partial (acc, max, sum) of each chunk is combined by a second
 //     parallel pass, the merge of attn.merge: M = max m_c,
 //     L = sum l_c exp(m_c - M), out = sum acc_c exp(m_c - M) / L.
@@ -42,6 +42,10 @@ private:
   /// Combines the chunk partials of one row and writes out and lse.
   void mergeRow(Value pacc, Value pm, Value pl, Value sinks, Value out,
                 Value lse, Value b0, Value kvHead, Value r);
+
+  /// result[j] = sum of the lanes of vectors[j], for 16 vectors: a tree of
+  /// shuffles that halves the vector count and the block width per level.
+  Value transposedSum(ValueRange vectors);
 
   int64_t rows() const { return s.group * s.lq; }
   int64_t splits = 1, chunkKeys = 0;
@@ -82,34 +86,29 @@ void DecodeEmitter::chunk(Value q, Value k, Value v, Value b0, Value kvHead,
   Value negInfV = splat(-inf);
 
   forLoop(keyBegin, keyEnd, kLanes, {}, [&](Value j0, ValueRange) {
-    // Scores of 16 keys for every row: dot products over D. Keys past the
-    // chunk read a valid row (clamped) and are masked below.
-    forLoop(idx(0), idx(kLanes), 1, {}, [&](Value jj, ValueRange) {
-      Value key = minI(add(j0, jj), idx(s.lk - 1));
-      SmallVector<Value> kv;
-      for (int64_t c = 0; c < dVecs; ++c) {
-        Value x = vector::LoadOp::create(
-            b, VectorType::get({kLanes}, s.elementType), k,
-            ValueRange{b0, kvHead, key, idx(c * kLanes)});
-        if (!s.elementType.isF32())
-          x = arith::ExtFOp::create(b, vec, x);
-        kv.push_back(x);
-      }
-      forLoop(idx(0), idx(rows()), 1, {}, [&](Value r, ValueRange) {
-        Value dot = splat(0.0);
-        for (int64_t c = 0; c < dVecs; ++c) {
-          Value qv = vector::LoadOp::create(b, vec, qp, ValueRange{r, idx(c * kLanes)});
-          dot = vector::FMAOp::create(b, qv, kv[c], dot);
-        }
-        Value score = vector::ReductionOp::create(b, vector::CombiningKind::ADD, dot);
-        memref::StoreOp::create(b, score, sc, ValueRange{r, jj});
-        return SmallVector<Value>{};
-      });
-      return SmallVector<Value>{};
-    });
-    // Online softmax and PV per row.
+    // Online softmax and PV per row. Scores of the 16 keys come from 16
+    // dot-product accumulators over D (keys past the chunk read a valid,
+    // clamped row and are masked below), summed into one vector by a
+    // transposing reduction tree instead of 16 horizontal reductions.
     forLoop(idx(0), idx(rows()), 1, {}, [&](Value r, ValueRange) {
-      Value x = vector::LoadOp::create(b, vec, sc, ValueRange{r, idx(0)});
+      SmallVector<Value> keys;
+      for (int64_t jj = 0; jj < kLanes; ++jj)
+        keys.push_back(minI(add(j0, idx(jj)), idx(s.lk - 1)));
+      SmallVector<Value> zero(kLanes, splat(0.0));
+      ValueRange dots = forLoop(idx(0), idx(s.d), kLanes, zero, [&](Value d0, ValueRange a) {
+        Value qv = vector::LoadOp::create(b, vec, qp, ValueRange{r, d0});
+        SmallVector<Value> next;
+        for (int64_t jj = 0; jj < kLanes; ++jj) {
+          Value kv = vector::LoadOp::create(
+              b, VectorType::get({kLanes}, s.elementType), k,
+              ValueRange{b0, kvHead, keys[jj], d0});
+          if (!s.elementType.isF32())
+            kv = arith::ExtFOp::create(b, vec, kv);
+          next.push_back(vector::FMAOp::create(b, qv, kv, a[jj]));
+        }
+        return next;
+      });
+      Value x = transposedSum(dots);
       if (s.softcap) {
         Value cap = splat(*s.softcap);
         x = arith::MulFOp::create(
@@ -124,6 +123,9 @@ void DecodeEmitter::chunk(Value q, Value k, Value v, Value b0, Value kvHead,
       Value delta = arith::SubIOp::create(
           b, bcastI(toI32(add(i, idx(s.lk - s.lq)))), j);
       auto both = [&](arith::CmpIPredicate p, int64_t bound) {
+        // |delta| < Lq + Lk, so clamping keeps the rule and fits i32.
+        int64_t limit = s.lq + s.lk;
+        bound = std::clamp<int64_t>(bound, -limit, limit);
         Value bv = bcastI(arith::ConstantOp::create(b, b.getI32IntegerAttr(bound)));
         vis = arith::AndIOp::create(b, vis, arith::CmpIOp::create(b, p, delta, bv));
       };
@@ -181,6 +183,44 @@ void DecodeEmitter::chunk(Value q, Value k, Value v, Value b0, Value kvHead,
     });
     return SmallVector<Value>{};
   });
+}
+
+Value DecodeEmitter::transposedSum(ValueRange vectors) {
+  struct Part {
+    Value v;
+    SmallVector<int64_t> owners; // the input vector each lane block sums
+  };
+  SmallVector<Part> parts;
+  for (auto [j, v] : llvm::enumerate(vectors))
+    parts.push_back({v, {int64_t(j)}});
+  for (int64_t h = kLanes / 2; h >= 1; h /= 2) {
+    SmallVector<Part> next;
+    for (size_t i = 0; i + 1 < parts.size(); i += 2) {
+      const Part &x = parts[i], &y = parts[i + 1];
+      SmallVector<int64_t> lo, hi, owners;
+      for (size_t blk = 0; blk < x.owners.size(); ++blk) {
+        int64_t base = int64_t(blk) * 2 * h;
+        for (int64_t t = 0; t < h; ++t)
+          lo.push_back(base + t);
+        for (int64_t t = 0; t < h; ++t)
+          lo.push_back(kLanes + base + t);
+        for (int64_t t = 0; t < h; ++t)
+          hi.push_back(base + h + t);
+        for (int64_t t = 0; t < h; ++t)
+          hi.push_back(kLanes + base + h + t);
+        owners.push_back(x.owners[blk]);
+        owners.push_back(y.owners[blk]);
+      }
+      Value low = vector::ShuffleOp::create(b, vec, x.v, y.v, lo);
+      Value high = vector::ShuffleOp::create(b, vec, x.v, y.v, hi);
+      next.push_back({arith::AddFOp::create(b, low, high), owners});
+    }
+    parts = std::move(next);
+  }
+  SmallVector<int64_t> order(kLanes);
+  for (auto [lane, owner] : llvm::enumerate(parts.front().owners))
+    order[owner] = int64_t(lane);
+  return vector::ShuffleOp::create(b, vec, parts.front().v, parts.front().v, order);
 }
 
 void DecodeEmitter::mergeRow(Value pacc, Value pm, Value pl, Value sinks,

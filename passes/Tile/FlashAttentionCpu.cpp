@@ -56,6 +56,10 @@ public:
 private:
   /// vis[b, h, qb, kb] (i1): the lists name key block kb for query block qb.
   Value buildBlockTable(ArrayRef<std::pair<Value, Value>> lists);
+  /// Whether any query head of kvHead lists key block `listKb` for a list
+  /// query block in [qbBegin, qbEnd): K/V of other blocks is never read.
+  Value anyListed(Value table, Value b0, Value kvHead, Value listKb,
+                  Value qbBegin, Value qbEnd);
 
   Value fromF32(Value x) {
     return s.elementType.isF32()
@@ -184,6 +188,9 @@ void FlashEmitter::softmaxRows(Value sc, Value alpha, Value m, Value l,
                                           bcastI(toI32(idx(s.lk))));
         Value delta = arith::SubIOp::create(b, bcastI(diag), j);
         auto both = [&](arith::CmpIPredicate p, int64_t bound) {
+          // |delta| < Lq + Lk, so clamping keeps the rule and fits i32.
+          int64_t limit = s.lq + s.lk;
+          bound = std::clamp<int64_t>(bound, -limit, limit);
           Value bv = bcastI(arith::ConstantOp::create(b, b.getI32IntegerAttr(bound)));
           vis = arith::AndIOp::create(b, vis, arith::CmpIOp::create(b, p, delta, bv));
         };
@@ -227,9 +234,13 @@ void FlashEmitter::softmaxRows(Value sc, Value alpha, Value m, Value l,
 /// O[g] = alpha * O[g] + P V, 4 rows x 64 output columns per register tile.
 void FlashEmitter::accumulate(Value sc, const TileRef &vp, Value alpha,
                               Value o, Value g) {
+  int64_t dvVecs = s.dv / kLanes;
   forLoop(idx(0), idx(s.blockQ), kRows, {}, [&](Value i0, ValueRange) {
-    forLoop(idx(0), idx(s.dv), kColVectors * kLanes, {}, [&](Value e0, ValueRange) {
-      int64_t cols = std::min<int64_t>(kColVectors, s.dv / kLanes);
+    // Output columns in register pieces of up to 4 vectors; the last piece
+    // is narrower when Dv is not a multiple of 64.
+    for (int64_t first = 0; first < dvVecs; first += kColVectors) {
+      int64_t cols = std::min<int64_t>(kColVectors, dvVecs - first);
+      Value e0 = idx(first * kLanes);
       SmallVector<Value> init;
       for (int64_t r = 0; r < kRows; ++r) {
         Value row = add(i0, idx(r));
@@ -257,8 +268,7 @@ void FlashEmitter::accumulate(Value sc, const TileRef &vp, Value alpha,
         for (int64_t c = 0; c < cols; ++c)
           vector::StoreOp::create(b, acc[r * cols + c], o,
                                   ValueRange{g, add(i0, idx(r)), add(e0, idx(c * kLanes))});
-      return SmallVector<Value>{};
-    });
+    }
     return SmallVector<Value>{};
   });
 }
@@ -307,15 +317,20 @@ Value FlashEmitter::buildBlockTable(ArrayRef<std::pair<Value, Value>> lists) {
   linalg::FillOp::create(b, ValueRange{falseV}, ValueRange{table});
   for (auto [counts, indices] : lists) {
     auto listType = cast<MemRefType>(indices.getType());
-    // Axes of size 1 broadcast over batch and heads.
-    auto pick = [&](Value iv, int64_t axis) {
-      return listType.getDimSize(axis) == 1 ? idx(0) : iv;
+    auto countType = cast<MemRefType>(counts.getType());
+    // Axes of size 1 broadcast over batch and heads, each operand its own.
+    auto pickFor = [&](MemRefType type) {
+      return [&, type](Value iv, int64_t axis) {
+        return type.getDimSize(axis) == 1 ? idx(0) : iv;
+      };
     };
+    auto pick = pickFor(listType);
+    auto pickCount = pickFor(countType);
     forLoop(idx(0), idx(s.batch), 1, {}, [&](Value bi, ValueRange) {
       forLoop(idx(0), idx(s.heads), 1, {}, [&](Value hi, ValueRange) {
         forLoop(idx(0), idx(nqb), 1, {}, [&](Value qb, ValueRange) {
           Value count = memref::LoadOp::create(
-              b, counts, ValueRange{pick(bi, 0), pick(hi, 1), qb});
+              b, counts, ValueRange{pickCount(bi, 0), pickCount(hi, 1), qb});
           Value n = arith::IndexCastOp::create(b, b.getIndexType(), count);
           Value upto = minI(maxI(n, idx(0)), idx(listType.getDimSize(3)));
           forLoop(idx(0), upto, 1, {}, [&](Value e, ValueRange) {
@@ -341,6 +356,19 @@ Value FlashEmitter::buildBlockTable(ArrayRef<std::pair<Value, Value>> lists) {
   return table;
 }
 
+Value FlashEmitter::anyListed(Value table, Value b0, Value kvHead,
+                              Value listKb, Value qbBegin, Value qbEnd) {
+  Value none = arith::ConstantOp::create(b, b.getBoolAttr(false));
+  return forLoop(idx(0), idx(s.group), 1, {none}, [&](Value g, ValueRange a) {
+    Value h = add(mul(kvHead, idx(s.group)), g);
+    Value found = forLoop(qbBegin, qbEnd, 1, {a[0]}, [&](Value qb, ValueRange acc) {
+      Value listed = memref::LoadOp::create(b, table, ValueRange{b0, h, qb, listKb});
+      return SmallVector<Value>{arith::OrIOp::create(b, acc[0], listed)};
+    })[0];
+    return SmallVector<Value>{found};
+  })[0];
+}
+
 void FlashEmitter::emit(Value q, Value k, Value v, Value sinks, Value out,
                         Value lse, ArrayRef<std::pair<Value, Value>> blockLists) {
   // Block lists: a table built once says which 64-key tiles a task visits.
@@ -364,7 +392,20 @@ void FlashEmitter::emit(Value q, Value k, Value v, Value sinks, Value out,
           b.setInsertionPoint(nested.getInsertionBlock(), nested.getInsertionPoint());
           TileRef kt{packedK, {ivs[0], ivs[1], ivs[2]}};
           TileRef vp{packedV, {ivs[0], ivs[1], ivs[2]}};
-          packKeyValue(k, v, kt, vp, ivs[0], ivs[1], mul(ivs[2], idx(s.blockK)));
+          Value key0 = mul(ivs[2], idx(s.blockK));
+          if (!blockTable) {
+            packKeyValue(k, v, kt, vp, ivs[0], ivs[1], key0);
+            return;
+          }
+          // Tiles no query block lists are never packed (nor read later).
+          int64_t listQBlocks = (s.lq + s.listBlockQ - 1) / s.listBlockQ;
+          Value lkb = arith::DivUIOp::create(b, key0, idx(s.listBlockK));
+          Value used = anyListed(blockTable, ivs[0], ivs[1], lkb, idx(0),
+                                 idx(listQBlocks));
+          auto ifOp = scf::IfOp::create(b, used, /*withElse=*/false);
+          OpBuilder::InsertionGuard inner(b);
+          b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+          packKeyValue(k, v, kt, vp, ivs[0], ivs[1], key0);
         });
   }
   scf::ParallelOp::create(
@@ -440,7 +481,16 @@ void FlashEmitter::emit(Value q, Value k, Value v, Value sinks, Value out,
           if (prepack) {
             kt = TileRef{packedK, {b0, kvHead, kb}};
             vp = TileRef{packedV, {b0, kvHead, kb}};
+          } else if (!blockTable) {
+            packKeyValue(k, v, kt, vp, b0, kvHead, key0);
           } else {
+            // Pack the tile only when some head of this task lists it.
+            Value qb = arith::DivUIOp::create(b, row0, idx(s.listBlockQ));
+            Value lkb = arith::DivUIOp::create(b, key0, idx(s.listBlockK));
+            Value used = anyListed(blockTable, b0, kvHead, lkb, qb, add(qb, idx(1)));
+            auto ifOp = scf::IfOp::create(b, used, /*withElse=*/false);
+            OpBuilder::InsertionGuard inner(b);
+            b.setInsertionPointToStart(&ifOp.getThenRegion().front());
             packKeyValue(k, v, kt, vp, b0, kvHead, key0);
           }
           // The block needs per-score masks unless every row of the task
@@ -525,8 +575,10 @@ struct TileAttentionForCpu : OpRewritePattern<AttentionOp> {
     s.kvHeads = kType.getDimSize(1);
     s.lk = kType.getDimSize(2);
     s.dv = vType.getDimSize(3);
-    if (s.d % kLanes || s.dv % kLanes || s.lq == 0 || s.lk == 0)
+    if (s.d % kLanes || s.dv % kLanes)
       return rewriter.notifyMatchFailure(op, "D and Dv must be multiples of 16");
+    if (s.lq == 0 || s.lk == 0)
+      return rewriter.notifyMatchFailure(op, "empty sequences take the naive path");
     s.group = s.heads / s.kvHeads;
     s.blockK = kColVectors * kLanes;
     s.blockQ = std::min(blockQ, (s.lq + kRows - 1) / kRows * kRows);
@@ -548,8 +600,6 @@ struct TileAttentionForCpu : OpRewritePattern<AttentionOp> {
     if (auto cap = op.getSoftcap())
       s.softcap = cap->convertToDouble();
     s.elementType = qType.getElementType();
-    s.hasLse = bool(op.getLse());
-    s.hasSinks = bool(op.getSinks());
 
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     auto buffer = [&](Value tensor) -> Value {

@@ -125,3 +125,46 @@ func.func @block_lists_flash(%q: tensor<1x4x300x64xf32>, %k: tensor<1x2x300x64xf
       -> tensor<1x4x300x64xf32>, tensor<1x4x300xf32>
   return %o, %l : tensor<1x4x300x64xf32>, tensor<1x4x300xf32>
 }
+
+// Dv = 80 and 96 are multiples of 16 but not of the 64-column PV tile: the
+// last register piece is narrower (1 or 2 vectors).
+// CHECK: dv80{{.*}}PASS
+func.func @dv80(%q: tensor<1x2x70x32xf32>, %k: tensor<1x2x70x32xf32>,
+                %v: tensor<1x2x70x80xf32>) -> tensor<1x2x70x80xf32> {
+  %o = attn.attention %q, %k, %v {causal}
+      : tensor<1x2x70x32xf32>, tensor<1x2x70x32xf32>, tensor<1x2x70x80xf32>
+      -> tensor<1x2x70x80xf32>
+  return %o : tensor<1x2x70x80xf32>
+}
+
+// CHECK: dv96{{.*}}PASS
+func.func @dv96(%q: tensor<2x4x130x64xbf16>, %k: tensor<2x2x130x64xbf16>,
+                %v: tensor<2x2x130x96xbf16>) -> tensor<2x4x130x96xbf16> {
+  %o = attn.attention %q, %k, %v
+      : tensor<2x4x130x64xbf16>, tensor<2x2x130x64xbf16>, tensor<2x2x130x96xbf16>
+      -> tensor<2x4x130x96xbf16>
+  return %o : tensor<2x4x130x96xbf16>
+}
+
+// Counts broadcast over batch and heads ([1, 1, NQB]) while the indices are
+// per batch and head ([2, 4, NQB, 2]): each operand broadcasts on its own.
+// CHECK: list_broadcasts_differ{{.*}}PASS
+func.func @list_broadcasts_differ(%q: tensor<2x4x128x32xf32>, %k: tensor<2x2x256x32xf32>,
+                                  %v: tensor<2x2x256x32xf32>, %n: tensor<1x1x2xi32>,
+                                  %i: tensor<2x4x2x2xi32>) -> tensor<2x4x128x32xf32> {
+  %o = attn.attention %q, %k, %v blocks(%n, %i : tensor<1x1x2xi32>, tensor<2x4x2x2xi32>)
+      {block_q = 64 : i64, block_k = 64 : i64}
+      : tensor<2x4x128x32xf32>, tensor<2x2x256x32xf32>, tensor<2x2x256x32xf32>
+      -> tensor<2x4x128x32xf32>
+  return %o : tensor<2x4x128x32xf32>
+}
+
+// A left window of 2^40 keys (wider than any sequence) behaves as no bound.
+// CHECK: huge_window{{.*}}PASS
+func.func @huge_window(%q: tensor<1x2x90x32xf32>, %k: tensor<1x2x90x32xf32>,
+                       %v: tensor<1x2x90x32xf32>) -> tensor<1x2x90x32xf32> {
+  %o = attn.attention %q, %k, %v {window = array<i64: 1099511627776, 0>}
+      : tensor<1x2x90x32xf32>, tensor<1x2x90x32xf32>, tensor<1x2x90x32xf32>
+      -> tensor<1x2x90x32xf32>
+  return %o : tensor<1x2x90x32xf32>
+}
