@@ -36,14 +36,6 @@ static std::optional<std::string> dtypeOf(Type type) {
   return std::nullopt;
 }
 
-size_t attn::dtypeSize(const std::string &dtype) {
-  if (dtype == "f32" || dtype == "i32")
-    return 4;
-  if (dtype == "f16" || dtype == "bf16")
-    return 2;
-  return 1;
-}
-
 /// A C identifier from a role: "attention.query" -> "attention_query".
 static std::string identifierFor(StringRef role, StringRef fallback,
                                  std::set<std::string> &taken) {

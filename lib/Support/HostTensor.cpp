@@ -8,6 +8,7 @@
 #include "attn/Support/HostTensor.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -93,7 +94,7 @@ float attn::halfToFloat(uint16_t h) {
   return value;
 }
 
-static size_t bytesOf(const std::string &dtype) {
+size_t attn::dtypeSize(const std::string &dtype) {
   if (dtype == "f32" || dtype == "i32")
     return 4;
   if (dtype == "f16" || dtype == "bf16")
@@ -102,7 +103,7 @@ static size_t bytesOf(const std::string &dtype) {
 }
 
 std::vector<uint8_t> HostTensor::encode() const {
-  size_t width = bytesOf(dtype);
+  size_t width = dtypeSize(dtype);
   std::vector<uint8_t> bytes(values.size() * width);
   for (size_t i = 0; i < values.size(); ++i) {
     uint8_t *dst = bytes.data() + i * width;
@@ -133,7 +134,7 @@ HostTensor HostTensor::decode(const std::string &dtype,
   HostTensor t;
   t.dtype = dtype;
   t.shape = shape;
-  size_t n = static_cast<size_t>(t.numel()), width = bytesOf(dtype);
+  size_t n = static_cast<size_t>(t.numel()), width = dtypeSize(dtype);
   t.values.resize(n);
   for (size_t i = 0; i < n; ++i) {
     const uint8_t *src = bytes + i * width;
@@ -203,6 +204,10 @@ bool attn::readNpy(const std::string &path, const std::string &dtype,
     error = path + ": not a .npy file";
     return false;
   }
+  if (magic[6] < 1 || magic[6] > 3) {
+    error = path + ": unsupported .npy version " + std::to_string(int(magic[6]));
+    return false;
+  }
   uint32_t headerLen = 0;
   if (magic[6] == 1) {
     uint16_t len16;
@@ -231,9 +236,24 @@ bool attn::readNpy(const std::string &path, const std::string &dtype,
   std::vector<int64_t> shape;
   std::stringstream ss(shapeText);
   std::string item;
-  while (std::getline(ss, item, ','))
-    if (item.find_first_not_of(" ") != std::string::npos)
-      shape.push_back(std::stoll(item));
+  int64_t elements = 1;
+  while (std::getline(ss, item, ',')) {
+    size_t first = item.find_first_not_of(" ");
+    if (first == std::string::npos)
+      continue;
+    size_t last = item.find_last_not_of(" L");
+    std::string digits = item.substr(first, last - first + 1);
+    char *end = nullptr;
+    long long dim = std::strtoll(digits.c_str(), &end, 10);
+    // Reject junk, negative sizes and products that overflow 2^62.
+    if (digits.empty() || *end != '\0' || dim < 0 ||
+        (dim > 0 && elements > (int64_t(1) << 62) / dim)) {
+      error = path + ": malformed shape (" + shapeText + ")";
+      return false;
+    }
+    shape.push_back(dim);
+    elements *= dim;
+  }
 
   // The file's own dtype and how it maps onto the argument's.
   std::string fileDtype;
@@ -259,13 +279,22 @@ bool attn::readNpy(const std::string &path, const std::string &dtype,
     error = path + ": dtype '" + descr + "' does not fit a " + dtype + " argument";
     return false;
   }
-  int64_t n = 1;
-  for (int64_t s : shape)
-    n *= s;
-  std::vector<uint8_t> bytes(static_cast<size_t>(n) * bytesOf(fileDtype));
+  // The data must be exactly as long as the shape says.
+  std::streampos dataStart = in.tellg();
+  in.seekg(0, std::ios::end);
+  std::streamoff available = in.tellg() - dataStart;
+  in.seekg(dataStart);
+  std::streamoff expected =
+      static_cast<std::streamoff>(elements) * std::streamoff(dtypeSize(fileDtype));
+  if (available != expected) {
+    error = path + ": the file holds " + std::to_string(available) +
+            " data bytes, its shape needs " + std::to_string(expected);
+    return false;
+  }
+  std::vector<uint8_t> bytes(static_cast<size_t>(expected));
   if (!in.read(reinterpret_cast<char *>(bytes.data()),
                static_cast<std::streamsize>(bytes.size()))) {
-    error = path + ": file holds fewer elements than its shape says";
+    error = path + ": cannot read the data";
     return false;
   }
   tensor = HostTensor::decode(fileDtype, shape, bytes.data());

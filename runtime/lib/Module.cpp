@@ -10,6 +10,7 @@
 
 #include <dlfcn.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -134,6 +135,9 @@ attnrt_status attnrt_call(const attnrt_module *module, const char *name,
 attnrt_status attnrt_host_alloc(size_t bytes, void **buffer) {
   if (!buffer)
     return fail(ATTNRT_INVALID_ARGUMENT, "attnrt_host_alloc: NULL argument");
+  if (bytes > SIZE_MAX - 63)
+    return fail(ATTNRT_OUT_OF_MEMORY, "attnrt_host_alloc: cannot allocate " +
+                                          std::to_string(bytes) + " bytes");
   size_t rounded = (bytes + 63) / 64 * 64;
   void *p = std::aligned_alloc(64, rounded ? rounded : 64);
   if (!p)

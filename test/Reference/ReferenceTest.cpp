@@ -452,6 +452,33 @@ TEST(Attention, BlockListsEqualBlockMask) {
   EXPECT_TRUE(near(a.lse, b.lse, 0.0));
 }
 
+// Block-list counts are clamped to [0, MB]: a count above the list width
+// reads the whole list, a negative one reads none (Rationale.md).
+TEST(Attention, BlockCountsAreClamped) {
+  Random rng(31);
+  int64_t H = 2, L = 12, D = 4;
+  RefTensor q = rng.tensor({1, H, L, D}), k = rng.tensor({1, H, L, D}),
+            v = rng.tensor({1, H, L, D});
+  IndexTensor idx({1, 1, 3, 2}, 0), over({1, 1, 3}, 5), full({1, 1, 3}, 2),
+      negative({1, 1, 3}, -4), zero({1, 1, 3}, 0);
+  for (int64_t qb = 0; qb < 3; ++qb) {
+    idx(0, 0, qb, 0) = static_cast<int32_t>(qb);
+    idx(0, 0, qb, 1) = static_cast<int32_t>((qb + 1) % 3);
+  }
+  auto run = [&](const IndexTensor &counts) {
+    AttentionParams p;
+    p.kvNumBlocks = &counts;
+    p.kvIndices = &idx;
+    p.blockQ = 4;
+    p.blockK = 4;
+    return attention(q, k, v, p);
+  };
+  AttentionResult a = run(over), b = run(full), c = run(negative), d = run(zero);
+  EXPECT_TRUE(near(a.out, b.out, 0.0));
+  EXPECT_TRUE(near(c.out, d.out, 0.0));
+  EXPECT_TRUE(near(c.lse, d.lse, 0.0));
+}
+
 // Differential attention with lambda = 0 is RMSNorm(attention(q1, k1, v)) *
 // norm_weight * (1 - lambda_init); with lambda != 0 the difference of the two
 // attentions goes through the same norm.

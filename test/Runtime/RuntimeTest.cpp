@@ -62,6 +62,12 @@ TEST(Runtime, NullArgumentsAreRejected) {
   attnrt_module_unload(nullptr); // accepted
 }
 
+TEST(Runtime, HostAllocRejectsSizesThatWrap) {
+  void *p = reinterpret_cast<void *>(0x1);
+  EXPECT_EQ(attnrt_host_alloc(SIZE_MAX - 10, &p), ATTNRT_OUT_OF_MEMORY);
+  EXPECT_EQ(p, reinterpret_cast<void *>(0x1)); // untouched on failure
+}
+
 TEST(Runtime, HostBuffersAreCacheLineAligned) {
   for (size_t bytes : {1u, 63u, 64u, 1000u}) {
     void *p = nullptr;

@@ -43,7 +43,7 @@ static Domain domainFor(Value arg, StringRef role, const HostTensor &t) {
     return Domain{Domain::Integer, lo, hi};
   };
   if (t.dtype == "i1")
-    return Domain{Domain::Boolean, 0.8, 0};
+    return Domain{Domain::Boolean, /*probability of true=*/0.8, 0};
   if (operand == "kv_num_blocks" || operand == "full_kv_num_blocks") {
     int64_t maxBlocks = 4;
     if (auto a = dyn_cast_or_null<AttentionOp>(user))
@@ -106,21 +106,27 @@ void attn::drawInput(HostTensor &t, Value arg, const std::string &role,
                      std::mt19937_64 &rng) {
   Domain d = domainFor(arg, role, t);
   t.values.resize(static_cast<size_t>(t.numel()));
-  std::uniform_real_distribution<double> uniform(d.lo, d.hi);
-  std::uniform_int_distribution<int64_t> integer(int64_t(d.lo), int64_t(d.hi));
-  std::bernoulli_distribution boolean(d.lo);
-  for (double &v : t.values) {
-    switch (d.kind) {
-    case Domain::Uniform:
+  // Each distribution is built only for its own kind: their parameters
+  // have different meanings (a Boolean domain's lo is a probability).
+  switch (d.kind) {
+  case Domain::Uniform: {
+    std::uniform_real_distribution<double> uniform(d.lo, d.hi);
+    for (double &v : t.values)
       v = uniform(rng);
-      break;
-    case Domain::Integer:
+    break;
+  }
+  case Domain::Integer: {
+    std::uniform_int_distribution<int64_t> integer(int64_t(d.lo), int64_t(d.hi));
+    for (double &v : t.values)
       v = double(integer(rng));
-      break;
-    case Domain::Boolean:
+    break;
+  }
+  case Domain::Boolean: {
+    std::bernoulli_distribution boolean(d.lo);
+    for (double &v : t.values)
       v = boolean(rng) ? 1.0 : 0.0;
-      break;
-    }
+    break;
+  }
   }
   t.roundToDtype();
 }

@@ -23,6 +23,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -81,6 +82,8 @@ static double toleranceFor(const std::string &dtype) {
 /// Max-norm relative error; infinities must match exactly (lse of rows with
 /// no visible key), and any mismatch there counts as error 1.
 static double relativeError(const HostTensor &out, const HostTensor &ref) {
+  if (out.shape != ref.shape || out.values.size() != ref.values.size())
+    return INFINITY; // a shape mismatch is a failed check, never a read past
   double maxRef = 0.0, maxDiff = 0.0;
   bool infMismatch = false;
   for (size_t i = 0; i < ref.values.size(); ++i) {
@@ -106,24 +109,36 @@ static bool parseManifest(const char *text, std::vector<Entry> &entries,
     error = "malformed manifest: " + llvm::toString(parsed.takeError());
     return false;
   }
-  const llvm::json::Array *list = parsed->getAsObject()->getArray("entries");
+  const llvm::json::Object *root = parsed->getAsObject();
+  const llvm::json::Array *list = root ? root->getArray("entries") : nullptr;
   if (!list) {
-    error = "manifest has no entries";
+    error = "malformed manifest: no entries";
     return false;
   }
   for (const llvm::json::Value &e : *list) {
     const llvm::json::Object *obj = e.getAsObject();
+    const llvm::json::Array *args = obj ? obj->getArray("args") : nullptr;
+    if (!args) {
+      error = "malformed manifest: an entry without args";
+      return false;
+    }
     Entry entry;
     entry.point.name = obj->getString("name").value_or("").str();
-    for (const llvm::json::Value &a : *obj->getArray("args")) {
+    for (const llvm::json::Value &a : *args) {
       const llvm::json::Object *arg = a.getAsObject();
+      const llvm::json::Array *shape = arg ? arg->getArray("shape") : nullptr;
+      if (!shape) {
+        error = "malformed manifest: an argument of '" + entry.point.name +
+                "' without a shape";
+        return false;
+      }
       EntryArg desc;
       desc.name = arg->getString("name").value_or("").str();
       desc.role = arg->getString("role").value_or("").str();
       desc.dtype = arg->getString("dtype").value_or("").str();
       desc.isOutput = arg->getString("direction").value_or("") == "out";
-      for (const llvm::json::Value &s : *arg->getArray("shape"))
-        desc.shape.push_back(s.getAsInteger().value_or(0));
+      for (const llvm::json::Value &size : *shape)
+        desc.shape.push_back(size.getAsInteger().value_or(0));
       entry.point.args.push_back(std::move(desc));
     }
     entries.push_back(std::move(entry));
@@ -181,14 +196,22 @@ int main(int argc, char **argv) {
     CpuCompileOptions options;
     options.outputDir = std::string(tempDir);
     options.name = "kernel";
-    if (failed(compileForCpu(*lowered, options, error)))
+    if (failed(compileForCpu(*lowered, options, error))) {
+      llvm::sys::fs::remove_directories(tempDir);
       return fail(kernelPath + ": " + error);
+    }
     libPath = (tempDir + "/libkernel.so").str();
   } else if (check) {
     return fail("--check needs the .mlir source: the reference interprets it");
   }
 
   attnrt_module *module = nullptr;
+  // Every exit path, failures included, unloads and removes the temporaries.
+  auto cleanup = llvm::make_scope_exit([&] {
+    attnrt_module_unload(module);
+    if (!tempDir.empty())
+      llvm::sys::fs::remove_directories(tempDir);
+  });
   if (attnrt_module_load(libPath.c_str(), &module) != ATTNRT_OK)
     return fail(attnrt_last_error());
   if (!isMlir && !parseManifest(attnrt_module_manifest(module), entries, error))
@@ -294,6 +317,10 @@ int main(int argc, char **argv) {
     std::vector<HostTensor> expected;
     if (check && !interpretWithReference(entry.fn, inputs, expected, error))
       return fail(entry.point.name + ": " + error);
+    if (check && expected.size() != outputs.size())
+      return fail(entry.point.name + ": the reference gave " +
+                  std::to_string(expected.size()) + " outputs, the kernel " +
+                  std::to_string(outputs.size()));
     for (auto [i, arg] : llvm::enumerate(outputs)) {
       std::string status = "ran";
       double err = 0.0, tol = toleranceFor(arg->dtype);
@@ -322,9 +349,6 @@ int main(int argc, char **argv) {
       }
     }
   }
-  attnrt_module_unload(module);
-  if (!tempDir.empty())
-    llvm::sys::fs::remove_directories(tempDir);
   if (!ranAny)
     return fail("no entry point named '" + entryName + "'");
   return allPassed ? 0 : 1;

@@ -50,9 +50,6 @@ struct EntryPoint {
 mlir::FailureOr<std::vector<EntryPoint>>
 collectEntryPoints(mlir::ModuleOp module);
 
-/// Bytes per element of a manifest dtype (i1 is stored as one byte).
-size_t dtypeSize(const std::string &dtype);
-
 /// The JSON manifest of a compiled library.
 std::string renderManifest(const std::vector<EntryPoint> &entries,
                            const std::string &library);

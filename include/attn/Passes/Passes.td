@@ -37,13 +37,16 @@ def AttnTile : Pass<"attn-tile"> {
   let summary = "Rewrite attn ops into their tiled, fused fast forms for the CPU";
   let description = [{
     attn.attention with static shapes, D and Dv multiples of 16, and no mask
-    operand, block list or mod region becomes a flash-style kernel on
-    buffers: one scf.parallel task per (batch, kv head, query block) that
-    packs each K/V block once for the G query heads sharing it, computes
-    scores on 4 x 64 register tiles of vector<16xf32>, keeps a running max
-    and sum per row (online softmax), skips key blocks no row of the task
-    can see (causal, window) and masks only blocks that rules cut. Other
-    ops keep their attn form for attn-decompose.
+    operand or mod region becomes a CPU kernel on buffers. Prefill: a
+    flash-style kernel with one scf.parallel task per (batch, kv head, query
+    block) that packs each K/V block once for the G query heads sharing it,
+    computes scores on 4 x 64 register tiles of vector<16xf32>, keeps a
+    running max and sum per row (online softmax), skips key blocks no row of
+    the task can see (causal, window, block lists whose block sizes are
+    multiples of the tiles) and masks only blocks that rules cut. Decode
+    (Lq <= 16, Lk >= 4 Lq, no block lists): split-KV tasks over key chunks
+    that read K/V in place, and a parallel merge of the partial results.
+    Other ops keep their attn form for attn-decompose.
   }];
   let options = [
     Option<"blockQ", "block-q", "int64_t", /*default=*/"64",

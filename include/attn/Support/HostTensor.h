@@ -10,6 +10,7 @@
 #ifndef ATTN_SUPPORT_HOSTTENSOR_H
 #define ATTN_SUPPORT_HOSTTENSOR_H
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -31,6 +32,9 @@ struct HostTensor {
   /// Rounds each value to what `dtype` can hold (what the kernel will see).
   void roundToDtype();
 };
+
+/// Bytes per element of a dtype (i1 is stored as one byte).
+size_t dtypeSize(const std::string &dtype);
 
 /// Bit patterns of IEEE half and bfloat16 (round to nearest even).
 uint16_t floatToHalf(float value);

@@ -22,3 +22,10 @@ write(out + "/k.npy", "<f4", (1, 2, 5, 4), ramp(40, 2), "f")
 write(out + "/v.npy", "<f4", (1, 2, 5, 4), ramp(40, 3), "f")
 write(out + "/bad_shape.npy", "<f4", (2, 3, 4), ramp(24, 4), "f")
 write(out + "/bad_dtype.npy", "<i4", (1, 2, 3, 4), list(range(24)), "i")
+
+# A header that promises 24 floats over 20 of data, and one with a junk shape.
+write(out + "/truncated.npy", "<f4", (1, 2, 3, 4), ramp(20, 5), "f")
+with open(out + "/bad_header.npy", "wb") as f:
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, -2, x, 4), }"
+    header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
+    f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
