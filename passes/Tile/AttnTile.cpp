@@ -1,10 +1,8 @@
-//===- AttnTile.cpp - the attn-tile and attn-approximate-math passes ------===//
+//===- AttnTile.cpp - the attn-tile pass ----------------------------------===//
 //
 // This file implements attn-tile, which rewrites the attn ops it has a fast
-// form for, attn-approximate-math, which replaces exp/log/tanh by polynomial
-// approximations so they stay in vector registers on the CPU, and
-// attn-inline-alloca-scopes, which removes the empty stack scopes OpenMP
-// lowering leaves around parallel bodies.
+// form for (the kernels live in FlashAttentionCpu.cpp and
+// DecodeAttentionCpu.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,7 +14,6 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -24,8 +21,6 @@
 
 namespace attn {
 #define GEN_PASS_DEF_ATTNTILE
-#define GEN_PASS_DEF_ATTNAPPROXIMATEMATH
-#define GEN_PASS_DEF_ATTNINLINEALLOCASCOPES
 #include "attn/Passes/Passes.h.inc"
 } // namespace attn
 
@@ -48,42 +43,4 @@ struct AttnTilePass : attn::impl::AttnTileBase<AttnTilePass> {
   }
 };
 
-struct AttnApproximateMathPass
-    : attn::impl::AttnApproximateMathBase<AttnApproximateMathPass> {
-  void runOnOperation() override {
-    RewritePatternSet patterns(&getContext());
-    // exp, log and tanh become polynomials (a few ulp in f32) that vectorise;
-    // as libm calls every lane of a vector would be a separate call.
-    auto approximated = [](StringRef name) {
-      return name == math::ExpOp::getOperationName() ||
-             name == math::LogOp::getOperationName() ||
-             name == math::TanhOp::getOperationName();
-    };
-    populateMathPolynomialApproximationPatterns(patterns, approximated);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
-      return signalPassFailure();
-  }
-};
-
-struct AttnInlineAllocaScopesPass
-    : attn::impl::AttnInlineAllocaScopesBase<AttnInlineAllocaScopesPass> {
-  void runOnOperation() override {
-    SmallVector<memref::AllocaScopeOp> scopes;
-    getOperation()->walk([&](memref::AllocaScopeOp scope) {
-      bool hasAlloca = false;
-      scope.walk([&](memref::AllocaOp) { hasAlloca = true; });
-      if (!hasAlloca && scope.getNumResults() == 0 &&
-          scope.getBodyRegion().hasOneBlock())
-        scopes.push_back(scope);
-    });
-    for (memref::AllocaScopeOp scope : scopes) {
-      Block &body = scope.getBodyRegion().front();
-      Operation *terminator = body.getTerminator();
-      terminator->erase();
-      scope->getBlock()->getOperations().splice(
-          scope->getIterator(), body.getOperations());
-      scope.erase();
-    }
-  }
-};
 } // namespace
