@@ -200,12 +200,7 @@ struct DecomposeAttention : OpRewritePattern<AttentionOp> {
         return vis;
       };
 
-    SoftmaxResult r = buildSoftmaxAttention(n, spec);
-    Type outElem = getElementTypeOrSelf(op.getOut().getType());
-    SmallVector<Value> results = {n.castTensor(r.out, outElem)};
-    if (op.getLse())
-      results.push_back(r.lse);
-    rewriter.replaceOp(op, results);
+    replaceWithSoftmaxAttention(rewriter, op, n, spec);
     return success();
   }
 };

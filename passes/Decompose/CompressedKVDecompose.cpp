@@ -135,12 +135,7 @@ struct DecomposeQuantAttention : OpRewritePattern<QuantAttentionOp> {
       spec.visible = [&](ImplicitLocOpBuilder &nb, ValueRange ivs) {
         return causalVisible(nb, ivs[2], ivs[3], lqV, lkV);
       };
-    SoftmaxResult r = buildSoftmaxAttention(n, spec);
-    Type outElem = getElementTypeOrSelf(op.getOut().getType());
-    SmallVector<Value> results = {n.castTensor(r.out, outElem)};
-    if (op.getLse())
-      results.push_back(r.lse);
-    rewriter.replaceOp(op, results);
+    replaceWithSoftmaxAttention(rewriter, op, n, spec);
     return success();
   }
 };
@@ -221,12 +216,7 @@ struct DecomposePQAttention : OpRewritePattern<PQAttentionOp> {
       spec.visible = [&](ImplicitLocOpBuilder &nb, ValueRange ivs) {
         return causalVisible(nb, ivs[2], ivs[3], lqV, lkV);
       };
-    SoftmaxResult r = buildSoftmaxAttention(n, spec);
-    Type outElem = getElementTypeOrSelf(op.getOut().getType());
-    SmallVector<Value> results = {n.castTensor(r.out, outElem)};
-    if (op.getLse())
-      results.push_back(r.lse);
-    rewriter.replaceOp(op, results);
+    replaceWithSoftmaxAttention(rewriter, op, n, spec);
     return success();
   }
 };

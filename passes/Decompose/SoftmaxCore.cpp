@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/TypeUtilities.h"
 
 using namespace mlir;
 using namespace attn;
@@ -151,4 +152,14 @@ SoftmaxResult attn::buildSoftmaxAttention(NaiveBuilder &n,
         return arith::SelectOp::create(nb, empty, m.negInf(), l).getResult();
       });
   return {out, lse};
+}
+
+void attn::replaceWithSoftmaxAttention(PatternRewriter &rewriter, Operation *op,
+                                       NaiveBuilder &n, const SoftmaxSpec &spec) {
+  SoftmaxResult r = buildSoftmaxAttention(n, spec);
+  Type outElem = getElementTypeOrSelf(op->getResult(0).getType());
+  SmallVector<Value> results = {n.castTensor(r.out, outElem)};
+  if (op->getNumResults() > 1)
+    results.push_back(r.lse);
+  rewriter.replaceOp(op, results);
 }

@@ -38,6 +38,12 @@ struct SoftmaxResult {
 
 SoftmaxResult buildSoftmaxAttention(NaiveBuilder &n, const SoftmaxSpec &spec);
 
+/// Replaces `op`, whose results are (out[, lse]), by the softmax attention of
+/// `spec`: out cast to its element type, lse when the op returns it.
+void replaceWithSoftmaxAttention(mlir::PatternRewriter &rewriter,
+                                 mlir::Operation *op, NaiveBuilder &n,
+                                 const SoftmaxSpec &spec);
+
 /// The bottom-right causal rule j <= i + (Lk - Lq) as an i1.
 mlir::Value causalVisible(mlir::ImplicitLocOpBuilder &b, mlir::Value i,
                           mlir::Value j, mlir::Value lq, mlir::Value lk);

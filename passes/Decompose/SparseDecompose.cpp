@@ -182,12 +182,7 @@ struct DecomposeSparseAttention : OpRewritePattern<SparseAttentionOp> {
         vis = arith::AndIOp::create(nb, vis, causalVisible(nb, i, j, lq, lk));
       return vis;
     };
-    SoftmaxResult r = buildSoftmaxAttention(n, spec);
-    Type outElem = getElementTypeOrSelf(op.getOut().getType());
-    SmallVector<Value> results = {n.castTensor(r.out, outElem)};
-    if (op.getLse())
-      results.push_back(r.lse);
-    rewriter.replaceOp(op, results);
+    replaceWithSoftmaxAttention(rewriter, op, n, spec);
     return success();
   }
 };

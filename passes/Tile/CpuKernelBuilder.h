@@ -14,9 +14,11 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
+#include <algorithm>
 #include <optional>
 
 namespace attn {
@@ -118,6 +120,28 @@ protected:
                               nested.getInsertionPoint());
           body(ivs);
         });
+  }
+
+  /// vis & the causal and window rules for lanes whose key lies `delta` =
+  /// (i + Lk - Lq) - j before the query's diagonal (i32 vectors).
+  Value andDiagonalRules(Value vis, Value delta) {
+    auto ivec = mlir::cast<mlir::VectorType>(delta.getType());
+    auto rule = [&](mlir::arith::CmpIPredicate p, int64_t bound) {
+      // |delta| < Lq + Lk, so clamping keeps the rule and fits i32.
+      int64_t limit = s.lq + s.lk;
+      bound = std::clamp<int64_t>(bound, -limit, limit);
+      Value bv = mlir::vector::BroadcastOp::create(
+          b, ivec, mlir::arith::ConstantOp::create(b, b.getI32IntegerAttr(bound)));
+      vis = mlir::arith::AndIOp::create(
+          b, vis, mlir::arith::CmpIOp::create(b, p, delta, bv));
+    };
+    if (s.causal)
+      rule(mlir::arith::CmpIPredicate::sge, 0);
+    if (s.left)
+      rule(mlir::arith::CmpIPredicate::sle, *s.left);
+    if (s.right)
+      rule(mlir::arith::CmpIPredicate::sge, -*s.right);
+    return vis;
   }
 
   mlir::ImplicitLocOpBuilder &b;

@@ -57,7 +57,7 @@ void DecodeEmitter::chunk(Value q, Value k, Value v, Value b0, Value kvHead,
                           Value keyBegin, Value keyEnd, Value qp, Value sc,
                           Value acc, Value m, Value l) {
   double inf = std::numeric_limits<double>::infinity();
-  int64_t dVecs = s.d / kLanes, dvVecs = s.dv / kLanes;
+  int64_t dvVecs = s.dv / kLanes;
   // Qp[r, :] = scale * q[row r] in f32; r = g * Lq + i.
   forLoop(idx(0), idx(rows()), 1, {}, [&](Value r, ValueRange) {
     Value g = arith::DivUIOp::create(b, r, idx(s.lq));
@@ -120,21 +120,8 @@ void DecodeEmitter::chunk(Value q, Value k, Value v, Value b0, Value kvHead,
       Value j = arith::AddIOp::create(b, bcastI(toI32(j0)), lanes);
       Value vis = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j,
                                         bcastI(toI32(keyEnd)));
-      Value delta = arith::SubIOp::create(
-          b, bcastI(toI32(add(i, idx(s.lk - s.lq)))), j);
-      auto both = [&](arith::CmpIPredicate p, int64_t bound) {
-        // |delta| < Lq + Lk, so clamping keeps the rule and fits i32.
-        int64_t limit = s.lq + s.lk;
-        bound = std::clamp<int64_t>(bound, -limit, limit);
-        Value bv = bcastI(arith::ConstantOp::create(b, b.getI32IntegerAttr(bound)));
-        vis = arith::AndIOp::create(b, vis, arith::CmpIOp::create(b, p, delta, bv));
-      };
-      if (s.causal)
-        both(arith::CmpIPredicate::sge, 0);
-      if (s.left)
-        both(arith::CmpIPredicate::sle, *s.left);
-      if (s.right)
-        both(arith::CmpIPredicate::sge, -*s.right);
+      vis = andDiagonalRules(vis, arith::SubIOp::create(
+                                      b, bcastI(toI32(add(i, idx(s.lk - s.lq)))), j));
       x = arith::SelectOp::create(b, vis, x, negInfV);
 
       Value mOld = memref::LoadOp::create(b, m, ValueRange{r});

@@ -186,20 +186,7 @@ void FlashEmitter::softmaxRows(Value sc, Value alpha, Value m, Value l,
         Value j = arith::AddIOp::create(b, bcastI(toI32(add(key0, idx(c * kLanes)))), lanes);
         Value vis = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j,
                                           bcastI(toI32(idx(s.lk))));
-        Value delta = arith::SubIOp::create(b, bcastI(diag), j);
-        auto both = [&](arith::CmpIPredicate p, int64_t bound) {
-          // |delta| < Lq + Lk, so clamping keeps the rule and fits i32.
-          int64_t limit = s.lq + s.lk;
-          bound = std::clamp<int64_t>(bound, -limit, limit);
-          Value bv = bcastI(arith::ConstantOp::create(b, b.getI32IntegerAttr(bound)));
-          vis = arith::AndIOp::create(b, vis, arith::CmpIOp::create(b, p, delta, bv));
-        };
-        if (s.causal)
-          both(arith::CmpIPredicate::sge, 0);
-        if (s.left)
-          both(arith::CmpIPredicate::sle, *s.left);
-        if (s.right)
-          both(arith::CmpIPredicate::sge, -*s.right);
+        vis = andDiagonalRules(vis, arith::SubIOp::create(b, bcastI(diag), j));
         sv[c] = arith::SelectOp::create(b, vis, sv[c], negInfV);
       }
     }
