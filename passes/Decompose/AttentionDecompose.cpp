@@ -278,24 +278,19 @@ struct DecomposeDiffAttention : OpRewritePattern<DiffAttentionOp> {
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     NaiveBuilder n(b);
     auto d = [&](unsigned i) { return n.d(i); };
-    Value lqV = getValueOrCreateConstantIndexOp(b, b.getLoc(), n.size(op.getQuery1(), 2));
-    Value lkV = getValueOrCreateConstantIndexOp(b, b.getLoc(), n.size(op.getKey1(), 2));
-
-    SoftmaxSpec spec;
-    spec.value = op.getValue();
-    spec.scale = op.getScale() ? op.getScale()->convertToDouble()
-                               : 1.0 / std::sqrt(double(*dim));
-    spec.group = *hq / *hkv;
-    if (op.getCausal())
-      spec.visible = [&](ImplicitLocOpBuilder &nb, ValueRange ivs) {
-        return causalVisible(nb, ivs[2], ivs[3], lqV, lkV);
-      };
-    spec.query = op.getQuery1();
-    spec.key = op.getKey1();
-    Value o1 = buildSoftmaxAttention(n, spec).out;
-    spec.query = op.getQuery2();
-    spec.key = op.getKey2();
-    Value o2 = buildSoftmaxAttention(n, spec).out;
+    std::optional<double> scale;
+    if (op.getScale())
+      scale = op.getScale()->convertToDouble();
+    Value o1 = buildSoftmaxAttention(
+                   n, plainSoftmaxSpec(n, op.getQuery1(), op.getKey1(),
+                                       op.getValue(), scale, *hq / *hkv,
+                                       op.getCausal()))
+                   .out;
+    Value o2 = buildSoftmaxAttention(
+                   n, plainSoftmaxSpec(n, op.getQuery2(), op.getKey2(),
+                                       op.getValue(), scale, *hq / *hkv,
+                                       op.getCausal()))
+                   .out;
 
     SmallVector<OpFoldResult> shape = n.sizes(o1);
     AffineMap id4 = n.map(4, {d(0), d(1), d(2), d(3)});

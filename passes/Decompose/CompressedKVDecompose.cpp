@@ -121,21 +121,13 @@ struct DecomposeQuantAttention : OpRewritePattern<QuantAttentionOp> {
                    bits, n.map(4, {d(0), d(1), d(2), d(3).floorDiv(group)}),
                    {batch, heads, lk, b.getIndexAttr(*dv)});
 
-    Value lqV = getValueOrCreateConstantIndexOp(b, b.getLoc(),
-                                                n.size(op.getQuery(), 2));
-    Value lkV = getValueOrCreateConstantIndexOp(b, b.getLoc(), lk);
-    SoftmaxSpec spec;
-    spec.query = op.getQuery();
-    spec.key = key;
-    spec.value = value;
-    spec.scale = op.getScale() ? op.getScale()->convertToDouble()
-                               : 1.0 / std::sqrt(double(*dim));
-    spec.group = *hq / *hkv;
-    if (op.getCausal())
-      spec.visible = [&](ImplicitLocOpBuilder &nb, ValueRange ivs) {
-        return causalVisible(nb, ivs[2], ivs[3], lqV, lkV);
-      };
-    replaceWithSoftmaxAttention(rewriter, op, n, spec);
+    std::optional<double> scale;
+    if (op.getScale())
+      scale = op.getScale()->convertToDouble();
+    replaceWithSoftmaxAttention(
+        rewriter, op, n,
+        plainSoftmaxSpec(n, op.getQuery(), key, value, scale, *hq / *hkv,
+                         op.getCausal()));
     return success();
   }
 };
@@ -202,21 +194,13 @@ struct DecomposePQAttention : OpRewritePattern<PQAttentionOp> {
               .getResult();
         });
 
-    Value lqV = getValueOrCreateConstantIndexOp(b, b.getLoc(),
-                                                n.size(op.getQuery(), 2));
-    Value lkV = getValueOrCreateConstantIndexOp(b, b.getLoc(), keyShape[2]);
-    SoftmaxSpec spec;
-    spec.query = op.getQuery();
-    spec.key = key;
-    spec.value = op.getValue();
-    spec.scale = op.getScale() ? op.getScale()->convertToDouble()
-                               : 1.0 / std::sqrt(double(*dim));
-    spec.group = *hq / *hkv;
-    if (op.getCausal())
-      spec.visible = [&](ImplicitLocOpBuilder &nb, ValueRange ivs) {
-        return causalVisible(nb, ivs[2], ivs[3], lqV, lkV);
-      };
-    replaceWithSoftmaxAttention(rewriter, op, n, spec);
+    std::optional<double> scale;
+    if (op.getScale())
+      scale = op.getScale()->convertToDouble();
+    replaceWithSoftmaxAttention(
+        rewriter, op, n,
+        plainSoftmaxSpec(n, op.getQuery(), key, op.getValue(), scale, *hq / *hkv,
+                         op.getCausal()));
     return success();
   }
 };

@@ -9,9 +9,12 @@
 #include "SoftmaxCore.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/TypeUtilities.h"
+
+#include <cmath>
 
 using namespace mlir;
 using namespace attn;
@@ -162,4 +165,25 @@ void attn::replaceWithSoftmaxAttention(PatternRewriter &rewriter, Operation *op,
   if (op->getNumResults() > 1)
     results.push_back(r.lse);
   rewriter.replaceOp(op, results);
+}
+
+SoftmaxSpec attn::plainSoftmaxSpec(NaiveBuilder &n, Value query, Value key,
+                                   Value value, std::optional<double> scale,
+                                   int64_t group, bool causal) {
+  ImplicitLocOpBuilder &b = n.builder();
+  int64_t dim = cast<RankedTensorType>(query.getType()).getDimSize(3);
+  SoftmaxSpec spec;
+  spec.query = query;
+  spec.key = key;
+  spec.value = value;
+  spec.scale = scale ? *scale : 1.0 / std::sqrt(double(dim));
+  spec.group = group;
+  if (causal) {
+    Value lq = getValueOrCreateConstantIndexOp(b, b.getLoc(), n.size(query, 2));
+    Value lk = getValueOrCreateConstantIndexOp(b, b.getLoc(), n.size(key, 2));
+    spec.visible = [lq, lk](ImplicitLocOpBuilder &nb, ValueRange ivs) {
+      return causalVisible(nb, ivs[2], ivs[3], lq, lk);
+    };
+  }
+  return spec;
 }

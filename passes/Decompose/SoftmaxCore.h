@@ -12,6 +12,8 @@
 
 #include "NaiveBuilder.h"
 
+#include <optional>
+
 namespace attn {
 
 struct SoftmaxSpec {
@@ -37,6 +39,14 @@ struct SoftmaxResult {
 };
 
 SoftmaxResult buildSoftmaxAttention(NaiveBuilder &n, const SoftmaxSpec &spec);
+
+/// The spec of plain softmax attention over q, k, v: `scale` or 1/sqrt(D)
+/// (D static), Hq / Hkv = `group`, and the bottom-right causal rule when
+/// `causal`.
+SoftmaxSpec plainSoftmaxSpec(NaiveBuilder &n, mlir::Value query,
+                             mlir::Value key, mlir::Value value,
+                             std::optional<double> scale, int64_t group,
+                             bool causal);
 
 /// Replaces `op`, whose results are (out[, lse]), by the softmax attention of
 /// `spec`: out cast to its element type, lse when the op returns it.
