@@ -17,3 +17,12 @@ llvm_config.use_default_substitutions()
 
 tool_dirs = [config.attn_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["attn-opt", "attn-compile", "attn-run", "not", "count"], tool_dirs)
+
+# GPU tests: cubin emission needs ptxas (CUDA toolkit), execution a device.
+cuda_home = os.environ.get("CUDA_HOME", "/usr/local/cuda")
+ptxas = os.path.join(cuda_home, "bin", "ptxas")
+if os.access(ptxas, os.X_OK):
+    config.available_features.add("ptxas")
+else:
+    lit_config.note("no ptxas at " + ptxas + ": tests that need the CUDA "
+                    "toolkit are skipped (UNSUPPORTED)")

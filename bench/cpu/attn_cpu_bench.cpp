@@ -269,11 +269,11 @@ int main(int argc, char **argv) {
     std::string &lib = libs[src];
     if (lib.empty()) {
       auto module = mlir::parseSourceString<mlir::ModuleOp>(src, &context);
-      CpuCompileOptions options;
+      CompileOptions options;
       options.outputDir = std::string(dir);
       options.name = "k" + std::to_string(libs.size());
       std::string error;
-      if (!module || failed(compileForCpu(*module, options, error))) {
+      if (!module || failed(compileModule(*module, options, error))) {
         fprintf(stderr, "compile failed: %s\n", error.c_str());
         return 1;
       }

@@ -1,10 +1,11 @@
 //===- CpuPipeline.cpp - attn-cpu-pipeline --------------------------------===//
 //
-// This file implements the CPU pipeline: tile the attn ops that have a fast
-// form, decompose the rest, bufferise with
-// results as out-parameters, lower loops, memrefs, math and functions to the
-// LLVM dialect with the bare-pointer calling convention, so each public
-// function is a C function taking one pointer per tensor.
+// This file implements the front shared by every target (decompose, then
+// bufferise with results as out-parameters) and the CPU pipeline: tile the
+// attn ops that have a fast form, run the front on the rest, lower loops,
+// memrefs, math and functions to the LLVM dialect with the bare-pointer
+// calling convention, so each public function is a C function taking one
+// pointer per tensor.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,13 +18,11 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
-#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 
-void attn::buildCpuPipeline(OpPassManager &pm) {
-  pm.addPass(createAttnTile());
+void attn::buildBufferizePipeline(OpPassManager &pm) {
   pm.addPass(createAttnDecompose());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -39,6 +38,11 @@ void attn::buildCpuPipeline(OpPassManager &pm) {
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+}
+
+void attn::buildCpuPipeline(OpPassManager &pm) {
+  pm.addPass(createAttnTile());
+  buildBufferizePipeline(pm);
 
   pm.addPass(createConvertLinalgToLoopsPass());
   // Tasks of scf.parallel run on OpenMP threads (OMP_NUM_THREADS).
@@ -66,12 +70,4 @@ void attn::buildCpuPipeline(OpPassManager &pm) {
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());
-}
-
-void attn::registerCpuPipeline() {
-  PassPipelineRegistration<>(
-      "attn-cpu-pipeline",
-      "Lower attn ops on tensors to LLVM dialect C entry points (bare pointers, "
-      "results as trailing out-parameters)",
-      [](OpPassManager &pm) { buildCpuPipeline(pm); });
 }

@@ -16,7 +16,7 @@
 // MANIFEST: {"name": "result0", "role": "", "dtype": "bf16", "shape": [1, 4, 1, 16], "direction": "out"}
 
 // DYNAMIC: entry point 'dyn': argument 0 has dynamic shape 'tensor<1x2x?x8xf32>'; compile a version with static sizes
-// TARGET: attn-compile: unknown target 'tpu' (supported: cpu)
+// TARGET: attn-compile: unknown target 'tpu' (supported: cpu, cuda)
 // MISSING: missing.mlir
 
 func.func @decode(%q: tensor<1x4x1x16xbf16>, %k: tensor<1x4x10x16xbf16>,

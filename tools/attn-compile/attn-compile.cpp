@@ -1,10 +1,13 @@
 //===- attn-compile.cpp - compile attn graphs to kernels ------------------===//
 //
-// attn-compile FILE.mlir --target=cpu -o DIR [--name NAME]
+// attn-compile FILE.mlir --target=cpu|cuda -o DIR [--name NAME]
+//                [--gpu-chip=sm_90] [--gpu-format=auto|isa|bin]
 //
 // Writes DIR/libNAME.so (one C function per public func.func), DIR/NAME.h
 // (their declarations with plain pointers) and DIR/NAME.json (the manifest:
-// entries, argument names, roles, shapes, dtypes, directions).
+// target, entries, argument names, roles, shapes, dtypes, directions). A
+// CUDA library takes device pointers; its kernels are embedded as cubin
+// when ptxas is found (--gpu-format=auto, the default), else as PTX.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,8 +29,15 @@ static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input.mlir>"),
                                       cl::Required);
 static cl::opt<std::string> outputDir("o", cl::desc("output directory"),
                                       cl::value_desc("dir"), cl::Required);
-static cl::opt<std::string> target("target", cl::desc("cpu (cuda comes later)"),
+static cl::opt<std::string> target("target", cl::desc("cpu or cuda"),
                                    cl::init("cpu"));
+static cl::opt<std::string> gpuChip("gpu-chip", cl::desc("CUDA architecture"),
+                                    cl::init("sm_90"));
+static cl::opt<std::string> gpuFormat(
+    "gpu-format",
+    cl::desc("auto (cubin when ptxas is found, else PTX), isa (PTX) or bin "
+             "(cubin)"),
+    cl::init("auto"));
 static cl::opt<std::string> name("name",
                                  cl::desc("base name of the outputs (default: "
                                           "the input file's stem)"));
@@ -36,9 +46,28 @@ static cl::opt<bool> keepLL("keep-ll", cl::desc("also write the optimised LLVM I
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(argc, argv, "attn kernel compiler\n");
-  if (target != "cpu") {
+  attn::CompileOptions options;
+  if (target == "cuda") {
+    options.target = attn::Target::Cuda;
+  } else if (target != "cpu") {
     llvm::errs() << "attn-compile: unknown target '" << target
-                 << "' (supported: cpu)\n";
+                 << "' (supported: cpu, cuda)\n";
+    return 2;
+  }
+  if (gpuFormat != "auto" && gpuFormat != "isa" && gpuFormat != "bin") {
+    llvm::errs() << "attn-compile: unknown --gpu-format '" << gpuFormat
+                 << "' (supported: auto, isa, bin)\n";
+    return 2;
+  }
+  options.gpu.chip = gpuChip;
+  options.gpu.toolkitPath = attn::findCudaToolkit();
+  options.gpu.format = gpuFormat == "auto"
+                           ? (options.gpu.toolkitPath.empty() ? "isa" : "bin")
+                           : gpuFormat.getValue();
+  if (options.target == attn::Target::Cuda && options.gpu.format == "bin" &&
+      options.gpu.toolkitPath.empty()) {
+    llvm::errs() << "attn-compile: --gpu-format=bin needs ptxas: no CUDA "
+                    "toolkit in $CUDA_HOME or /usr/local/cuda\n";
     return 2;
   }
   DialectRegistry registry;
@@ -60,11 +89,10 @@ int main(int argc, char **argv) {
     llvm::errs() << "attn-compile: " << inputFile << ": cannot parse\n";
     return 1;
   }
-  attn::CpuCompileOptions options;
   options.outputDir = outputDir;
   options.name = name.empty() ? llvm::sys::path::stem(inputFile).str() : name.getValue();
   options.keepLLVMIR = keepLL;
-  if (failed(attn::compileForCpu(*module, options, error))) {
+  if (failed(attn::compileModule(*module, options, error))) {
     llvm::errs() << "attn-compile: " << inputFile << ": " << error << "\n";
     return 1;
   }

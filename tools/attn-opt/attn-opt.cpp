@@ -15,7 +15,7 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   attn::registerAttnPasses();
-  attn::registerCpuPipeline();
+  attn::registerPipelines();
   mlir::DialectRegistry registry;
   attn::registerCompilerDialects(registry);
   return mlir::asMainReturnCode(

@@ -193,10 +193,10 @@ int main(int argc, char **argv) {
     if (std::error_code ec = llvm::sys::fs::createUniqueDirectory("attn-run", tempDir))
       return fail("cannot create a temporary directory: " + ec.message());
     OwningOpRef<ModuleOp> lowered = source->clone();
-    CpuCompileOptions options;
+    CompileOptions options;
     options.outputDir = std::string(tempDir);
     options.name = "kernel";
-    if (failed(compileForCpu(*lowered, options, error))) {
+    if (failed(compileModule(*lowered, options, error))) {
       llvm::sys::fs::remove_directories(tempDir);
       return fail(kernelPath + ": " + error);
     }

@@ -1,8 +1,8 @@
-//===- Compiler.h - attn pipelines and CPU code emission ---------*- C++ -*-===//
+//===- Compiler.h - attn pipelines and code emission ------------*- C++ -*-===//
 //
-// The compiler library behind attn-compile and attn-run: the named CPU
-// pipeline, the description of a module's C entry points, and the emission of
-// a shared library, its C header and its JSON manifest.
+// The compiler library behind attn-compile and attn-run: the named
+// pipelines (CPU, GPU), the description of a module's C entry points, and
+// the emission of a shared library, its C header and its JSON manifest.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,12 +23,41 @@ namespace attn {
 
 /// Every dialect and translation the attn tools need.
 void registerCompilerDialects(mlir::DialectRegistry &registry);
-/// Registers `attn-cpu-pipeline` with the pass registry.
-void registerCpuPipeline();
+/// Registers `attn-cpu-pipeline` and `attn-gpu-pipeline` with the pass
+/// registry.
+void registerPipelines();
+
+/// The front of every target: attn-decompose, then bufferisation with
+/// results as trailing out-parameters and explicit deallocation.
+void buildBufferizePipeline(mlir::OpPassManager &pm);
 
 /// attn ops on tensors -> LLVM dialect with one bare-pointer C function per
 /// public func.func (results become trailing output pointers).
 void buildCpuPipeline(mlir::OpPassManager &pm);
+
+/// What the GPU pipeline emits for the device side.
+struct GpuTargetOptions {
+  std::string chip = "sm_90";
+  std::string features = "+ptx80";
+  /// "isa" (PTX text, JIT-compiled by the driver at load) or "bin" (cubin
+  /// through ptxas, which must be in `toolkitPath`/bin).
+  std::string format = "isa";
+  std::string toolkitPath;
+};
+
+/// attn ops on tensors -> LLVM dialect host code whose public functions take
+/// one device pointer per tensor and launch kernels through the mgpu* ABI of
+/// libattnrt; the kernels are embedded as PTX or cubin (gpu.binary).
+void buildGpuPipeline(mlir::OpPassManager &pm, const GpuTargetOptions &options);
+
+/// The CUDA toolkit directory holding bin/ptxas ("" when there is none):
+/// $CUDA_HOME, then /usr/local/cuda.
+std::string findCudaToolkit();
+
+/// Where compiled kernels run.
+enum class Target { Cpu, Cuda };
+/// "cpu" or "cuda", as in manifests and on command lines.
+const char *targetName(Target target);
 
 /// One tensor argument or result of a C entry point.
 struct EntryArg {
@@ -52,12 +81,15 @@ collectEntryPoints(mlir::ModuleOp module);
 
 /// The JSON manifest of a compiled library.
 std::string renderManifest(const std::vector<EntryPoint> &entries,
-                           const std::string &library);
+                           const std::string &library, Target target);
 /// The C header declaring each entry point with plain pointers.
 std::string renderHeader(const std::vector<EntryPoint> &entries,
-                         const std::string &guardName);
+                         const std::string &guardName, Target target);
 
-struct CpuCompileOptions {
+struct CompileOptions {
+  Target target = Target::Cpu;
+  /// Device code options of Target::Cuda.
+  GpuTargetOptions gpu;
   std::string outputDir;
   /// Base name: lib<name>.so, <name>.h, <name>.json.
   std::string name;
@@ -65,11 +97,13 @@ struct CpuCompileOptions {
   bool keepLLVMIR = false;
 };
 
-/// Lowers `module` (attn ops on tensors) and writes lib<name>.so, <name>.h and
-/// <name>.json into the output directory. Diagnostics go to the module's
-/// context; the error string says what failed outside MLIR (linking, I/O).
-mlir::LogicalResult compileForCpu(mlir::ModuleOp module,
-                                  const CpuCompileOptions &options,
+/// Lowers `module` (attn ops on tensors) for the target and writes
+/// lib<name>.so, <name>.h and <name>.json into the output directory. A CUDA
+/// library takes device pointers and links libattnrt. Diagnostics go to the
+/// module's context; the error string says what failed outside MLIR
+/// (linking, I/O).
+mlir::LogicalResult compileModule(mlir::ModuleOp module,
+                                  const CompileOptions &options,
                                   std::string &error);
 
 } // namespace attn

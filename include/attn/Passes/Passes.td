@@ -84,4 +84,34 @@ def AttnInlineAllocaScopes : Pass<"attn-inline-alloca-scopes"> {
   }];
 }
 
+def AttnGpuMap : Pass<"attn-gpu-map", "mlir::func::FuncOp"> {
+  let summary = "Map bufferised host loops onto GPU launches";
+  let description = [{
+    Runs on functions whose tensors are already buffers and whose linalg ops
+    are scf.parallel loops. The function becomes host code that only
+    allocates device buffers and launches kernels:
+    - each outermost scf.parallel becomes a gpu.launch over its flattened
+      iteration space, 256 threads a block, one iteration a thread;
+    - memref.alloc / memref.dealloc become gpu.alloc / gpu.dealloc;
+    - memref.copy becomes a parallel copy loop, mapped like the others;
+    - any other op that reads or writes memory (serial scatter loops of the
+      decompositions, scalar stores) runs in a one-thread launch;
+    - scf.for / scf.if whose bodies launch kernels stay on the host and are
+      mapped recursively.
+    Host code that needs a value read from device memory (a loop bound
+    loaded from a buffer, a loop result) is rejected with a diagnostic.
+    In the launches, math.floor, ceil, sqrt, absf and fma become calls of
+    the LLVM intrinsics, which NVPTX selects natively (convert-gpu-to-nvvm would call
+    libdevice, which needs the CUDA toolkit at compile time).
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block of the mapped parallel loops">
+  ];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::gpu::GPUDialect",
+    "mlir::LLVM::LLVMDialect", "mlir::memref::MemRefDialect",
+    "mlir::scf::SCFDialect"
+  ];
+}
 #endif // ATTN_PASSES_PASSES_TD

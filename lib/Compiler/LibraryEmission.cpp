@@ -1,9 +1,11 @@
-//===- CpuTarget.cpp - shared library emission for the host CPU -----------===//
+//===- LibraryEmission.cpp - kernel libraries for the CPU and CUDA --------===//
 //
-// This file implements compileForCpu: lower with attn-cpu-pipeline, add the
-// packed wrappers and the embedded manifest the runtime reads, translate to
-// LLVM IR, optimise and emit an object file for the host CPU through LLVM's
-// own target machine, and link it into a shared library.
+// This file implements compileModule: lower with the target's pipeline, add
+// the packed wrappers and the embedded manifest the runtime reads, translate
+// to LLVM IR, optimise and emit an object file for the host CPU through
+// LLVM's own target machine, and link it into a shared library. For CUDA the
+// host code launches kernels embedded in it and links libattnrt, which
+// provides the mgpu* functions.
 //
 //===----------------------------------------------------------------------===//
 
@@ -91,8 +93,8 @@ static LogicalResult writeFile(StringRef path, StringRef text,
   return success();
 }
 
-LogicalResult attn::compileForCpu(ModuleOp module,
-                                  const CpuCompileOptions &options,
+LogicalResult attn::compileModule(ModuleOp module,
+                                  const CompileOptions &options,
                                   std::string &error) {
   FailureOr<std::vector<EntryPoint>> entries = collectEntryPoints(module);
   if (failed(entries)) {
@@ -100,12 +102,17 @@ LogicalResult attn::compileForCpu(ModuleOp module,
     return failure();
   }
   std::string libName = "lib" + options.name + ".so";
-  std::string manifest = renderManifest(*entries, libName);
+  std::string manifest = renderManifest(*entries, libName, options.target);
 
   PassManager pm(module.getContext());
-  buildCpuPipeline(pm);
+  bool cuda = options.target == Target::Cuda;
+  if (cuda)
+    buildGpuPipeline(pm, options.gpu);
+  else
+    buildCpuPipeline(pm);
   if (failed(pm.run(module))) {
-    error = "lowering with attn-cpu-pipeline failed";
+    error = std::string("lowering with attn-") + (cuda ? "gpu" : "cpu") +
+            "-pipeline failed";
     return failure();
   }
   addRuntimeGlue(module, *entries, manifest);
@@ -179,10 +186,16 @@ LogicalResult attn::compileForCpu(ModuleOp module,
     return failure();
   }
   std::string libPath = path(libName);
-  // Parallel tasks call LLVM's OpenMP runtime (Debian's libomp-22-dev).
-  SmallVector<StringRef> argv = {*cc, "-shared", "-o", libPath, objPath,
-                                 "-L" ATTN_OPENMP_LIBDIR,
-                                 "-Wl,-rpath," ATTN_OPENMP_LIBDIR, "-lomp", "-lm"};
+  // Parallel tasks call LLVM's OpenMP runtime (Debian's libomp-22-dev);
+  // CUDA host code calls libattnrt's mgpu* functions.
+  SmallVector<StringRef> argv = {*cc, "-shared", "-o", libPath, objPath};
+  if (cuda)
+    argv.append({"-L" ATTN_RUNTIME_LIBDIR, "-Wl,-rpath," ATTN_RUNTIME_LIBDIR,
+                 "-lattnrt"});
+  else
+    argv.append({"-L" ATTN_OPENMP_LIBDIR, "-Wl,-rpath," ATTN_OPENMP_LIBDIR,
+                 "-lomp"});
+  argv.push_back("-lm");
   std::string linkError;
   int rc = llvm::sys::ExecuteAndWait(*cc, argv, std::nullopt, {}, 0, 0, &linkError);
   llvm::sys::fs::remove(objPath);
@@ -191,7 +204,7 @@ LogicalResult attn::compileForCpu(ModuleOp module,
             (linkError.empty() ? "" : ": " + linkError);
     return failure();
   }
-  if (failed(writeFile(path(options.name + ".h"), renderHeader(*entries, options.name), error)) ||
+  if (failed(writeFile(path(options.name + ".h"), renderHeader(*entries, options.name, options.target), error)) ||
       failed(writeFile(path(options.name + ".json"), manifest, error)))
     return failure();
   return success();

@@ -1,0 +1,88 @@
+// RUN: attn-opt %s --split-input-file --attn-gpu-map --cse --verify-diagnostics | FileCheck %s
+
+// A parallel loop becomes one launch over its flattened iteration space,
+// one thread per iteration, and buffers become device allocations.
+// CHECK-LABEL: func.func @scale
+// CHECK:         gpu.wait async
+// CHECK-NEXT:    gpu.alloc async
+// CHECK-NEXT:    gpu.wait [
+// CHECK:         scf.if
+// CHECK:           gpu.launch blocks({{.*}}) in ({{.*}} = %[[BLOCKS:.*]], {{.*}}) threads({{.*}}) in ({{.*}} = %[[T:.*]], {{.*}})
+// CHECK:             %[[ID:.*]] = arith.addi
+// CHECK:             arith.cmpi slt, %[[ID]]
+// CHECK:             arith.remsi %[[ID]]
+// CHECK:             memref.load
+// CHECK:             arith.mulf
+// CHECK:             memref.store
+// CHECK:           gpu.terminator
+// CHECK:         gpu.dealloc async
+// CHECK-NOT:     memref.alloc
+// CHECK-NOT:     scf.parallel
+func.func @scale(%a: memref<3x37xf32>, %out: memref<3x37xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %c37 = arith.constant 37 : index
+  %two = arith.constant 2.0 : f32
+  %tmp = memref.alloc() : memref<3x37xf32>
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c3, %c37) step (%c1, %c1) {
+    %v = memref.load %a[%i, %j] : memref<3x37xf32>
+    %w = arith.mulf %v, %two : f32
+    memref.store %w, %tmp[%i, %j] : memref<3x37xf32>
+    scf.reduce
+  }
+  memref.copy %tmp, %out : memref<3x37xf32> to memref<3x37xf32>
+  memref.dealloc %tmp : memref<3x37xf32>
+  return
+}
+
+// -----
+
+// Serial code that touches memory runs on one thread; a host loop around
+// kernels stays on the host.
+// CHECK-LABEL: func.func @serial
+// CHECK:         %[[ONE:.*]] = arith.constant 1 : index
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %[[ONE]], {{.*}} = %[[ONE]], {{.*}} = %[[ONE]]) threads({{.*}}) in ({{.*}} = %[[ONE]], {{.*}} = %[[ONE]], {{.*}} = %[[ONE]])
+// CHECK-NEXT:      scf.for
+// CHECK:         scf.for
+// CHECK-NEXT:      memref.subview
+// CHECK:           gpu.launch
+func.func @serial(%a: memref<8xi32>, %out: memref<4x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %one = arith.constant 1 : i32
+  scf.for %i = %c0 to %c8 step %c1 {
+    %v = memref.load %a[%i] : memref<8xi32>
+    %w = arith.addi %v, %one : i32
+    memref.store %w, %a[%i] : memref<8xi32>
+  }
+  scf.for %r = %c0 to %c4 step %c1 {
+    %row = memref.subview %out[%r, 0] [1, 8] [1, 1] : memref<4x8xf32> to memref<8xf32, strided<[1], offset: ?>>
+    scf.parallel (%j) = (%c0) to (%c8) step (%c1) {
+      %v = memref.load %a[%j] : memref<8xi32>
+      %f = arith.sitofp %v : i32 to f32
+      memref.store %f, %row[%j] : memref<8xf32, strided<[1], offset: ?>>
+      scf.reduce
+    }
+  }
+  return
+}
+
+// -----
+
+// A loop bound read from device memory cannot be computed on the host.
+func.func @device_bound(%n: memref<i32>, %out: memref<16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  // expected-error @+1 {{attn-gpu-map: host code needs a value that is read from device memory}}
+  %v = memref.load %n[] : memref<i32>
+  %b = arith.index_cast %v : i32 to index
+  scf.parallel (%j) = (%c0) to (%b) step (%c1) {
+    memref.store %zero, %out[%j] : memref<16xf32>
+    scf.reduce
+  }
+  return
+}

@@ -1,0 +1,37 @@
+// attn-gpu-pipeline turns a public function on tensors into host code that
+// takes one device pointer per argument and per result and launches NVVM
+// kernels embedded as PTX; no libdevice call remains (exp is a polynomial,
+// fma and floor are LLVM intrinsics), so no CUDA toolkit is needed.
+// RUN: env -u CUDA_HOME -u CUDA_ROOT -u CUDA_PATH attn-opt %s --split-input-file --verify-diagnostics "--attn-gpu-pipeline=format=isa" | FileCheck %s
+
+// CHECK-LABEL: llvm.func @gqa(
+// CHECK-SAME: %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr)
+// CHECK-NOT: attn.
+// CHECK: llvm.call @mgpuMemAlloc
+// CHECK: gpu.launch_func @gqa_kernel::@gqa_kernel blocks in
+// CHECK: llvm.call @mgpuMemFree
+// CHECK: gpu.binary @gqa_kernel  [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">{{.*}}assembly = "{{.*}}.target sm_90{{.*}}.entry gqa_kernel(
+// CHECK-NOT: __nv_
+func.func @gqa(%q: tensor<1x4x33x24xf32>, %k: tensor<1x2x47x24xf32>,
+               %v: tensor<1x2x47x16xf32>) -> tensor<1x4x33x16xf32> {
+  %o = attn.attention %q, %k, %v {causal, window = array<i64: 5, 0>}
+      : tensor<1x4x33x24xf32>, tensor<1x2x47x24xf32>, tensor<1x2x47x16xf32>
+      -> tensor<1x4x33x16xf32>
+  return %o : tensor<1x4x33x16xf32>
+}
+
+// -----
+
+// A recurrence: the chunk loop stays on the host and launches kernels.
+// CHECK-LABEL: llvm.func @gla(
+// CHECK: llvm.br
+// CHECK: gpu.launch_func
+// CHECK: gpu.binary
+func.func @gla(%q: tensor<1x2x40x16xf32>, %k: tensor<1x2x40x16xf32>,
+               %v: tensor<1x2x40x8xf32>, %g: tensor<1x2x40x16xf32>)
+    -> tensor<1x2x40x8xf32> {
+  %o = attn.linear_attention vector %q, %k, %v gate(%g : tensor<1x2x40x16xf32>)
+      : tensor<1x2x40x16xf32>, tensor<1x2x40x16xf32>, tensor<1x2x40x8xf32>
+      -> tensor<1x2x40x8xf32>
+  return %o : tensor<1x2x40x8xf32>
+}
