@@ -23,6 +23,10 @@ typedef enum attnrt_status {
   ATTNRT_NOT_FOUND = 2,
   ATTNRT_LOAD_FAILED = 3,
   ATTNRT_OUT_OF_MEMORY = 4,
+  /* No CUDA driver could be loaded, or it found no usable device. */
+  ATTNRT_UNAVAILABLE = 5,
+  /* The CUDA driver rejected a call or a kernel failed on the device. */
+  ATTNRT_DEVICE_ERROR = 6,
 } attnrt_status;
 
 typedef struct attnrt_module attnrt_module;

@@ -2,11 +2,11 @@
 //
 // This file implements module loading (dlopen), entry resolution (dlsym of
 // the <name>_packed wrappers and <name>_nargs counts attn-compile emits),
-// calls, host buffers and the per-thread error message.
+// calls and host buffers.
 //
 //===----------------------------------------------------------------------===//
 
-#include "attnrt.h"
+#include "Status.h"
 
 #include <dlfcn.h>
 
@@ -22,41 +22,14 @@ struct attnrt_module {
   std::string path;
 };
 
+using attnrt::fail;
+using attnrt::succeed;
+
 namespace {
-thread_local std::string lastError;
-
-attnrt_status fail(attnrt_status status, std::string message) {
-  lastError = std::move(message);
-  return status;
-}
-
-attnrt_status succeed() {
-  lastError.clear();
-  return ATTNRT_OK;
-}
-
 using PackedFn = void (*)(void **);
 } // namespace
 
 extern "C" {
-
-const char *attnrt_last_error(void) { return lastError.c_str(); }
-
-const char *attnrt_status_string(attnrt_status status) {
-  switch (status) {
-  case ATTNRT_OK:
-    return "ok";
-  case ATTNRT_INVALID_ARGUMENT:
-    return "invalid argument";
-  case ATTNRT_NOT_FOUND:
-    return "not found";
-  case ATTNRT_LOAD_FAILED:
-    return "load failed";
-  case ATTNRT_OUT_OF_MEMORY:
-    return "out of memory";
-  }
-  return "unknown status";
-}
 
 attnrt_status attnrt_module_load(const char *path, attnrt_module **module) {
   if (!path || !module)
