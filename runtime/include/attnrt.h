@@ -23,6 +23,10 @@ typedef enum attnrt_status {
   ATTNRT_NOT_FOUND = 2,
   ATTNRT_LOAD_FAILED = 3,
   ATTNRT_OUT_OF_MEMORY = 4,
+  /* No CUDA driver could be loaded, or it found no usable device. */
+  ATTNRT_UNAVAILABLE = 5,
+  /* The CUDA driver rejected a call or a kernel failed on the device. */
+  ATTNRT_DEVICE_ERROR = 6,
 } attnrt_status;
 
 typedef struct attnrt_module attnrt_module;
@@ -32,7 +36,9 @@ const char *attnrt_last_error(void);
 /* A short name for a status code. */
 const char *attnrt_status_string(attnrt_status status);
 
-/* Loads a library written by attn-compile --target=cpu. */
+/* Loads a library written by attn-compile. A GPU library loads its device
+ * code from global constructors; when that fails the load fails too, with the
+ * CUDA error's status and message. */
 attnrt_status attnrt_module_load(const char *path, attnrt_module **module);
 /* Unloads it; NULL is accepted. */
 void attnrt_module_unload(attnrt_module *module);
@@ -43,7 +49,9 @@ const char *attnrt_module_manifest(const attnrt_module *module);
 attnrt_status attnrt_entry_arg_count(const attnrt_module *module,
                                      const char *name, int32_t *count);
 /* Calls entry `name` with `count` pointers; fails without calling when the
- * entry does not exist, the count differs, or a pointer is NULL. */
+ * entry does not exist, the count differs, or a pointer is NULL. When a GPU
+ * entry's host code hits a CUDA failure (see attnrt_cuda_take_error), the call
+ * returns that error's status (ATTNRT_DEVICE_ERROR or ATTNRT_UNAVAILABLE). */
 attnrt_status attnrt_call(const attnrt_module *module, const char *name,
                           void **args, int32_t count);
 

@@ -2,11 +2,13 @@
 //
 // This file implements module loading (dlopen), entry resolution (dlsym of
 // the <name>_packed wrappers and <name>_nargs counts attn-compile emits),
-// calls, host buffers and the per-thread error message.
+// calls and host buffers. GPU libraries call back into libattnrt's mgpu*
+// functions while they load and run; the errors those leave pending become
+// the status of attnrt_module_load and attnrt_call.
 //
 //===----------------------------------------------------------------------===//
 
-#include "attnrt.h"
+#include "Status.h"
 
 #include <dlfcn.h>
 
@@ -22,55 +24,40 @@ struct attnrt_module {
   std::string path;
 };
 
+using attnrt::fail;
+using attnrt::succeed;
+
 namespace {
-thread_local std::string lastError;
-
-attnrt_status fail(attnrt_status status, std::string message) {
-  lastError = std::move(message);
-  return status;
-}
-
-attnrt_status succeed() {
-  lastError.clear();
-  return ATTNRT_OK;
-}
-
 using PackedFn = void (*)(void **);
 } // namespace
 
 extern "C" {
 
-const char *attnrt_last_error(void) { return lastError.c_str(); }
-
-const char *attnrt_status_string(attnrt_status status) {
-  switch (status) {
-  case ATTNRT_OK:
-    return "ok";
-  case ATTNRT_INVALID_ARGUMENT:
-    return "invalid argument";
-  case ATTNRT_NOT_FOUND:
-    return "not found";
-  case ATTNRT_LOAD_FAILED:
-    return "load failed";
-  case ATTNRT_OUT_OF_MEMORY:
-    return "out of memory";
-  }
-  return "unknown status";
-}
-
 attnrt_status attnrt_module_load(const char *path, attnrt_module **module) {
   if (!path || !module)
     return fail(ATTNRT_INVALID_ARGUMENT, "attnrt_module_load: NULL argument");
+  // A GPU library's constructors load its device code through mgpu*
+  // calls; what they leave pending belongs to this load.
+  attnrt::discardPendingError();
   void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-  if (!handle)
+  if (!handle) {
+    attnrt::discardPendingError();
     return fail(ATTNRT_LOAD_FAILED,
                 std::string("cannot load ") + path + ": " + dlerror());
+  }
   auto *manifest = static_cast<const char *>(dlsym(handle, "attn_manifest"));
   if (!manifest) {
     dlclose(handle);
+    attnrt::discardPendingError();
     return fail(ATTNRT_LOAD_FAILED, std::string(path) +
                                         " is not an attn kernel library (no "
                                         "attn_manifest symbol)");
+  }
+  std::string prefix = std::string("cannot load ") + path + ": ";
+  if (attnrt_status s = attnrt::takePendingError(prefix.c_str())) {
+    dlclose(handle);
+    attnrt::discardPendingError(); // its destructors unload what did load
+    return s;
   }
   auto *result = new (std::nothrow) attnrt_module;
   if (!result) {
@@ -128,7 +115,12 @@ attnrt_status attnrt_call(const attnrt_module *module, const char *name,
   if (!packed)
     return fail(ATTNRT_NOT_FOUND, std::string("no packed wrapper for '") +
                                       name + "' in " + module->path);
+  // Only what this entry's host code leaves pending is its error.
+  attnrt::discardPendingError();
   packed(args);
+  std::string prefix = std::string("entry '") + name + "': ";
+  if (attnrt_status s = attnrt::takePendingError(prefix.c_str()))
+    return s;
   return succeed();
 }
 
