@@ -81,9 +81,10 @@ void attn::buildGpuPipeline(OpPassManager &pm, const GpuTargetOptions &options) 
   pm.addPass(createConvertFuncToLLVMPass(funcOptions));
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createConvertIndexToLLVMPass());
-  GpuToLLVMConversionPassOptions host;
-  host.hostBarePtrCallConv = true;
-  pm.addPass(createGpuToLLVMConversionPass(host));
+  // Kernels take full memref descriptors (subviews at run-time offsets are
+  // kernel arguments), so launches pass descriptors, not bare pointers; only
+  // the public host functions take bare pointers (func-to-llvm above).
+  pm.addPass(createGpuToLLVMConversionPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
 
   GpuModuleToBinaryPassOptions binary;

@@ -8,7 +8,10 @@
 // CHECK-SAME: %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr)
 // CHECK-NOT: attn.
 // CHECK: llvm.call @mgpuMemAlloc
-// CHECK: gpu.launch_func @gqa_kernel::@gqa_kernel blocks in
+// Kernels take whole memref descriptors (allocated and aligned pointer,
+// offset, sizes, strides): an argument appears as two pointers then i64s.
+// CHECK: gpu.launch_func @gqa_kernel_0::@gqa_kernel blocks in
+// CHECK-SAME: %arg0 : !llvm.ptr, %arg0 : !llvm.ptr, %{{.*}} : i64
 // CHECK: llvm.call @mgpuMemFree
 // CHECK: gpu.binary @gqa_kernel  [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">{{.*}}assembly = "{{.*}}.target sm_90{{.*}}.entry gqa_kernel(
 // CHECK-NOT: __nv_

@@ -2,11 +2,14 @@
 //
 // attn-run KERNEL [options]
 //
-// KERNEL is an .mlir file (compiled first, into a temporary directory) or a
-// library written by attn-compile. Every entry point runs (or the one named
-// by --entry) on inputs from .npy files or drawn at random; outputs can be
-// written as .npy, checked against the fp64 reference (--check, .mlir input
-// only: the reference interprets the source function) and timed (--bench).
+// KERNEL is an .mlir file (compiled first for --target, into a temporary
+// directory) or a library written by attn-compile (its manifest names the
+// target). Every entry point runs (or the one named by --entry) on inputs
+// from .npy files or drawn at random; outputs can be written as .npy,
+// checked against the fp64 reference (--check, .mlir input only: the
+// reference interprets the source function) and timed (--bench). CUDA
+// kernels run on device 0: inputs are copied in, outputs are poisoned before
+// the call and copied back, and --bench times with CUDA events.
 // The exit status is non-zero when an input is missing or malformed or a
 // check fails.
 //
@@ -18,6 +21,7 @@
 #include "attn/Compiler/Compiler.h"
 #include "attn/Support/HostTensor.h"
 #include "attnrt.h"
+#include "attnrt_cuda.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -52,6 +56,15 @@ static cl::opt<std::string> outputDir("output-dir", cl::desc("write outputs as E
 static cl::opt<bool> check("check", cl::desc("compare with the fp64 reference"));
 static cl::opt<int> bench("bench", cl::desc("time N runs (after one warm-up), report the median"),
                           cl::init(0));
+static cl::opt<std::string> targetOption("target",
+                                       cl::desc("cpu or cuda (for .mlir input)"),
+                                       cl::init("cpu"));
+static cl::opt<std::string> saveInputs(
+    "save-inputs", cl::desc("write the inputs as ENTRY.NAME.npy into this directory"));
+static cl::opt<std::string> saveReference(
+    "save-reference",
+    cl::desc("write the reference outputs (--check) as ENTRY.NAME.npy into this "
+             "directory"));
 static cl::opt<bool> jsonSummary("json", cl::desc("print one JSON line per entry"));
 static cl::opt<double> perturb(
     "perturb-output", cl::Hidden, cl::init(0.0),
@@ -103,13 +116,20 @@ static double relativeError(const HostTensor &out, const HostTensor &ref) {
 }
 
 static bool parseManifest(const char *text, std::vector<Entry> &entries,
-                          std::string &error) {
+                          bool &cuda, std::string &error) {
   llvm::Expected<llvm::json::Value> parsed = llvm::json::parse(text);
   if (!parsed) {
     error = "malformed manifest: " + llvm::toString(parsed.takeError());
     return false;
   }
   const llvm::json::Object *root = parsed->getAsObject();
+  // Libraries from before the GPU target carry no "target": they are CPU.
+  std::string target = root ? root->getString("target").value_or("cpu").str() : "";
+  if (target != "cpu" && target != "cuda") {
+    error = "manifest names an unknown target '" + target + "'";
+    return false;
+  }
+  cuda = target == "cuda";
   const llvm::json::Array *list = root ? root->getArray("entries") : nullptr;
   if (!list) {
     error = "malformed manifest: no entries";
@@ -153,10 +173,52 @@ static std::string shapeString(const std::vector<int64_t> &shape) {
   return s;
 }
 
+/// Device buffers of one call, freed when it ends.
+struct DeviceBuffers {
+  std::vector<void *> pointers;
+  DeviceBuffers() = default;
+  DeviceBuffers(const DeviceBuffers &) = delete;
+  DeviceBuffers &operator=(const DeviceBuffers &) = delete;
+  ~DeviceBuffers() {
+    for (void *p : pointers)
+      (void)attnrt_cuda_free(p);
+  }
+};
+
+/// Times one call with the host clock; true on failure.
+template <typename Call>
+static bool timeOnHost(Call &call, double &ms) {
+  auto start = std::chrono::steady_clock::now();
+  attnrt_status st = call();
+  auto stop = std::chrono::steady_clock::now();
+  ms = std::chrono::duration<double, std::milli>(stop - start).count();
+  return st != ATTNRT_OK;
+}
+
+/// Times one call with CUDA events on libattnrt's stream; true on failure.
+template <typename Call>
+static bool timeOnDevice(Call &call, double &ms) {
+  void *start = nullptr, *stop = nullptr;
+  auto cleanup = llvm::scope_exit([&] {
+    (void)attnrt_cuda_event_destroy(start);
+    (void)attnrt_cuda_event_destroy(stop);
+  });
+  float elapsed = 0.0f;
+  if (attnrt_cuda_event_create(&start) || attnrt_cuda_event_create(&stop) ||
+      attnrt_cuda_event_record(start) || call() || attnrt_cuda_event_record(stop) ||
+      attnrt_cuda_event_elapsed_ms(start, stop, &elapsed))
+    return true;
+  ms = elapsed;
+  return false;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(argc, argv, "run and check attn kernels\n");
 
+  if (targetOption != "cpu" && targetOption != "cuda")
+    return fail("unknown --target '" + targetOption + "' (supported: cpu, cuda)");
+  bool cuda = targetOption == "cuda";
   std::map<std::string, std::string> given;
   for (const std::string &spec : inputFiles) {
     size_t eq = spec.find('=');
@@ -194,6 +256,9 @@ int main(int argc, char **argv) {
       return fail("cannot create a temporary directory: " + ec.message());
     OwningOpRef<ModuleOp> lowered = source->clone();
     CompileOptions options;
+    options.target = cuda ? Target::Cuda : Target::Cpu;
+    options.gpu.toolkitPath = findCudaToolkit();
+    options.gpu.format = options.gpu.toolkitPath.empty() ? "isa" : "bin";
     options.outputDir = std::string(tempDir);
     options.name = "kernel";
     if (failed(compileModule(*lowered, options, error))) {
@@ -204,18 +269,22 @@ int main(int argc, char **argv) {
   } else if (check) {
     return fail("--check needs the .mlir source: the reference interprets it");
   }
+  if (!saveReference.empty() && !check)
+    return fail("--save-reference needs --check");
 
   attnrt_module *module = nullptr;
   // Every exit path, failures included, unloads and removes the temporaries.
-  auto cleanup = llvm::make_scope_exit([&] {
+  auto cleanup = llvm::scope_exit([&] {
     attnrt_module_unload(module);
     if (!tempDir.empty())
       llvm::sys::fs::remove_directories(tempDir);
   });
   if (attnrt_module_load(libPath.c_str(), &module) != ATTNRT_OK)
     return fail(attnrt_last_error());
-  if (!isMlir && !parseManifest(attnrt_module_manifest(module), entries, error))
+  if (!isMlir && !parseManifest(attnrt_module_manifest(module), entries, cuda, error))
     return fail(libPath + ": " + error);
+  if (cuda && attnrt_cuda_init() != ATTNRT_OK)
+    return fail(libPath + ": " + attnrt_last_error());
 
   // Every --input must name an argument of some entry that will run.
   for (const auto &[name, path] : given) {
@@ -275,8 +344,26 @@ int main(int argc, char **argv) {
         buffers.emplace_back(size_t(n) * dtypeSize(arg.dtype) + 1, 0xAB);
       }
     std::vector<void *> pointers;
-    for (auto &b : buffers)
-      pointers.push_back(b.data());
+    DeviceBuffers device;
+    if (cuda) {
+      // Inputs are copied in; outputs start as 0xAB bytes so that an
+      // element the kernel never writes cannot pass the check.
+      for (auto [i, b] : llvm::enumerate(buffers)) {
+        void *d = nullptr;
+        if (attnrt_cuda_malloc(b.size(), &d) != ATTNRT_OK)
+          return fail(attnrt_last_error());
+        device.pointers.push_back(d);
+        attnrt_status st = i < inputs.size()
+                               ? attnrt_cuda_memcpy_htod(d, b.data(), b.size())
+                               : attnrt_cuda_memset_u8(d, 0xAB, b.size());
+        if (st != ATTNRT_OK)
+          return fail(attnrt_last_error());
+      }
+      pointers = device.pointers;
+    } else {
+      for (auto &b : buffers)
+        pointers.push_back(b.data());
+    }
 
     auto call = [&]() {
       return attnrt_call(module, entry.point.name.c_str(), pointers.data(),
@@ -288,14 +375,19 @@ int main(int argc, char **argv) {
     if (bench > 0) {
       std::vector<double> times;
       for (int r = 0; r < bench; ++r) {
-        auto start = std::chrono::steady_clock::now();
-        (void)call();
-        auto stop = std::chrono::steady_clock::now();
-        times.push_back(std::chrono::duration<double, std::milli>(stop - start).count());
+        double ms = 0.0;
+        if (cuda ? timeOnDevice(call, ms) : timeOnHost(call, ms))
+          return fail(attnrt_last_error());
+        times.push_back(ms);
       }
       std::sort(times.begin(), times.end());
       medianMs = times[times.size() / 2];
     }
+    if (cuda)
+      for (size_t i = inputs.size(); i < buffers.size(); ++i)
+        if (attnrt_cuda_memcpy_dtoh(buffers[i].data(), device.pointers[i],
+                                    buffers[i].size()) != ATTNRT_OK)
+          return fail(attnrt_last_error());
 
     std::vector<HostTensor> results;
     size_t firstOut = inputs.size();
@@ -305,13 +397,28 @@ int main(int argc, char **argv) {
     for (HostTensor &r : results)
       for (double &v : r.values)
         v += perturb;
-    if (!outputDir.empty()) {
-      llvm::sys::fs::create_directories(outputDir);
-      for (auto [i, arg] : llvm::enumerate(outputs)) {
-        std::string path = outputDir + "/" + entry.point.name + "." + arg->name + ".npy";
-        if (!writeNpy(path, results[i], error))
-          return fail(error);
+    // Writes tensors as DIR/ENTRY.NAME.npy.
+    auto save = [&](const std::string &dir, const std::vector<const EntryArg *> &args,
+                    const std::vector<HostTensor> &tensors) {
+      if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
+        error = "cannot create " + dir + ": " + ec.message();
+        return false;
       }
+      for (auto [i, arg] : llvm::enumerate(args))
+        if (!writeNpy(dir + "/" + entry.point.name + "." + arg->name + ".npy",
+                      tensors[i], error))
+          return false;
+      return true;
+    };
+    if (!outputDir.empty() && !save(outputDir, outputs, results))
+      return fail(error);
+    if (!saveInputs.empty()) {
+      std::vector<const EntryArg *> inputArgs;
+      for (const EntryArg &arg : entry.point.args)
+        if (!arg.isOutput)
+          inputArgs.push_back(&arg);
+      if (!save(saveInputs, inputArgs, inputs))
+        return fail(error);
     }
 
     std::vector<HostTensor> expected;
@@ -321,6 +428,8 @@ int main(int argc, char **argv) {
       return fail(entry.point.name + ": the reference gave " +
                   std::to_string(expected.size()) + " outputs, the kernel " +
                   std::to_string(outputs.size()));
+    if (check && !saveReference.empty() && !save(saveReference, outputs, expected))
+      return fail(error);
     for (auto [i, arg] : llvm::enumerate(outputs)) {
       std::string status = "ran";
       double err = 0.0, tol = toleranceFor(arg->dtype);

@@ -1,0 +1,33 @@
+#!/bin/sh
+# Builds what the GPU machine needs (it has no LLVM) into .gpu-carry/, which
+# git ignores and the device call carries:
+#   .gpu-carry/lib/libattnrt.so    the runtime (mgpu* functions)
+#   .gpu-carry/cases/NAME/         per case: libNAME.so (CUDA kernels, cubin),
+#                                  in/ENTRY.ARG.npy (random inputs) and
+#                                  ref/ENTRY.OUT.npy (the fp64 reference)
+# Cases: every example and every CPU integration test file (all their
+# entries: odd shapes, GQA, masks, ragged lengths, f16/bf16), except those
+# using attn.pq_fit, which has no GPU mapping, and those whose inputs and
+# references exceed 10 MB (the device call carries 64 MiB in all).
+set -eu
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+ninja -C build -j2 attn-compile attn-run attnrt >/dev/null
+out=.gpu-carry
+rm -rf "$out"
+mkdir -p "$out/lib" "$out/cases"
+cp build/lib/libattnrt.so "$out/lib/"
+for f in examples/*.mlir test/Integration/CPU/*.mlir; do
+  grep -q "attn.pq_fit" "$f" && continue
+  name=$(basename "$f" .mlir | tr '-' '_')
+  case "$f" in test/*) name="it_$name" ;; esac
+  dir="$out/cases/$name"
+  build/bin/attn-compile "$f" --target=cuda --gpu-format=bin -o "$dir" --name "$name"
+  build/bin/attn-run "$f" --random --seed 7 --check \
+    --save-inputs "$dir/in" --save-reference "$dir/ref" >/dev/null
+  if [ "$(du -sm "$dir" | cut -f1)" -gt 10 ]; then
+    echo "skipped $f: its inputs and references exceed 10 MB"
+    rm -rf "$dir"
+  fi
+done
+du -sh "$out"
