@@ -5,6 +5,7 @@
 #   .gpu-carry/cases/NAME/         per case: libNAME.so (CUDA kernels, cubin),
 #                                  in/ENTRY.ARG.npy (random inputs) and
 #                                  ref/ENTRY.OUT.npy (the fp64 reference)
+#   .gpu-carry/bench/NAME/         the benchmark kernels of bench/gpu/cases.py
 # Cases: every example and every CPU integration test file (all their
 # entries: odd shapes, GQA, masks, ragged lengths, f16/bf16), except those
 # using attn.pq_fit, which has no GPU mapping, and those whose inputs and
@@ -13,6 +14,7 @@ set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 ninja -C build -j2 attn-compile attn-run attnrt >/dev/null
+ONLY_BENCH=${ONLY_BENCH:-0}
 out=.gpu-carry
 rm -rf "$out"
 mkdir -p "$out/lib" "$out/cases"
@@ -29,5 +31,13 @@ for f in examples/*.mlir test/Integration/CPU/*.mlir; do
     echo "skipped $f: its inputs and references exceed 10 MB"
     rm -rf "$dir"
   fi
+done
+du -sh "$out"
+
+# Benchmark kernels (bench/gpu/cases.py): .gpu-carry/bench/NAME/libNAME.so.
+python3 bench/gpu/cases.py "$out/bench-src"
+for f in "$out"/bench-src/*.mlir; do
+  name=$(basename "$f" .mlir)
+  build/bin/attn-compile "$f" --target=cuda --gpu-format=bin -o "$out/bench/$name" --name "$name"
 done
 du -sh "$out"

@@ -1,7 +1,7 @@
 //===- GpuPipeline.cpp - attn-gpu-pipeline ---------------------------------===//
 //
-// This file implements the GPU pipeline: the shared front (decompose,
-// bufferise), linalg to parallel loops, attn-gpu-map (device buffers and one
+// This file implements the GPU pipeline: tensor-core kernels for the ops
+// that have one (attn-gpu-tile), the shared front (decompose, bufferise), linalg to parallel loops, attn-gpu-map (device buffers and one
 // launch per parallel loop), kernel outlining, the device side to NVVM and
 // through LLVM's NVPTX backend to PTX (or cubin through ptxas), and the host
 // side to LLVM with bare-pointer entry points whose launches call the mgpu*
@@ -42,12 +42,13 @@ std::string attn::findCudaToolkit() {
 }
 
 void attn::buildGpuPipeline(OpPassManager &pm, const GpuTargetOptions &options) {
+  pm.addPass(createAttnGpuTile());
   buildBufferizePipeline(pm);
   pm.addPass(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createCanonicalizerPass());
   // The polynomial forms need no libdevice (absent without a CUDA toolkit).
   pm.addPass(createAttnApproximateMath());
-  pm.addNestedPass<func::FuncOp>(createAttnGpuMap());
+  pm.addPass(createAttnGpuMap());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createGpuKernelOutliningPass());
@@ -61,6 +62,7 @@ void attn::buildGpuPipeline(OpPassManager &pm, const GpuTargetOptions &options) 
   OpPassManager &device = pm.nest<gpu::GPUModuleOp>();
   device.addPass(createLowerAffinePass());
   device.addPass(createSCFToControlFlowPass());
+  device.addPass(createConvertNVGPUToNVVMPass());
   // The integer math left (ctlz, ctpop) as LLVM intrinsics; attn-gpu-map
   // already turned the float ops that would call libdevice into intrinsics.
   device.addPass(createConvertMathToLLVMPass());

@@ -7,15 +7,20 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "GpuKernels.h"
+
 #include "attn/Passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
@@ -71,18 +76,26 @@ struct AttnGpuMapPass : attn::impl::AttnGpuMapBase<AttnGpuMapPass> {
   using AttnGpuMapBase::AttnGpuMapBase;
 
   void runOnOperation() override {
-    func::FuncOp func = getOperation();
-    if (func.isExternal())
-      return;
+    ModuleOp module = getOperation();
     if (blockSize < 1 || blockSize > 1024) {
-      func.emitError("attn-gpu-map: block-size must be in [1, 1024], got ")
+      module.emitError("attn-gpu-map: block-size must be in [1, 1024], got ")
           << blockSize;
       return signalPassFailure();
     }
-    for (Block &block : func.getBody())
-      if (failed(mapBlock(block)))
-        return signalPassFailure();
-    func.walk([](gpu::LaunchOp launch) { useIntrinsics(launch); });
+    for (auto func : module.getOps<func::FuncOp>()) {
+      if (func.isExternal())
+        continue;
+      for (Block &block : func.getBody())
+        if (failed(mapBlock(block)))
+          return signalPassFailure();
+      func.walk([](gpu::LaunchOp launch) { useIntrinsics(launch); });
+    }
+    // The kernel declarations attn-gpu-tile added have no callers left.
+    for (auto decl : llvm::make_early_inc_range(module.getOps<func::FuncOp>()))
+      if (decl.isExternal() && decl.isPrivate() &&
+          decl.getSymName().starts_with("__attn_gpu_") &&
+          SymbolTable::symbolKnownUseEmpty(decl, module))
+        decl.erase();
   }
 
   /// convert-gpu-to-nvvm sends floor, sqrt, fabs and fma to libdevice,
@@ -129,6 +142,9 @@ struct AttnGpuMapPass : attn::impl::AttnGpuMapBase<AttnGpuMapPass> {
   }
 
   LogicalResult mapOp(Operation *op) {
+    if (auto call = dyn_cast<func::CallOp>(op))
+      if (call->hasAttr(attn::kGpuKernelAttr))
+        return attn::expandGpuKernelCall(call);
     if (auto par = dyn_cast<scf::ParallelOp>(op))
       return mapParallel(par);
     if (auto alloc = dyn_cast<memref::AllocOp>(op))

@@ -84,11 +84,34 @@ def AttnInlineAllocaScopes : Pass<"attn-inline-alloca-scopes"> {
   }];
 }
 
-def AttnGpuMap : Pass<"attn-gpu-map", "mlir::func::FuncOp"> {
+def AttnGpuTile : Pass<"attn-gpu-tile"> {
+  let summary = "Tensor-core flash attention kernels for CUDA";
+  let description = [{
+    Rewrites attn.attention with f16/bf16 operands, static shapes,
+    D = Dv in {64, 128} and only causal/window visibility (no mask tensor,
+    block lists, sinks, softcap or mod regions) into a call of a private
+    declaration `__attn_gpu_flash*` on buffers, its parameters in the
+    `attn.gpu_kernel` attribute, which bufferisation and deallocation treat
+    as an opaque call; attn-gpu-map expands it into a flash kernel launch: a block of 4 warps per 64 query rows and head, K/V tiles of 64
+    keys staged in shared memory, S = Q K^T and O += P V on mma.sync
+    m16n8k16 with f32 accumulation, the online softmax in registers, and
+    key blocks outside the causal/window band skipped. Other ops keep their
+    attn form for attn-decompose and attn-gpu-map.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",
+    "mlir::gpu::GPUDialect", "mlir::LLVM::LLVMDialect",
+    "mlir::math::MathDialect", "mlir::memref::MemRefDialect",
+    "mlir::nvgpu::NVGPUDialect", "mlir::scf::SCFDialect",
+    "mlir::vector::VectorDialect"
+  ];
+}
+def AttnGpuMap : Pass<"attn-gpu-map", "mlir::ModuleOp"> {
   let summary = "Map bufferised host loops onto GPU launches";
   let description = [{
     Runs on functions whose tensors are already buffers and whose linalg ops
-    are scf.parallel loops. The function becomes host code that only
+    are scf.parallel loops. Kernel calls of attn-gpu-tile become their
+    gpu.launch and their declarations go. The function becomes host code that only
     allocates device buffers and launches kernels:
     - each outermost scf.parallel becomes a gpu.launch over its flattened
       iteration space, 256 threads a block, one iteration a thread;
@@ -110,8 +133,10 @@ def AttnGpuMap : Pass<"attn-gpu-map", "mlir::func::FuncOp"> {
   ];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::gpu::GPUDialect",
-    "mlir::LLVM::LLVMDialect", "mlir::memref::MemRefDialect",
-    "mlir::scf::SCFDialect"
+    "mlir::LLVM::LLVMDialect", "mlir::math::MathDialect",
+    "mlir::memref::MemRefDialect", "mlir::NVVM::NVVMDialect",
+    "mlir::nvgpu::NVGPUDialect", "mlir::scf::SCFDialect",
+    "mlir::vector::VectorDialect"
   ];
 }
 #endif // ATTN_PASSES_PASSES_TD

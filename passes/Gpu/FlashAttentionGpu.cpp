@@ -1,0 +1,533 @@
+//===- FlashAttentionGpu.cpp - the tensor-core flash kernel for CUDA ------===//
+//
+// This file implements attn-gpu-tile and the kernel it stands for:
+// attn.attention with f16/bf16 operands, D = Dv in {64, 128} and
+// causal/window visibility (no mask tensor, block lists, sinks, softcap or
+// mod regions) becomes a kernel call (GpuKernels.h) that attn-gpu-map
+// expands into one gpu.launch of a flash attention kernel on the tensor
+// cores (sm_80+ mma.sync, f32 accumulation):
+//
+//   grid (ceil(Lq / 64), Hq, B), 128 threads: warp w owns query rows
+//   16w..16w+15 of the block. Q is staged through shared memory once and
+//   kept as ldmatrix A fragments in registers. For each 64-key block (only
+//   those the causal/window rules leave visible) K and V are staged in
+//   shared memory (rows padded by 16 bytes against bank conflicts), S = Q K^T
+//   runs as 8 x D/16 mma.sync m16n8k16, the online softmax works in
+//   registers in the log2 domain (row statistics reduced over the 4 lanes of
+//   a row with shuffles), P is rounded to the operand type and re-used as A
+//   fragments in place (the accumulator layout of two 8-key tiles is the A
+//   layout of one 16-key step), and O += P V runs on ldmatrix.trans B
+//   fragments of V. Out-of-range rows and keys are zero-filled and masked.
+//
+// Fragment layouts (PTX ISA, mma.m16n8k16): lane = 4 g + c holds A rows
+// g, g+8 at columns 2c, 2c+1 (+8), B column g at rows 2c, 2c+1 (+8), and C
+// rows g, g+8 at columns 2c, 2c+1.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GpuKernels.h"
+
+#include "attn/Passes/Passes.h"
+
+#include "attn/Dialect/Attn/AttnDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace attn {
+#define GEN_PASS_DEF_ATTNGPUTILE
+#include "attn/Passes/Passes.h.inc"
+} // namespace attn
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace attn;
+
+namespace {
+
+constexpr int64_t kRowsPerBlock = 64; // 4 warps x 16 rows
+constexpr int64_t kKeysPerBlock = 64; // 8 n-tiles of 8 keys
+constexpr int64_t kThreads = 128;
+constexpr int64_t kPad = 8;           // elements: 16 bytes a row
+
+struct GpuFlashShape {
+  int64_t batch, heads, kvHeads, lq, lk, d;
+  double scale;
+  bool causal = false;
+  std::optional<std::pair<int64_t, int64_t>> window;
+  Type elementType;
+};
+
+/// Builds the kernel body inside a gpu.launch.
+class GpuFlashEmitter {
+public:
+  GpuFlashEmitter(ImplicitLocOpBuilder &b, const GpuFlashShape &s)
+      : b(b), s(s), t(s.elementType) {}
+
+  void emit(Value q, Value k, Value v, Value out, Value lse);
+
+private:
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
+  Value f32(double v) {
+    return arith::ConstantOp::create(b, b.getF32FloatAttr(static_cast<float>(v)));
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, x, y); }
+  Value lt(Value x, Value y) {
+    return arith::CmpIOp::create(b, arith::CmpIPredicate::slt, x, y);
+  }
+  Type fragA() { return VectorType::get({4, 2}, t); }
+  Type fragB() { return VectorType::get({2, 2}, t); }
+  Type fragC() { return VectorType::get({2, 2}, b.getF32Type()); }
+  Value exp2(Value x) {
+    return LLVM::CallIntrinsicOp::create(b, b.getF32Type(),
+                                         b.getStringAttr("llvm.nvvm.ex2.approx.ftz.f"),
+                                         ValueRange{x})
+        .getResult(0);
+  }
+  /// C + A B on one mma.sync m16n8k16 (row-major A, column-major B). The
+  /// NVVM op takes registers: bf16 pairs as i32, f16 pairs as vector<2xf16>.
+  Value mma(Value a, Value bf, Value c) {
+    auto regs = [&](Value frag, int64_t n) {
+      SmallVector<Value> r;
+      for (int64_t i = 0; i < n; ++i) {
+        Value pair = vector::ExtractOp::create(b, frag, ArrayRef<int64_t>{i});
+        if (t.isBF16()) {
+          pair = vector::BitCastOp::create(b, VectorType::get({1}, b.getI32Type()), pair);
+          pair = vector::ExtractOp::create(b, pair, ArrayRef<int64_t>{0});
+        }
+        r.push_back(pair);
+      }
+      return r;
+    };
+    SmallVector<Value> acc;
+    for (int64_t i = 0; i < 2; ++i)
+      for (int64_t e = 0; e < 2; ++e)
+        acc.push_back(vector::ExtractOp::create(b, c, ArrayRef<int64_t>{i, e}));
+    Type f32Type = b.getF32Type();
+    auto structType = LLVM::LLVMStructType::getLiteral(
+        b.getContext(), {f32Type, f32Type, f32Type, f32Type});
+    NVVM::MMATypes ptx = t.isBF16() ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
+    Value d = NVVM::MmaOp::create(
+        b, structType, regs(a, 4), regs(bf, 2), acc, {16, 8, 16},
+        std::nullopt, std::nullopt, std::array<NVVM::MMATypes, 2>{ptx, ptx},
+        std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row, NVVM::MMALayout::col});
+    Value result = arith::ConstantOp::create(b, fragC(), b.getZeroAttr(fragC()));
+    for (int64_t i = 0; i < 4; ++i) {
+      Value x = LLVM::ExtractValueOp::create(b, d, ArrayRef<int64_t>{i});
+      result = vector::InsertOp::create(b, x, result, ArrayRef<int64_t>{i / 2, i % 2});
+    }
+    return result;
+  }
+  Value ldmatrix(Value smem, Value row, Value col, int tiles, bool transpose) {
+    Type type = VectorType::get({tiles, 2}, t);
+    return nvgpu::LdMatrixOp::create(b, type, smem, ValueRange{row, col},
+                                     transpose, tiles);
+  }
+  /// Shuffle-xor reduction over the 4 lanes of a fragment row.
+  Value rowReduce(Value x, bool max) {
+    for (int offset : {1, 2}) {
+      Value other = gpu::ShuffleOp::create(b, x, offset, 32, gpu::ShuffleMode::XOR)
+                        .getShuffleResult();
+      x = max ? Value(arith::MaximumFOp::create(b, x, other))
+              : Value(arith::AddFOp::create(b, x, other));
+    }
+    return x;
+  }
+  /// Copies rows [row0, row0 + 64) of x[batch, head] into the shared tile,
+  /// zero-filling rows at or past `rows`.
+  void stageTile(Value global, Value batch, Value head, Value row0, int64_t rows,
+                 Value smem, Value tid);
+
+  ImplicitLocOpBuilder &b;
+  const GpuFlashShape &s;
+  Type t;
+};
+
+void GpuFlashEmitter::stageTile(Value global, Value batch, Value head, Value row0,
+                                int64_t rows, Value smem, Value tid) {
+  int64_t chunksPerRow = s.d / 8;
+  int64_t chunks = kRowsPerBlock * chunksPerRow;
+  auto chunk = VectorType::get({8}, t);
+  Value zero = arith::ConstantOp::create(b, chunk, b.getZeroAttr(chunk));
+  for (int64_t i = 0; i < chunks / kThreads; ++i) {
+    Value id = add(tid, idx(i * kThreads));
+    Value row = arith::DivUIOp::create(b, id, idx(chunksPerRow));
+    Value col = mul(arith::RemUIOp::create(b, id, idx(chunksPerRow)), idx(8));
+    Value globalRow = add(row0, row);
+    auto ifOp = scf::IfOp::create(b, chunk, lt(globalRow, idx(rows)), true);
+    {
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+      auto load = vector::LoadOp::create(b, chunk, global,
+                                         ValueRange{batch, head, globalRow, col});
+      load.setAlignment(16);
+      scf::YieldOp::create(b, load.getResult());
+      b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+      scf::YieldOp::create(b, zero);
+    }
+    auto store = vector::StoreOp::create(b, ifOp.getResult(0), smem, ValueRange{row, col});
+    store.setAlignment(16);
+  }
+}
+
+void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse) {
+  MLIRContext *ctx = b.getContext();
+  auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  auto tileType = MemRefType::get({kKeysPerBlock, s.d + kPad}, t, AffineMap(), workgroup);
+  Value one = idx(1);
+  Value gridX = idx((s.lq + kRowsPerBlock - 1) / kRowsPerBlock);
+  auto launch = gpu::LaunchOp::create(b, gridX, idx(s.heads), idx(s.batch),
+                                      idx(kThreads), one, one,
+                                      /*dynamicSharedMemorySize=*/nullptr,
+                                      /*asyncTokenType=*/nullptr,
+                                      /*asyncDependencies=*/{},
+                                      TypeRange{tileType, tileType});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&launch.getBody().front());
+  Value sK = launch.getWorkgroupAttributions()[0];
+  Value sV = launch.getWorkgroupAttributions()[1];
+  Value qBlock = launch.getBlockIds().x, head = launch.getBlockIds().y,
+        batch = launch.getBlockIds().z, tid = launch.getThreadIds().x;
+  Value kvHead = arith::DivUIOp::create(b, head, idx(s.heads / s.kvHeads));
+  Value warp = arith::DivUIOp::create(b, tid, idx(32));
+  Value lane = arith::RemUIOp::create(b, tid, idx(32));
+  Value g = arith::DivUIOp::create(b, lane, idx(4));
+  Value c = arith::RemUIOp::create(b, lane, idx(4));
+  Value q0 = mul(qBlock, idx(kRowsPerBlock));
+  Value lane16 = arith::RemUIOp::create(b, lane, idx(16));
+  Value laneHi = arith::DivUIOp::create(b, lane, idx(16));   // 0 or 1
+  Value lane8 = arith::RemUIOp::create(b, lane, idx(8));
+  Value laneMid = arith::RemUIOp::create(b, arith::DivUIOp::create(b, lane, idx(8)), idx(2));
+
+  // Q through the K tile into A fragments (the tile is free until the loop).
+  int64_t kSteps = s.d / 16;
+  stageTile(q, batch, head, q0, s.lq, sK, tid);
+  gpu::BarrierOp::create(b);
+  SmallVector<Value> qa;
+  Value warpRow = mul(warp, idx(16));
+  for (int64_t kk = 0; kk < kSteps; ++kk)
+    qa.push_back(ldmatrix(sK, add(warpRow, lane16),
+                          add(idx(16 * kk), mul(laneHi, idx(8))), 4, false));
+
+  // Visible key blocks of this query block.
+  int64_t offset = s.lk - s.lq; // query i's diagonal key is i + offset
+  Value lastRow = arith::MinSIOp::create(b, add(q0, idx(kRowsPerBlock - 1)), idx(s.lq - 1));
+  int64_t numKeyBlocks = (s.lk + kKeysPerBlock - 1) / kKeysPerBlock;
+  Value kbEnd = idx(numKeyBlocks), kbBegin = idx(0);
+  std::optional<int64_t> right;
+  if (s.causal)
+    right = 0;
+  if (s.window)
+    right = right ? std::min(*right, s.window->second) : s.window->second;
+  if (right) {
+    // last visible key: lastRow + offset + right, so blocks up to its block.
+    Value lastKey = add(lastRow, idx(offset + *right));
+    Value end = arith::FloorDivSIOp::create(b, add(lastKey, idx(kKeysPerBlock)),
+                                            idx(kKeysPerBlock));
+    end = arith::MaxSIOp::create(b, end, idx(0));
+    kbEnd = arith::MinSIOp::create(b, end, kbEnd);
+  }
+  if (s.window) {
+    Value firstKey = arith::SubIOp::create(b, add(q0, idx(offset)), idx(s.window->first));
+    Value begin = arith::FloorDivSIOp::create(b, firstKey, idx(kKeysPerBlock));
+    kbBegin = arith::MaxSIOp::create(b, begin, idx(0));
+  }
+
+  Type f32Type = b.getF32Type();
+  Value negInf = f32(-std::numeric_limits<double>::infinity());
+  Value zeroC = arith::ConstantOp::create(b, fragC(), b.getZeroAttr(fragC()));
+  int64_t nTiles = kKeysPerBlock / 8, oTiles = s.d / 8;
+  SmallVector<Value> init(oTiles, zeroC);
+  init.append({negInf, negInf, f32(0.0), f32(0.0)}); // m0, m1, l0, l1
+  double scaleLog2 = s.scale / std::log(2.0);
+  bool raggedKeys = s.lk % kKeysPerBlock != 0;
+  bool masks = s.causal || s.window || raggedKeys;
+  Value row0 = add(q0, add(warpRow, g)); // rows row0 and row0 + 8
+
+  auto loop = scf::ForOp::create(
+      b, kbBegin, kbEnd, one, init,
+      [&](OpBuilder &nb, Location loc, Value kb, ValueRange acc) {
+        OpBuilder::InsertionGuard ig(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        Value k0 = mul(kb, idx(kKeysPerBlock));
+        gpu::BarrierOp::create(b); // the previous block's reads are done
+        stageTile(k, batch, kvHead, k0, s.lk, sK, tid);
+        stageTile(v, batch, kvHead, k0, s.lk, sV, tid);
+        gpu::BarrierOp::create(b);
+
+        // S = Q K^T for 8 tiles of 8 keys.
+        SmallVector<Value> sAcc(nTiles, zeroC);
+        for (int64_t j = 0; j < nTiles; ++j)
+          for (int64_t kk = 0; kk < kSteps; ++kk) {
+            Value bf = ldmatrix(sK, add(idx(8 * j), lane8),
+                                add(idx(16 * kk), mul(laneMid, idx(8))), 2, false);
+            sAcc[j] = mma(qa[kk], bf, sAcc[j]);
+          }
+
+        // Scaled scores (log2 domain), masked to -inf where invisible.
+        SmallVector<Value> sc(2 * nTiles * 2); // [half][j][e]
+        auto at = [&](int half, int64_t j, int e) -> Value & {
+          return sc[(half * nTiles + j) * 2 + e];
+        };
+        Value scaleV = f32(scaleLog2);
+        for (int half = 0; half < 2; ++half)
+          for (int64_t j = 0; j < nTiles; ++j)
+            for (int e = 0; e < 2; ++e) {
+              Value x = vector::ExtractOp::create(b, sAcc[j], ArrayRef<int64_t>{half, e});
+              at(half, j, e) = arith::MulFOp::create(b, x, scaleV);
+            }
+        if (masks) {
+          for (int half = 0; half < 2; ++half) {
+            Value i = add(row0, idx(8 * half));
+            Value diag = add(i, idx(offset)); // key index of the diagonal
+            for (int64_t j = 0; j < nTiles; ++j)
+              for (int e = 0; e < 2; ++e) {
+                Value key = add(add(k0, idx(8 * j + e)), mul(c, idx(2)));
+                Value vis = lt(key, idx(s.lk));
+                auto both = [&](Value cond) { vis = arith::AndIOp::create(b, vis, cond); };
+                Value delta = arith::SubIOp::create(b, diag, key); // >= 0 left of it
+                if (s.causal)
+                  both(arith::CmpIOp::create(b, arith::CmpIPredicate::sge, delta, idx(0)));
+                if (s.window) {
+                  both(arith::CmpIOp::create(b, arith::CmpIPredicate::sle, delta,
+                                             idx(s.window->first)));
+                  both(arith::CmpIOp::create(b, arith::CmpIPredicate::sge, delta,
+                                             idx(-s.window->second)));
+                }
+                at(half, j, e) = arith::SelectOp::create(b, vis, at(half, j, e), negInf);
+              }
+          }
+        }
+
+        // Online softmax per row half.
+        SmallVector<Value> results(acc.begin(), acc.end());
+        SmallVector<Value> alpha(2);
+        for (int half = 0; half < 2; ++half) {
+          Value mx = at(half, 0, 0);
+          for (int64_t j = 0; j < nTiles; ++j)
+            for (int e = 0; e < 2; ++e)
+              if (j || e)
+                mx = arith::MaximumFOp::create(b, mx, at(half, j, e));
+          mx = rowReduce(mx, /*max=*/true);
+          Value mOld = acc[oTiles + half];
+          Value mNew = arith::MaximumFOp::create(b, mOld, mx);
+          // A row with no visible key so far keeps m = -inf; subtract 0 then.
+          Value isInf = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, mNew, negInf);
+          Value base = arith::SelectOp::create(b, isInf, f32(0.0), mNew);
+          alpha[half] = exp2(arith::SubFOp::create(b, mOld, base));
+          Value sum = f32(0.0);
+          for (int64_t j = 0; j < nTiles; ++j)
+            for (int e = 0; e < 2; ++e) {
+              Value p = exp2(arith::SubFOp::create(b, at(half, j, e), base));
+              at(half, j, e) = p;
+              sum = arith::AddFOp::create(b, sum, p);
+            }
+          results[oTiles + half] = mNew;
+          // Each lane keeps a partial row sum; the lanes agree on alpha.
+          results[oTiles + 2 + half] = arith::AddFOp::create(
+              b, arith::MulFOp::create(b, acc[oTiles + 2 + half], alpha[half]), sum);
+        }
+        // O *= alpha (row g: C row 0, row g + 8: C row 1).
+        Value alphaC = arith::ConstantOp::create(b, fragC(), b.getZeroAttr(fragC()));
+        for (int half = 0; half < 2; ++half)
+          for (int e = 0; e < 2; ++e)
+            alphaC = vector::InsertOp::create(b, alpha[half], alphaC,
+                                              ArrayRef<int64_t>{half, e});
+        for (int64_t u = 0; u < oTiles; ++u)
+          results[u] = arith::MulFOp::create(b, acc[u], alphaC);
+
+        // P as A fragments: 16-key step st takes tiles 2 st (columns 0-7)
+        // and 2 st + 1 (columns 8-15).
+        SmallVector<Value> pa;
+        Value aInit = arith::ConstantOp::create(b, fragA(), b.getZeroAttr(fragA()));
+        for (int64_t st = 0; st < nTiles / 2; ++st) {
+          Value a = aInit;
+          for (int reg = 0; reg < 4; ++reg) {
+            int half = reg % 2;
+            int64_t j = 2 * st + reg / 2;
+            for (int e = 0; e < 2; ++e) {
+              Value p = arith::TruncFOp::create(b, t, at(half, j, e));
+              a = vector::InsertOp::create(b, p, a, ArrayRef<int64_t>{reg, e});
+            }
+          }
+          pa.push_back(a);
+        }
+        // O += P V.
+        for (int64_t u = 0; u < oTiles; ++u)
+          for (int64_t st = 0; st < nTiles / 2; ++st) {
+            Value bf = ldmatrix(sV, add(idx(16 * st), lane16), idx(8 * u), 2,
+                                /*transpose=*/true);
+            results[u] = mma(pa[st], bf, results[u]);
+          }
+        scf::YieldOp::create(b, results);
+      });
+
+  // Epilogue: O / l, lse = (m + log2 l) ln 2.
+  ValueRange fin = loop.getResults();
+  Type vec2 = VectorType::get({2}, t);
+  for (int half = 0; half < 2; ++half) {
+    Value l = rowReduce(fin[oTiles + 2 + half], /*max=*/false);
+    Value m = fin[oTiles + half];
+    Value row = add(row0, idx(8 * half));
+    Value empty = arith::CmpFOp::create(b, arith::CmpFPredicate::OLE, l, f32(0.0));
+    Value inv = arith::SelectOp::create(
+        b, empty, f32(0.0), arith::DivFOp::create(b, f32(1.0), l));
+    auto store = scf::IfOp::create(b, lt(row, idx(s.lq)), false);
+    OpBuilder::InsertionGuard ig(b);
+    b.setInsertionPointToStart(&store.getThenRegion().front());
+    for (int64_t u = 0; u < oTiles; ++u) {
+      Value pair = arith::ConstantOp::create(b, vec2, b.getZeroAttr(vec2));
+      for (int e = 0; e < 2; ++e) {
+        Value o = vector::ExtractOp::create(b, fin[u], ArrayRef<int64_t>{half, e});
+        o = arith::TruncFOp::create(b, t, arith::MulFOp::create(b, o, inv));
+        pair = vector::InsertOp::create(b, o, pair, ArrayRef<int64_t>{e});
+      }
+      auto st = vector::StoreOp::create(
+          b, pair, out, ValueRange{batch, head, row, add(idx(8 * u), mul(c, idx(2)))});
+      st.setAlignment(4);
+    }
+    if (lse) {
+      Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, c, idx(0));
+      auto w = scf::IfOp::create(b, first, false);
+      b.setInsertionPointToStart(&w.getThenRegion().front());
+      Value log2l = LLVM::CallIntrinsicOp::create(
+                        b, b.getF32Type(), b.getStringAttr("llvm.nvvm.lg2.approx.f"),
+                        ValueRange{l})
+                        .getResult(0);
+      Value val = arith::MulFOp::create(b, arith::AddFOp::create(b, m, log2l),
+                                        f32(std::log(2.0)));
+      val = arith::SelectOp::create(b, empty, negInf, val);
+      memref::StoreOp::create(b, val, lse, ValueRange{batch, head, row});
+    }
+  }
+  gpu::TerminatorOp::create(b);
+}
+
+struct TileAttentionForGpu : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    auto qType = op.getQuery().getType();
+    auto kType = op.getKey().getType();
+    auto vType = op.getValue().getType();
+    if (!qType.hasStaticShape() || !kType.hasStaticShape() || !vType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic shapes take the naive path");
+    Type et = qType.getElementType();
+    if (!et.isF16() && !et.isBF16())
+      return rewriter.notifyMatchFailure(op, "tensor cores take f16/bf16");
+    if (op.getMask() || !op.getScoreMod().empty() || !op.getMaskMod().empty() ||
+        op.getKvNumBlocks() || op.getFullKvNumBlocks() || op.getSinks() ||
+        op.getSoftcap())
+      return rewriter.notifyMatchFailure(op, "only causal/window visibility");
+    int64_t d = qType.getDimSize(3);
+    if (vType.getDimSize(3) != d || (d != 64 && d != 128))
+      return rewriter.notifyMatchFailure(op, "D = Dv in {64, 128}");
+    if (qType.getDimSize(2) == 0 || kType.getDimSize(2) == 0)
+      return rewriter.notifyMatchFailure(op, "empty sequences take the naive path");
+
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    auto buffer = [&](Value tensor) -> Value {
+      auto tt = cast<RankedTensorType>(tensor.getType());
+      return bufferization::ToBufferOp::create(
+          b, MemRefType::get(tt.getShape(), tt.getElementType()), tensor,
+          /*read_only=*/true);
+    };
+    auto fresh = [&](Type type) -> Value {
+      auto tt = cast<RankedTensorType>(type);
+      return memref::AllocOp::create(
+          b, MemRefType::get(tt.getShape(), tt.getElementType()),
+          b.getI64IntegerAttr(256));
+    };
+    SmallVector<Value> args = {buffer(op.getQuery()), buffer(op.getKey()),
+                               buffer(op.getValue()), fresh(op.getOut().getType())};
+    if (op.getLse())
+      args.push_back(fresh(op.getLse().getType()));
+
+    // A private declaration per call site, named uniquely in the module.
+    auto module = op->getParentOfType<ModuleOp>();
+    auto fnType = b.getFunctionType(ValueRange(args).getTypes(), {});
+    func::FuncOp decl;
+    {
+      std::string name;
+      for (int n = 0; name.empty() || module.lookupSymbol(name); ++n)
+        name = "__attn_gpu_flash_" + std::to_string(n);
+      OpBuilder::InsertionGuard g(rewriter);
+      rewriter.setInsertionPointToStart(module.getBody());
+      decl = func::FuncOp::create(rewriter, op.getLoc(), name, fnType);
+      decl.setPrivate();
+    }
+    SmallVector<NamedAttribute> params = {
+        b.getNamedAttr("kernel", b.getStringAttr("flash")),
+        b.getNamedAttr("scale", b.getF64FloatAttr(op.getEffectiveScale()))};
+    if (op.getCausal())
+      params.push_back(b.getNamedAttr("causal", b.getUnitAttr()));
+    if (auto w = op.getWindow())
+      params.push_back(b.getNamedAttr("window", b.getDenseI64ArrayAttr(*w)));
+    auto call = func::CallOp::create(b, decl, args);
+    call->setAttr(kGpuKernelAttr, b.getDictionaryAttr(params));
+
+    auto tensorOf = [&](Value memref, Type type) -> Value {
+      return bufferization::ToTensorOp::create(b, type, memref, /*restrict=*/true,
+                                               /*writable=*/true);
+    };
+    SmallVector<Value> results = {tensorOf(args[3], op.getOut().getType())};
+    if (op.getLse())
+      results.push_back(tensorOf(args[4], op.getLse().getType()));
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+struct AttnGpuTilePass : attn::impl::AttnGpuTileBase<AttnGpuTilePass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<TileAttentionForGpu>(&getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace
+
+LogicalResult attn::expandGpuKernelCall(func::CallOp call) {
+  auto params = call->getAttrOfType<DictionaryAttr>(kGpuKernelAttr);
+  if (!params || params.getAs<StringAttr>("kernel") != "flash" ||
+      call.getNumOperands() < 4)
+    return call.emitError("attn-gpu-map: malformed kernel call");
+  auto qType = cast<MemRefType>(call.getOperand(0).getType());
+  auto kType = cast<MemRefType>(call.getOperand(1).getType());
+  GpuFlashShape s;
+  s.batch = qType.getDimSize(0);
+  s.heads = qType.getDimSize(1);
+  s.lq = qType.getDimSize(2);
+  s.d = qType.getDimSize(3);
+  s.kvHeads = kType.getDimSize(1);
+  s.lk = kType.getDimSize(2);
+  s.elementType = qType.getElementType();
+  s.scale = params.getAs<FloatAttr>("scale").getValueAsDouble();
+  s.causal = static_cast<bool>(params.get("causal"));
+  if (auto w = params.getAs<DenseI64ArrayAttr>("window"))
+    s.window = {w[0], w[1]};
+  ImplicitLocOpBuilder b(call.getLoc(), call);
+  Value lse = call.getNumOperands() > 4 ? call.getOperand(4) : Value();
+  GpuFlashEmitter(b, s).emit(call.getOperand(0), call.getOperand(1),
+                             call.getOperand(2), call.getOperand(3), lse);
+  call.erase();
+  return success();
+}

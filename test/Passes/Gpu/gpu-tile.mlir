@@ -1,0 +1,55 @@
+// attn-gpu-tile: f16/bf16 attention with D = Dv in {64, 128} and causal or
+// window visibility becomes a kernel call on buffers; attn-gpu-map expands
+// it into the tensor-core flash kernel; other attention stays.
+// RUN: attn-opt %s --split-input-file --attn-gpu-tile | FileCheck %s --check-prefix=TILE
+// RUN: attn-opt %s --split-input-file --attn-gpu-tile "--one-shot-bufferize=bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --attn-gpu-map --cse | FileCheck %s --check-prefix=MAP
+// RUN: env -u CUDA_HOME attn-opt %s --split-input-file "--attn-gpu-pipeline=format=isa" | FileCheck %s --check-prefix=PTX
+
+// TILE: func.func private @__attn_gpu_flash_0(memref<2x6x150x128xbf16>, memref<2x2x197x128xbf16>, memref<2x2x197x128xbf16>, memref<2x6x150x128xbf16>, memref<2x6x150xf32>)
+// TILE-LABEL: func.func @causal_gqa
+// TILE: %[[O:.*]] = memref.alloc() {alignment = 256 : i64} : memref<2x6x150x128xbf16>
+// TILE: call @__attn_gpu_flash_0({{.*}}, %[[O]], {{.*}}) {attn.gpu_kernel = {causal, kernel = "flash", scale = 0.088388347648318{{[0-9]*}} : f64, window = array<i64: 30, 0>}}
+// TILE-NOT: attn.attention
+
+// Grid (ceil(150 / 64), 6, 2) of 128 threads with two padded 64 x 136
+// shared tiles (K and V); S and PV on mma.sync, ldmatrix (transposed for V),
+// exp2 on ex2.approx, row statistics over 4 lanes.
+// MAP-NOT: func.func private @__attn_gpu_flash
+// MAP-LABEL: func.func @causal_gqa
+// MAP: gpu.launch blocks({{.*}}) in ({{.*}} = %c3, {{.*}} = %c6, {{.*}} = %c2) threads({{.*}}) in ({{.*}} = %c128, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}}) workgroup(%{{.*}} : memref<64x136xbf16, #gpu.address_space<workgroup>>, %{{.*}} : memref<64x136xbf16, #gpu.address_space<workgroup>>)
+// MAP: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = false}
+// MAP: scf.for
+// MAP: gpu.barrier
+// MAP: nvvm.mma.sync
+// MAP-SAME: multiplicandAPtxType = #nvvm.mma_type<bf16>
+// MAP: gpu.shuffle  xor
+// MAP: llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"
+// MAP: nvgpu.ldmatrix {{.*}} {numTiles = 2 : i32, transpose = true}
+
+// PTX-LABEL: llvm.func @causal_gqa(
+// PTX: gpu.binary @causal_gqa_kernel {{.*}}ldmatrix.sync.aligned.m8n8.x4.shared.b16{{.*}}mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32{{.*}}ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16
+func.func @causal_gqa(%q: tensor<2x6x150x128xbf16>, %k: tensor<2x2x197x128xbf16>,
+                      %v: tensor<2x2x197x128xbf16>)
+    -> (tensor<2x6x150x128xbf16>, tensor<2x6x150xf32>) {
+  %o, %l = attn.attention %q, %k, %v {causal, window = array<i64: 30, 0>}
+      : tensor<2x6x150x128xbf16>, tensor<2x2x197x128xbf16>, tensor<2x2x197x128xbf16>
+      -> tensor<2x6x150x128xbf16>, tensor<2x6x150xf32>
+  return %o, %l : tensor<2x6x150x128xbf16>, tensor<2x6x150xf32>
+}
+
+// -----
+
+// f32 operands, D = 96, softcap: the generic path.
+// TILE-LABEL: func.func @generic
+// TILE-COUNT-3: attn.attention
+// PTX-LABEL: llvm.func @generic(
+// PTX-NOT: mma.sync
+func.func @generic(%q: tensor<1x2x9x64xf32>, %k: tensor<1x2x9x64xf32>,
+                   %v: tensor<1x2x9x64xf32>, %h: tensor<1x2x9x96xf16>,
+                   %s: tensor<1x2x9x64xbf16>)
+    -> (tensor<1x2x9x64xf32>, tensor<1x2x9x96xf16>, tensor<1x2x9x64xbf16>) {
+  %o = attn.attention %q, %k, %v : tensor<1x2x9x64xf32>, tensor<1x2x9x64xf32>, tensor<1x2x9x64xf32> -> tensor<1x2x9x64xf32>
+  %o2 = attn.attention %h, %h, %h : tensor<1x2x9x96xf16>, tensor<1x2x9x96xf16>, tensor<1x2x9x96xf16> -> tensor<1x2x9x96xf16>
+  %o3 = attn.attention %s, %s, %s {softcap = 5.0 : f64} : tensor<1x2x9x64xbf16>, tensor<1x2x9x64xbf16>, tensor<1x2x9x64xbf16> -> tensor<1x2x9x64xbf16>
+  return %o, %o2, %o3 : tensor<1x2x9x64xf32>, tensor<1x2x9x96xf16>, tensor<1x2x9x64xbf16>
+}
