@@ -9,9 +9,11 @@
 //
 //   grid (ceil(Lq / 64), Hq, B), 128 threads: warp w owns query rows
 //   16w..16w+15 of the block. Q is staged through shared memory once and
-//   kept as ldmatrix A fragments in registers. For each 64-key block (only
-//   those the causal/window rules leave visible) K and V are staged in
-//   shared memory (rows padded by 16 bytes against bank conflicts), S = Q K^T
+//   kept as ldmatrix A fragments in registers. The 64-key blocks the
+//   causal/window rules leave visible stream through two slots of dynamic
+//   shared memory for K and two for V (rows padded by 16 bytes against bank
+//   conflicts): cp.async copies of block n + 1 are in flight while block n
+//   is computed. S = Q K^T
 //   runs as 8 x D/16 mma.sync m16n8k16, the online softmax works in
 //   registers in the log2 domain (row statistics reduced over the 4 lanes of
 //   a row with shuffles), P is rounded to the operand type and re-used as A
@@ -133,9 +135,11 @@ private:
     }
     return result;
   }
-  Value ldmatrix(Value smem, Value row, Value col, int tiles, bool transpose) {
+  /// ldmatrix from slot `slot` of a [2, 64, D + pad] shared buffer.
+  Value ldmatrix(Value smem, Value slot, Value row, Value col, int tiles,
+                 bool transpose) {
     Type type = VectorType::get({tiles, 2}, t);
-    return nvgpu::LdMatrixOp::create(b, type, smem, ValueRange{row, col},
+    return nvgpu::LdMatrixOp::create(b, type, smem, ValueRange{slot, row, col},
                                      transpose, tiles);
   }
   /// Shuffle-xor reduction over the 4 lanes of a fragment row.
@@ -148,10 +152,14 @@ private:
     }
     return x;
   }
-  /// Copies rows [row0, row0 + 64) of x[batch, head] into the shared tile,
-  /// zero-filling rows at or past `rows`.
+  /// Copies rows [row0, row0 + 64) of x[batch, head] into slot `slot` of a
+  /// shared buffer, zero-filling rows at or past `rows`: with plain loads
+  /// and stores, or as one group of cp.async copies (16 bytes each, L1
+  /// bypassed) whose token is returned.
   void stageTile(Value global, Value batch, Value head, Value row0, int64_t rows,
-                 Value smem, Value tid);
+                 Value smem, Value slot, Value tid);
+  Value stageTileAsync(Value global, Value batch, Value head, Value row0,
+                       int64_t rows, Value smem, Value slot, Value tid);
 
   ImplicitLocOpBuilder &b;
   const GpuFlashShape &s;
@@ -159,7 +167,7 @@ private:
 };
 
 void GpuFlashEmitter::stageTile(Value global, Value batch, Value head, Value row0,
-                                int64_t rows, Value smem, Value tid) {
+                                int64_t rows, Value smem, Value slot, Value tid) {
   int64_t chunksPerRow = s.d / 8;
   int64_t chunks = kRowsPerBlock * chunksPerRow;
   auto chunk = VectorType::get({8}, t);
@@ -180,27 +188,56 @@ void GpuFlashEmitter::stageTile(Value global, Value batch, Value head, Value row
       b.setInsertionPointToStart(&ifOp.getElseRegion().front());
       scf::YieldOp::create(b, zero);
     }
-    auto store = vector::StoreOp::create(b, ifOp.getResult(0), smem, ValueRange{row, col});
+    auto store = vector::StoreOp::create(b, ifOp.getResult(0), smem,
+                                         ValueRange{slot, row, col});
     store.setAlignment(16);
   }
+}
+
+Value GpuFlashEmitter::stageTileAsync(Value global, Value batch, Value head,
+                                      Value row0, int64_t rows, Value smem,
+                                      Value slot, Value tid) {
+  int64_t chunksPerRow = s.d / 8;
+  int64_t chunks = kRowsPerBlock * chunksPerRow;
+  auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
+  SmallVector<Value> tokens;
+  for (int64_t i = 0; i < chunks / kThreads; ++i) {
+    Value id = add(tid, idx(i * kThreads));
+    Value row = arith::DivUIOp::create(b, id, idx(chunksPerRow));
+    Value col = mul(arith::RemUIOp::create(b, id, idx(chunksPerRow)), idx(8));
+    Value globalRow = add(row0, row);
+    // Past the end: read nothing (source size 0 zero-fills the 16 bytes)
+    // from a row that exists.
+    Value inside = lt(globalRow, idx(rows));
+    Value srcRow = arith::MinSIOp::create(b, globalRow, idx(rows - 1));
+    Value srcElements = arith::SelectOp::create(b, inside, idx(8), idx(0));
+    tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+        b, tokenType, smem, ValueRange{slot, row, col}, global,
+        ValueRange{batch, head, srcRow, col}, b.getIndexAttr(8), srcElements,
+        b.getUnitAttr()));
+  }
+  return nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, tokens);
 }
 
 void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse) {
   MLIRContext *ctx = b.getContext();
   auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
-  auto tileType = MemRefType::get({kKeysPerBlock, s.d + kPad}, t, AffineMap(), workgroup);
+  // K and V each in two slots (double buffering) of dynamic shared memory.
+  auto slotsType = MemRefType::get({2, kKeysPerBlock, s.d + kPad}, t,
+                                   AffineMap(), workgroup);
+  int64_t slotsBytes = 2 * kKeysPerBlock * (s.d + kPad) *
+                       (t.getIntOrFloatBitWidth() / 8);
   Value one = idx(1);
   Value gridX = idx((s.lq + kRowsPerBlock - 1) / kRowsPerBlock);
+  Value smemBytes = arith::ConstantOp::create(b, b.getI32IntegerAttr(2 * slotsBytes));
   auto launch = gpu::LaunchOp::create(b, gridX, idx(s.heads), idx(s.batch),
-                                      idx(kThreads), one, one,
-                                      /*dynamicSharedMemorySize=*/nullptr,
-                                      /*asyncTokenType=*/nullptr,
-                                      /*asyncDependencies=*/{},
-                                      TypeRange{tileType, tileType});
+                                      idx(kThreads), one, one, smemBytes);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&launch.getBody().front());
-  Value sK = launch.getWorkgroupAttributions()[0];
-  Value sV = launch.getWorkgroupAttributions()[1];
+  Value raw = gpu::DynamicSharedMemoryOp::create(
+      b, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(), AffineMap(), workgroup));
+  Value sK = memref::ViewOp::create(b, slotsType, raw, idx(0), ValueRange{});
+  Value sV = memref::ViewOp::create(b, slotsType, raw, idx(slotsBytes), ValueRange{});
   Value qBlock = launch.getBlockIds().x, head = launch.getBlockIds().y,
         batch = launch.getBlockIds().z, tid = launch.getThreadIds().x;
   Value kvHead = arith::DivUIOp::create(b, head, idx(s.heads / s.kvHeads));
@@ -216,13 +253,15 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse) {
 
   // Q through the K tile into A fragments (the tile is free until the loop).
   int64_t kSteps = s.d / 16;
-  stageTile(q, batch, head, q0, s.lq, sK, tid);
+  Value slot0 = idx(0), slot1 = idx(1);
+  stageTile(q, batch, head, q0, s.lq, sV, slot1, tid);
   gpu::BarrierOp::create(b);
   SmallVector<Value> qa;
   Value warpRow = mul(warp, idx(16));
   for (int64_t kk = 0; kk < kSteps; ++kk)
-    qa.push_back(ldmatrix(sK, add(warpRow, lane16),
+    qa.push_back(ldmatrix(sV, slot1, add(warpRow, lane16),
                           add(idx(16 * kk), mul(laneHi, idx(8))), 4, false));
+  gpu::BarrierOp::create(b); // the Q tile's slot is free again
 
   // Visible key blocks of this query block.
   int64_t offset = s.lk - s.lq; // query i's diagonal key is i + offset
@@ -259,22 +298,39 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse) {
   bool masks = s.causal || s.window || raggedKeys;
   Value row0 = add(q0, add(warpRow, g)); // rows row0 and row0 + 8
 
+  // Prologue: the first key block's copies; each iteration then issues the
+  // next block's copies into the other slot before computing on this one.
+  Value first = mul(kbBegin, idx(kKeysPerBlock));
+  stageTileAsync(k, batch, kvHead, first, s.lk, sK, slot0, tid);
+  Value pending = stageTileAsync(v, batch, kvHead, first, s.lk, sV, slot0, tid);
   auto loop = scf::ForOp::create(
       b, kbBegin, kbEnd, one, init,
       [&](OpBuilder &nb, Location loc, Value kb, ValueRange acc) {
         OpBuilder::InsertionGuard ig(b);
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
         Value k0 = mul(kb, idx(kKeysPerBlock));
-        gpu::BarrierOp::create(b); // the previous block's reads are done
-        stageTile(k, batch, kvHead, k0, s.lk, sK, tid);
-        stageTile(v, batch, kvHead, k0, s.lk, sV, tid);
-        gpu::BarrierOp::create(b);
+        Value slot = arith::RemUIOp::create(b, arith::SubIOp::create(b, kb, kbBegin), idx(2));
+        Value next = add(kb, one);
+        auto prefetch = scf::IfOp::create(b, lt(next, kbEnd), /*withElse=*/true);
+        {
+          OpBuilder::InsertionGuard pg(b);
+          b.setInsertionPointToStart(&prefetch.getThenRegion().front());
+          Value nextSlot = arith::SubIOp::create(b, one, slot);
+          Value k1 = mul(next, idx(kKeysPerBlock));
+          stageTileAsync(k, batch, kvHead, k1, s.lk, sK, nextSlot, tid);
+          Value group = stageTileAsync(v, batch, kvHead, k1, s.lk, sV, nextSlot, tid);
+          // This block's two groups are complete once at most two remain.
+          nvgpu::DeviceAsyncWaitOp::create(b, group, b.getI32IntegerAttr(2));
+          b.setInsertionPointToStart(&prefetch.getElseRegion().front());
+          nvgpu::DeviceAsyncWaitOp::create(b, pending, b.getI32IntegerAttr(0));
+        }
+        gpu::BarrierOp::create(b); // every thread's copies of this block landed
 
         // S = Q K^T for 8 tiles of 8 keys.
         SmallVector<Value> sAcc(nTiles, zeroC);
         for (int64_t j = 0; j < nTiles; ++j)
           for (int64_t kk = 0; kk < kSteps; ++kk) {
-            Value bf = ldmatrix(sK, add(idx(8 * j), lane8),
+            Value bf = ldmatrix(sK, slot, add(idx(8 * j), lane8),
                                 add(idx(16 * kk), mul(laneMid, idx(8))), 2, false);
             sAcc[j] = mma(qa[kk], bf, sAcc[j]);
           }
@@ -370,12 +426,16 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse) {
         // O += P V.
         for (int64_t u = 0; u < oTiles; ++u)
           for (int64_t st = 0; st < nTiles / 2; ++st) {
-            Value bf = ldmatrix(sV, add(idx(16 * st), lane16), idx(8 * u), 2,
+            Value bf = ldmatrix(sV, slot, add(idx(16 * st), lane16), idx(8 * u), 2,
                                 /*transpose=*/true);
             results[u] = mma(pa[st], bf, results[u]);
           }
+        gpu::BarrierOp::create(b); // this slot may be overwritten next
         scf::YieldOp::create(b, results);
       });
+
+  // A block without visible keys never waited for the prologue's copies.
+  nvgpu::DeviceAsyncWaitOp::create(b, pending, b.getI32IntegerAttr(0));
 
   // Epilogue: O / l, lse = (m + log2 l) ln 2.
   ValueRange fin = loop.getResults();
