@@ -11,14 +11,22 @@
 // TILE: call @__attn_gpu_flash_0({{.*}}, %[[O]], {{.*}}) {attn.gpu_kernel = {causal, kernel = "flash", scale = 0.088388347648318{{[0-9]*}} : f64, window = array<i64: 30, 0>}}
 // TILE-NOT: attn.attention
 
-// Grid (ceil(150 / 64), 6, 2) of 128 threads with two padded 64 x 136
-// shared tiles (K and V); S and PV on mma.sync, ldmatrix (transposed for V),
-// exp2 on ex2.approx, row statistics over 4 lanes.
+// Grid (ceil(150 / 64), 6, 2) of 128 threads; K and V each in two slots of
+// 64 x 136 (16-byte padded rows) dynamic shared memory, 2 x 2 x 17408 bytes,
+// filled by cp.async (the next block's copies in flight, a wait for this
+// block's); S and PV on mma.sync, ldmatrix (transposed for V), exp2 on
+// ex2.approx, row statistics over 4 lanes.
 // MAP-NOT: func.func private @__attn_gpu_flash
 // MAP-LABEL: func.func @causal_gqa
-// MAP: gpu.launch blocks({{.*}}) in ({{.*}} = %c3, {{.*}} = %c6, {{.*}} = %c2) threads({{.*}}) in ({{.*}} = %c128, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}}) workgroup(%{{.*}} : memref<64x136xbf16, #gpu.address_space<workgroup>>, %{{.*}} : memref<64x136xbf16, #gpu.address_space<workgroup>>)
+// MAP: gpu.launch blocks({{.*}}) in ({{.*}} = %c3, {{.*}} = %c6, {{.*}} = %c2) threads({{.*}}) in ({{.*}} = %c128, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}}) dynamic_shared_memory_size %c69632_i32
+// MAP: gpu.dynamic_shared_memory
+// MAP: memref.view {{.*}} to memref<2x64x136xbf16, #gpu.address_space<workgroup>>
+// MAP: memref.view {{.*}}[%c34816][] {{.*}} to memref<2x64x136xbf16, #gpu.address_space<workgroup>>
 // MAP: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = false}
+// MAP: nvgpu.device_async_copy {{.*}} {bypassL1}
+// MAP: nvgpu.device_async_create_group
 // MAP: scf.for
+// MAP: nvgpu.device_async_wait {{.*}} {numGroups = 2 : i32}
 // MAP: gpu.barrier
 // MAP: nvvm.mma.sync
 // MAP-SAME: multiplicandAPtxType = #nvvm.mma_type<bf16>
@@ -27,7 +35,7 @@
 // MAP: nvgpu.ldmatrix {{.*}} {numTiles = 2 : i32, transpose = true}
 
 // PTX-LABEL: llvm.func @causal_gqa(
-// PTX: gpu.binary @causal_gqa_kernel {{.*}}ldmatrix.sync.aligned.m8n8.x4.shared.b16{{.*}}mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32{{.*}}ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16
+// PTX: gpu.binary @causal_gqa_kernel {{.*}}ldmatrix.sync.aligned.m8n8.x4.shared.b16{{.*}}cp.async.cg.shared.global{{.*}}mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32{{.*}}ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16
 func.func @causal_gqa(%q: tensor<2x6x150x128xbf16>, %k: tensor<2x2x197x128xbf16>,
                       %v: tensor<2x2x197x128xbf16>)
     -> (tensor<2x6x150x128xbf16>, tensor<2x6x150xf32>) {
