@@ -53,6 +53,7 @@ namespace attn {
 #include "attn/Passes/Passes.h.inc"
 } // namespace attn
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -72,6 +73,16 @@ struct GpuFlashShape {
   bool causal = false;
   std::optional<std::pair<int64_t, int64_t>> window;
   Type elementType;
+  /// 0: prefill (one block per 64 query rows and head). Otherwise split-KV
+  /// decode: the G x Lq rows of a kv head share a block (each K/V tile is
+  /// read once per group), the key blocks are cut into `splits` ranges run
+  /// by separate blocks, and a merge launch combines their partial results.
+  int64_t splits = 0;
+};
+
+/// Where a block-local query row of the tile lives in q/out.
+struct RowPlace {
+  Value head, query, valid;
 };
 
 /// Builds the kernel body inside a gpu.launch.
@@ -80,7 +91,10 @@ public:
   GpuFlashEmitter(ImplicitLocOpBuilder &b, const GpuFlashShape &s)
       : b(b), s(s), t(s.elementType) {}
 
-  void emit(Value q, Value k, Value v, Value out, Value lse);
+  /// The kernel launch (and, for decode, the merge launch into out/lse of
+  /// the partials oPart [S, B, Hq, Lq, D] and lsePart [S, B, Hq, Lq], f32).
+  void emit(Value q, Value k, Value v, Value out, Value lse, Value oPart,
+            Value lsePart);
 
 private:
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
@@ -153,21 +167,24 @@ private:
     return x;
   }
   /// Copies rows [row0, row0 + 64) of x[batch, head] into slot `slot` of a
-  /// shared buffer, zero-filling rows at or past `rows`: with plain loads
-  /// and stores, or as one group of cp.async copies (16 bytes each, L1
-  /// bypassed) whose token is returned.
-  void stageTile(Value global, Value batch, Value head, Value row0, int64_t rows,
-                 Value smem, Value slot, Value tid);
+  /// shared buffer as one group of cp.async copies (16 bytes each, L1
+  /// bypassed), zero-filling rows at or past `rows`; returns the group.
   Value stageTileAsync(Value global, Value batch, Value head, Value row0,
                        int64_t rows, Value smem, Value slot, Value tid);
+  /// The Q tile, rows placed by `place`.
+  void stageQuery(Value q, Value batch, function_ref<RowPlace(Value)> place,
+                  Value smem, Value slot, Value tid);
+  /// out/lse from the split partials, one thread per output element.
+  void emitMerge(Value out, Value lse, Value oPart, Value lsePart);
 
   ImplicitLocOpBuilder &b;
   const GpuFlashShape &s;
   Type t;
 };
 
-void GpuFlashEmitter::stageTile(Value global, Value batch, Value head, Value row0,
-                                int64_t rows, Value smem, Value slot, Value tid) {
+void GpuFlashEmitter::stageQuery(Value q, Value batch,
+                                 function_ref<RowPlace(Value)> place, Value smem,
+                                 Value slot, Value tid) {
   int64_t chunksPerRow = s.d / 8;
   int64_t chunks = kRowsPerBlock * chunksPerRow;
   auto chunk = VectorType::get({8}, t);
@@ -176,13 +193,13 @@ void GpuFlashEmitter::stageTile(Value global, Value batch, Value head, Value row
     Value id = add(tid, idx(i * kThreads));
     Value row = arith::DivUIOp::create(b, id, idx(chunksPerRow));
     Value col = mul(arith::RemUIOp::create(b, id, idx(chunksPerRow)), idx(8));
-    Value globalRow = add(row0, row);
-    auto ifOp = scf::IfOp::create(b, chunk, lt(globalRow, idx(rows)), true);
+    RowPlace at = place(row);
+    auto ifOp = scf::IfOp::create(b, chunk, at.valid, true);
     {
       OpBuilder::InsertionGuard g(b);
       b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-      auto load = vector::LoadOp::create(b, chunk, global,
-                                         ValueRange{batch, head, globalRow, col});
+      auto load = vector::LoadOp::create(b, chunk, q,
+                                         ValueRange{batch, at.head, at.query, col});
       load.setAlignment(16);
       scf::YieldOp::create(b, load.getResult());
       b.setInsertionPointToStart(&ifOp.getElseRegion().front());
@@ -219,7 +236,10 @@ Value GpuFlashEmitter::stageTileAsync(Value global, Value batch, Value head,
   return nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, tokens);
 }
 
-void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse) {
+void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
+                           Value oPart, Value lsePart) {
+  bool decode = s.splits > 0;
+  int64_t group = s.heads / s.kvHeads;
   MLIRContext *ctx = b.getContext();
   auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
   // K and V each in two slots (double buffering) of dynamic shared memory.
@@ -228,24 +248,36 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse) {
   int64_t slotsBytes = 2 * kKeysPerBlock * (s.d + kPad) *
                        (t.getIntOrFloatBitWidth() / 8);
   Value one = idx(1);
-  Value gridX = idx((s.lq + kRowsPerBlock - 1) / kRowsPerBlock);
+  Value gridX = idx(decode ? s.splits : (s.lq + kRowsPerBlock - 1) / kRowsPerBlock);
+  Value gridY = idx(decode ? s.kvHeads : s.heads);
   Value smemBytes = arith::ConstantOp::create(b, b.getI32IntegerAttr(2 * slotsBytes));
-  auto launch = gpu::LaunchOp::create(b, gridX, idx(s.heads), idx(s.batch),
+  auto launch = gpu::LaunchOp::create(b, gridX, gridY, idx(s.batch),
                                       idx(kThreads), one, one, smemBytes);
+  {
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&launch.getBody().front());
   Value raw = gpu::DynamicSharedMemoryOp::create(
       b, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(), AffineMap(), workgroup));
   Value sK = memref::ViewOp::create(b, slotsType, raw, idx(0), ValueRange{});
   Value sV = memref::ViewOp::create(b, slotsType, raw, idx(slotsBytes), ValueRange{});
-  Value qBlock = launch.getBlockIds().x, head = launch.getBlockIds().y,
+  Value blockX = launch.getBlockIds().x, blockY = launch.getBlockIds().y,
         batch = launch.getBlockIds().z, tid = launch.getThreadIds().x;
-  Value kvHead = arith::DivUIOp::create(b, head, idx(s.heads / s.kvHeads));
+  Value kvHead = decode ? blockY : arith::DivUIOp::create(b, blockY, idx(group));
+  Value q0 = decode ? idx(0) : mul(blockX, idx(kRowsPerBlock));
+  // Prefill: row r is query q0 + r of this head. Decode: row r is query
+  // r % Lq of head kvHead * G + r / Lq.
+  auto place = [&](Value r) -> RowPlace {
+    if (!decode) {
+      Value query = add(q0, r);
+      return {blockY, query, lt(query, idx(s.lq))};
+    }
+    Value head = add(mul(kvHead, idx(group)), arith::DivUIOp::create(b, r, idx(s.lq)));
+    return {head, arith::RemUIOp::create(b, r, idx(s.lq)), lt(r, idx(group * s.lq))};
+  };
   Value warp = arith::DivUIOp::create(b, tid, idx(32));
   Value lane = arith::RemUIOp::create(b, tid, idx(32));
   Value g = arith::DivUIOp::create(b, lane, idx(4));
   Value c = arith::RemUIOp::create(b, lane, idx(4));
-  Value q0 = mul(qBlock, idx(kRowsPerBlock));
   Value lane16 = arith::RemUIOp::create(b, lane, idx(16));
   Value laneHi = arith::DivUIOp::create(b, lane, idx(16));   // 0 or 1
   Value lane8 = arith::RemUIOp::create(b, lane, idx(8));
@@ -254,7 +286,7 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse) {
   // Q through the K tile into A fragments (the tile is free until the loop).
   int64_t kSteps = s.d / 16;
   Value slot0 = idx(0), slot1 = idx(1);
-  stageTile(q, batch, head, q0, s.lq, sV, slot1, tid);
+  stageQuery(q, batch, place, sV, slot1, tid);
   gpu::BarrierOp::create(b);
   SmallVector<Value> qa;
   Value warpRow = mul(warp, idx(16));
@@ -265,9 +297,15 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse) {
 
   // Visible key blocks of this query block.
   int64_t offset = s.lk - s.lq; // query i's diagonal key is i + offset
+  // (Decode blocks hold every query: q0 = 0 and the last row is Lq - 1.)
   Value lastRow = arith::MinSIOp::create(b, add(q0, idx(kRowsPerBlock - 1)), idx(s.lq - 1));
   int64_t numKeyBlocks = (s.lk + kKeysPerBlock - 1) / kKeysPerBlock;
   Value kbEnd = idx(numKeyBlocks), kbBegin = idx(0);
+  if (decode) {
+    int64_t chunk = (numKeyBlocks + s.splits - 1) / s.splits;
+    kbBegin = mul(blockX, idx(chunk));
+    kbEnd = arith::MinSIOp::create(b, add(kbBegin, idx(chunk)), kbEnd);
+  }
   std::optional<int64_t> right;
   if (s.causal)
     right = 0;
@@ -284,7 +322,7 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse) {
   if (s.window) {
     Value firstKey = arith::SubIOp::create(b, add(q0, idx(offset)), idx(s.window->first));
     Value begin = arith::FloorDivSIOp::create(b, firstKey, idx(kKeysPerBlock));
-    kbBegin = arith::MaxSIOp::create(b, begin, idx(0));
+    kbBegin = arith::MaxSIOp::create(b, begin, kbBegin);
   }
 
   Type f32Type = b.getF32Type();
@@ -296,7 +334,8 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse) {
   double scaleLog2 = s.scale / std::log(2.0);
   bool raggedKeys = s.lk % kKeysPerBlock != 0;
   bool masks = s.causal || s.window || raggedKeys;
-  Value row0 = add(q0, add(warpRow, g)); // rows row0 and row0 + 8
+  // This lane's two fragment rows: block-local warpRow + g and + 8.
+  RowPlace rows[2] = {place(add(warpRow, g)), place(add(warpRow, add(g, idx(8))))};
 
   // Prologue: the first key block's copies; each iteration then issues the
   // next block's copies into the other slot before computing on this one.
@@ -349,8 +388,7 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse) {
             }
         if (masks) {
           for (int half = 0; half < 2; ++half) {
-            Value i = add(row0, idx(8 * half));
-            Value diag = add(i, idx(offset)); // key index of the diagonal
+            Value diag = add(rows[half].query, idx(offset)); // the diagonal's key
             for (int64_t j = 0; j < nTiles; ++j)
               for (int e = 0; e < 2; ++e) {
                 Value key = add(add(k0, idx(8 * j + e)), mul(c, idx(2)));
@@ -443,25 +481,32 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse) {
   for (int half = 0; half < 2; ++half) {
     Value l = rowReduce(fin[oTiles + 2 + half], /*max=*/false);
     Value m = fin[oTiles + half];
-    Value row = add(row0, idx(8 * half));
+    RowPlace at = rows[half];
     Value empty = arith::CmpFOp::create(b, arith::CmpFPredicate::OLE, l, f32(0.0));
     Value inv = arith::SelectOp::create(
         b, empty, f32(0.0), arith::DivFOp::create(b, f32(1.0), l));
-    auto store = scf::IfOp::create(b, lt(row, idx(s.lq)), false);
+    auto store = scf::IfOp::create(b, at.valid, false);
     OpBuilder::InsertionGuard ig(b);
     b.setInsertionPointToStart(&store.getThenRegion().front());
+    Type pairType = VectorType::get({2}, decode ? f32Type : t);
     for (int64_t u = 0; u < oTiles; ++u) {
-      Value pair = arith::ConstantOp::create(b, vec2, b.getZeroAttr(vec2));
+      Value pair = arith::ConstantOp::create(b, pairType, b.getZeroAttr(pairType));
       for (int e = 0; e < 2; ++e) {
         Value o = vector::ExtractOp::create(b, fin[u], ArrayRef<int64_t>{half, e});
-        o = arith::TruncFOp::create(b, t, arith::MulFOp::create(b, o, inv));
+        o = arith::MulFOp::create(b, o, inv);
+        if (!decode)
+          o = arith::TruncFOp::create(b, t, o);
         pair = vector::InsertOp::create(b, o, pair, ArrayRef<int64_t>{e});
       }
-      auto st = vector::StoreOp::create(
-          b, pair, out, ValueRange{batch, head, row, add(idx(8 * u), mul(c, idx(2)))});
-      st.setAlignment(4);
+      Value col = add(idx(8 * u), mul(c, idx(2)));
+      auto st = decode ? vector::StoreOp::create(
+                             b, pair, oPart,
+                             ValueRange{blockX, batch, at.head, at.query, col})
+                       : vector::StoreOp::create(
+                             b, pair, out, ValueRange{batch, at.head, at.query, col});
+      st.setAlignment(decode ? 8 : 4);
     }
-    if (lse) {
+    if (lse || decode) {
       Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, c, idx(0));
       auto w = scf::IfOp::create(b, first, false);
       b.setInsertionPointToStart(&w.getThenRegion().front());
@@ -472,9 +517,71 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse) {
       Value val = arith::MulFOp::create(b, arith::AddFOp::create(b, m, log2l),
                                         f32(std::log(2.0)));
       val = arith::SelectOp::create(b, empty, negInf, val);
-      memref::StoreOp::create(b, val, lse, ValueRange{batch, head, row});
+      if (decode)
+        memref::StoreOp::create(b, val, lsePart,
+                                ValueRange{blockX, batch, at.head, at.query});
+      else
+        memref::StoreOp::create(b, val, lse, ValueRange{batch, at.head, at.query});
     }
   }
+  gpu::TerminatorOp::create(b);
+  }
+  if (decode) // b is after the kernel's launch again
+    emitMerge(out, lse, oPart, lsePart);
+}
+
+void GpuFlashEmitter::emitMerge(Value out, Value lse, Value oPart, Value lsePart) {
+  // out[b, h, i, d] = sum_s w_s oPart[s, b, h, i, d] / sum_s w_s with
+  // w_s = exp(lsePart[s] - max_s lsePart[s]); lse = max + log(sum w_s).
+  int64_t total = s.batch * s.heads * s.lq * s.d;
+  int64_t threads = 256;
+  Value one = idx(1);
+  auto launch = gpu::LaunchOp::create(b, idx((total + threads - 1) / threads), one,
+                                      one, idx(threads), one, one);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&launch.getBody().front());
+  Value id = add(mul(launch.getBlockIds().x, idx(threads)), launch.getThreadIds().x);
+  auto inRange = scf::IfOp::create(b, lt(id, idx(total)), false);
+  b.setInsertionPointToStart(&inRange.getThenRegion().front());
+  Value d = arith::RemUIOp::create(b, id, idx(s.d));
+  Value rest = arith::DivUIOp::create(b, id, idx(s.d));
+  Value i = arith::RemUIOp::create(b, rest, idx(s.lq));
+  rest = arith::DivUIOp::create(b, rest, idx(s.lq));
+  Value h = arith::RemUIOp::create(b, rest, idx(s.heads));
+  Value bb = arith::DivUIOp::create(b, rest, idx(s.heads));
+  Value negInf = f32(-std::numeric_limits<double>::infinity());
+  Value m = negInf;
+  for (int64_t sp = 0; sp < s.splits; ++sp)
+    m = arith::MaximumFOp::create(
+        b, m, memref::LoadOp::create(b, lsePart, ValueRange{idx(sp), bb, h, i}));
+  Value isInf = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, negInf);
+  Value base = arith::SelectOp::create(b, isInf, f32(0.0), m);
+  Value num = f32(0.0), den = f32(0.0);
+  double log2e = 1.0 / std::log(2.0);
+  for (int64_t sp = 0; sp < s.splits; ++sp) {
+    Value l = memref::LoadOp::create(b, lsePart, ValueRange{idx(sp), bb, h, i});
+    Value w = exp2(arith::MulFOp::create(b, arith::SubFOp::create(b, l, base), f32(log2e)));
+    Value o = memref::LoadOp::create(b, oPart, ValueRange{idx(sp), bb, h, i, d});
+    // An empty split has w = 0 and an unwritten-free 0 partial.
+    num = arith::AddFOp::create(b, num, arith::MulFOp::create(b, w, o));
+    den = arith::AddFOp::create(b, den, w);
+  }
+  Value empty = arith::CmpFOp::create(b, arith::CmpFPredicate::OLE, den, f32(0.0));
+  Value o = arith::SelectOp::create(b, empty, f32(0.0), arith::DivFOp::create(b, num, den));
+  memref::StoreOp::create(b, arith::TruncFOp::create(b, t, o), out, ValueRange{bb, h, i, d});
+  if (lse) {
+    auto first = scf::IfOp::create(
+        b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, d, idx(0)), false);
+    b.setInsertionPointToStart(&first.getThenRegion().front());
+    Value log2den = LLVM::CallIntrinsicOp::create(
+                        b, b.getF32Type(), b.getStringAttr("llvm.nvvm.lg2.approx.f"),
+                        ValueRange{den})
+                        .getResult(0);
+    Value val = arith::AddFOp::create(b, m, arith::MulFOp::create(b, log2den, f32(std::log(2.0))));
+    memref::StoreOp::create(b, arith::SelectOp::create(b, empty, negInf, val), lse,
+                            ValueRange{bb, h, i});
+  }
+  b.setInsertionPointToEnd(&launch.getBody().front());
   gpu::TerminatorOp::create(b);
 }
 
@@ -586,8 +693,40 @@ LogicalResult attn::expandGpuKernelCall(func::CallOp call) {
     s.window = {w[0], w[1]};
   ImplicitLocOpBuilder b(call.getLoc(), call);
   Value lse = call.getNumOperands() > 4 ? call.getOperand(4) : Value();
+  // Decode shapes (the G x Lq rows of a kv head fit one tile, several key
+  // blocks): split-KV over enough blocks to give every multiprocessor of a
+  // large GPU (132 on an H100) about four.
+  int64_t group = s.heads / s.kvHeads;
+  int64_t keyBlocks = (s.lk + kKeysPerBlock - 1) / kKeysPerBlock;
+  Value oPart, lsePart;
+  auto tokenType = gpu::AsyncTokenType::get(b.getContext());
+  if (group * s.lq <= kRowsPerBlock && keyBlocks >= 2) {
+    int64_t wanted = 4 * 132;
+    int64_t splits = std::clamp<int64_t>(
+        (wanted + s.batch * s.kvHeads - 1) / (s.batch * s.kvHeads), 1, keyBlocks);
+    int64_t chunk = (keyBlocks + splits - 1) / splits;
+    s.splits = (keyBlocks + chunk - 1) / chunk; // no split without keys
+    auto alloc = [&](ArrayRef<int64_t> shape) -> Value {
+      Value ready = gpu::WaitOp::create(b, tokenType, ValueRange{}).getAsyncToken();
+      auto a = gpu::AllocOp::create(b, MemRefType::get(shape, b.getF32Type()),
+                                    tokenType, ValueRange{ready}, ValueRange{},
+                                    ValueRange{}, /*hostShared=*/false);
+      gpu::WaitOp::create(b, Type(), ValueRange{a.getAsyncToken()});
+      return a.getMemref();
+    };
+    oPart = alloc({s.splits, s.batch, s.heads, s.lq, s.d});
+    lsePart = alloc({s.splits, s.batch, s.heads, s.lq});
+  }
   GpuFlashEmitter(b, s).emit(call.getOperand(0), call.getOperand(1),
-                             call.getOperand(2), call.getOperand(3), lse);
+                             call.getOperand(2), call.getOperand(3), lse, oPart,
+                             lsePart);
+  for (Value part : {oPart, lsePart}) {
+    if (!part)
+      continue;
+    Value ready = gpu::WaitOp::create(b, tokenType, ValueRange{}).getAsyncToken();
+    auto free = gpu::DeallocOp::create(b, tokenType, ValueRange{ready}, part);
+    gpu::WaitOp::create(b, Type(), ValueRange{free.getAsyncToken()});
+  }
   call.erase();
   return success();
 }

@@ -4,7 +4,8 @@
 // reference: ragged query and key blocks (Lq, Lk not multiples of 64), more
 // keys than queries (the causal diagonal moves right), GQA, windows on one
 // and on both sides, a window that hides whole key blocks, rows with no
-// visible key (output 0, lse -inf) and the lse.
+// visible key (output 0, lse -inf), the lse, and decode shapes (split-KV
+// with a merge on CUDA).
 // RUN: attn-run %s --random --seed 31 --check | FileCheck %s
 // CHECK-NOT: FAIL
 
@@ -58,4 +59,18 @@ func.func @decode_mqa_bf16(%q: tensor<3x8x1x128xbf16>, %k: tensor<3x1x1000x128xb
       : tensor<3x8x1x128xbf16>, tensor<3x1x1000x128xbf16>, tensor<3x1x1000x128xbf16>
       -> tensor<3x8x1x128xbf16>
   return %o : tensor<3x8x1x128xbf16>
+}
+
+// Speculative decode shape: 4 queries, G = 4 (16 rows of a kv head share
+// the split-KV decode tile on CUDA), causal and a 300-key window, so splits
+// left of the window see no key.
+// CHECK: decode_causal_window{{.*}}PASS
+// CHECK: decode_causal_window{{.*}}PASS
+func.func @decode_causal_window(%q: tensor<2x8x4x64xf16>, %k: tensor<2x2x700x64xf16>,
+                                %v: tensor<2x2x700x64xf16>)
+    -> (tensor<2x8x4x64xf16>, tensor<2x8x4xf32>) {
+  %o, %l = attn.attention %q, %k, %v {causal, window = array<i64: 300, 0>}
+      : tensor<2x8x4x64xf16>, tensor<2x2x700x64xf16>, tensor<2x2x700x64xf16>
+      -> tensor<2x8x4x64xf16>, tensor<2x8x4xf32>
+  return %o, %l : tensor<2x8x4x64xf16>, tensor<2x8x4xf32>
 }
