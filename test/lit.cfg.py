@@ -26,3 +26,25 @@ if os.access(ptxas, os.X_OK):
 else:
     lit_config.note("no ptxas at " + ptxas + ": tests that need the CUDA "
                     "toolkit are skipped (UNSUPPORTED)")
+
+# The Python binding's tests use Debian's python3 with python3-numpy.
+import subprocess
+system_python = "/usr/bin/python3"
+try:
+    subprocess.run([system_python, "-c", "import numpy"], check=True,
+                   capture_output=True)
+    config.available_features.add("numpy")
+except (OSError, subprocess.CalledProcessError):
+    lit_config.note("no NumPy for " + system_python + ": the Python binding "
+                    "tests are skipped (UNSUPPORTED)")
+config.substitutions.append(("%python", system_python))
+config.substitutions.append(("%attn_src", config.attn_src_root))
+config.substitutions.append(("%attn_lib", os.path.join(config.attn_obj_root, "lib")))
+
+# A CUDA driver (libcuda.so.1) decides what attn-run --target=cuda does here.
+import ctypes
+try:
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda-driver")
+except OSError:
+    pass
