@@ -62,9 +62,8 @@ using namespace attn;
 
 namespace {
 
-constexpr int64_t kRowsPerBlock = 64; // 4 warps x 16 rows
+constexpr int64_t kRowsPerWarp = 16;  // one m16 fragment row block
 constexpr int64_t kKeysPerBlock = 64; // 8 n-tiles of 8 keys
-constexpr int64_t kThreads = 128;
 constexpr int64_t kPad = 8;           // elements: 16 bytes a row
 
 struct GpuFlashShape {
@@ -78,6 +77,10 @@ struct GpuFlashShape {
   /// read once per group), the key blocks are cut into `splits` ranges run
   /// by separate blocks, and a merge launch combines their partial results.
   int64_t splits = 0;
+  /// Query rows of a block: 16 per warp (64: 4 warps; 128, 8 warps, is
+  /// supported by the emitter but not chosen, see expandGpuKernelCall).
+  int64_t rows = 64;
+  int64_t threads() const { return rows / kRowsPerWarp * 32; }
 };
 
 /// Where a block-local query row of the tile lives in q/out.
@@ -186,14 +189,17 @@ void GpuFlashEmitter::stageQuery(Value q, Value batch,
                                  function_ref<RowPlace(Value)> place, Value smem,
                                  Value slot, Value tid) {
   int64_t chunksPerRow = s.d / 8;
-  int64_t chunks = kRowsPerBlock * chunksPerRow;
+  int64_t chunks = s.rows * chunksPerRow;
   auto chunk = VectorType::get({8}, t);
   Value zero = arith::ConstantOp::create(b, chunk, b.getZeroAttr(chunk));
-  for (int64_t i = 0; i < chunks / kThreads; ++i) {
-    Value id = add(tid, idx(i * kThreads));
+  for (int64_t i = 0; i < chunks / s.threads(); ++i) {
+    Value id = add(tid, idx(i * s.threads()));
     Value row = arith::DivUIOp::create(b, id, idx(chunksPerRow));
     Value col = mul(arith::RemUIOp::create(b, id, idx(chunksPerRow)), idx(8));
     RowPlace at = place(row);
+    // 128 rows fill both slots: row r sits in slot r / 64, row r % 64.
+    Value tileSlot = add(slot, arith::DivUIOp::create(b, row, idx(kKeysPerBlock)));
+    Value tileRow = arith::RemUIOp::create(b, row, idx(kKeysPerBlock));
     auto ifOp = scf::IfOp::create(b, chunk, at.valid, true);
     {
       OpBuilder::InsertionGuard g(b);
@@ -206,7 +212,7 @@ void GpuFlashEmitter::stageQuery(Value q, Value batch,
       scf::YieldOp::create(b, zero);
     }
     auto store = vector::StoreOp::create(b, ifOp.getResult(0), smem,
-                                         ValueRange{slot, row, col});
+                                         ValueRange{tileSlot, tileRow, col});
     store.setAlignment(16);
   }
 }
@@ -215,11 +221,11 @@ Value GpuFlashEmitter::stageTileAsync(Value global, Value batch, Value head,
                                       Value row0, int64_t rows, Value smem,
                                       Value slot, Value tid) {
   int64_t chunksPerRow = s.d / 8;
-  int64_t chunks = kRowsPerBlock * chunksPerRow;
+  int64_t chunks = kKeysPerBlock * chunksPerRow;
   auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
   SmallVector<Value> tokens;
-  for (int64_t i = 0; i < chunks / kThreads; ++i) {
-    Value id = add(tid, idx(i * kThreads));
+  for (int64_t i = 0; i < chunks / s.threads(); ++i) {
+    Value id = add(tid, idx(i * s.threads()));
     Value row = arith::DivUIOp::create(b, id, idx(chunksPerRow));
     Value col = mul(arith::RemUIOp::create(b, id, idx(chunksPerRow)), idx(8));
     Value globalRow = add(row0, row);
@@ -248,11 +254,11 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
   int64_t slotsBytes = 2 * kKeysPerBlock * (s.d + kPad) *
                        (t.getIntOrFloatBitWidth() / 8);
   Value one = idx(1);
-  Value gridX = idx(decode ? s.splits : (s.lq + kRowsPerBlock - 1) / kRowsPerBlock);
+  Value gridX = idx(decode ? s.splits : (s.lq + s.rows - 1) / s.rows);
   Value gridY = idx(decode ? s.kvHeads : s.heads);
   Value smemBytes = arith::ConstantOp::create(b, b.getI32IntegerAttr(2 * slotsBytes));
   auto launch = gpu::LaunchOp::create(b, gridX, gridY, idx(s.batch),
-                                      idx(kThreads), one, one, smemBytes);
+                                      idx(s.threads()), one, one, smemBytes);
   {
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&launch.getBody().front());
@@ -263,7 +269,7 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
   Value blockX = launch.getBlockIds().x, blockY = launch.getBlockIds().y,
         batch = launch.getBlockIds().z, tid = launch.getThreadIds().x;
   Value kvHead = decode ? blockY : arith::DivUIOp::create(b, blockY, idx(group));
-  Value q0 = decode ? idx(0) : mul(blockX, idx(kRowsPerBlock));
+  Value q0 = decode ? idx(0) : mul(blockX, idx(s.rows));
   // Prefill: row r is query q0 + r of this head. Decode: row r is query
   // r % Lq of head kvHead * G + r / Lq.
   auto place = [&](Value r) -> RowPlace {
@@ -283,22 +289,24 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
   Value lane8 = arith::RemUIOp::create(b, lane, idx(8));
   Value laneMid = arith::RemUIOp::create(b, arith::DivUIOp::create(b, lane, idx(8)), idx(2));
 
-  // Q through the K tile into A fragments (the tile is free until the loop).
+  // Q through the V slots into A fragments (free until the prologue).
   int64_t kSteps = s.d / 16;
-  Value slot0 = idx(0), slot1 = idx(1);
-  stageQuery(q, batch, place, sV, slot1, tid);
+  Value slot0 = idx(0);
+  stageQuery(q, batch, place, sV, slot0, tid);
   gpu::BarrierOp::create(b);
   SmallVector<Value> qa;
-  Value warpRow = mul(warp, idx(16));
+  Value warpRow = mul(warp, idx(kRowsPerWarp));
+  Value qSlot = arith::DivUIOp::create(b, warpRow, idx(kKeysPerBlock));
+  Value qRow = arith::RemUIOp::create(b, warpRow, idx(kKeysPerBlock));
   for (int64_t kk = 0; kk < kSteps; ++kk)
-    qa.push_back(ldmatrix(sV, slot1, add(warpRow, lane16),
+    qa.push_back(ldmatrix(sV, qSlot, add(qRow, lane16),
                           add(idx(16 * kk), mul(laneHi, idx(8))), 4, false));
   gpu::BarrierOp::create(b); // the Q tile's slot is free again
 
   // Visible key blocks of this query block.
   int64_t offset = s.lk - s.lq; // query i's diagonal key is i + offset
   // (Decode blocks hold every query: q0 = 0 and the last row is Lq - 1.)
-  Value lastRow = arith::MinSIOp::create(b, add(q0, idx(kRowsPerBlock - 1)), idx(s.lq - 1));
+  Value lastRow = arith::MinSIOp::create(b, add(q0, idx(s.rows - 1)), idx(s.lq - 1));
   int64_t numKeyBlocks = (s.lk + kKeysPerBlock - 1) / kKeysPerBlock;
   Value kbEnd = idx(numKeyBlocks), kbBegin = idx(0);
   if (decode) {
@@ -700,7 +708,7 @@ LogicalResult attn::expandGpuKernelCall(func::CallOp call) {
   int64_t keyBlocks = (s.lk + kKeysPerBlock - 1) / kKeysPerBlock;
   Value oPart, lsePart;
   auto tokenType = gpu::AsyncTokenType::get(b.getContext());
-  if (group * s.lq <= kRowsPerBlock && keyBlocks >= 2) {
+  if (group * s.lq <= 64 && keyBlocks >= 2) {
     int64_t wanted = 4 * 132;
     int64_t splits = std::clamp<int64_t>(
         (wanted + s.batch * s.kvHeads - 1) / (s.batch * s.kvHeads), 1, keyBlocks);
@@ -717,6 +725,10 @@ LogicalResult attn::expandGpuKernelCall(func::CallOp call) {
     oPart = alloc({s.splits, s.batch, s.heads, s.lq, s.d});
     lsePart = alloc({s.splits, s.batch, s.heads, s.lq});
   }
+  // Prefill keeps 64-row blocks: 128-row blocks of 8 warps (each K/V tile
+  // feeding twice the rows) measured 0.85-1.07x of these on the H100
+  // (bench/results/gpu-bench-2026-11-22-h100-rows128.txt): one block per SM
+  // leaves no other block to run through its barriers and copy waits.
   GpuFlashEmitter(b, s).emit(call.getOperand(0), call.getOperand(1),
                              call.getOperand(2), call.getOperand(3), lse, oPart,
                              lsePart);
