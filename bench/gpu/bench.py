@@ -6,8 +6,9 @@ and FlexAttention, on the same tensors in the same run.
     python3 bench/gpu/bench.py CARRY_DIR [--json FILE] [--no-flex]
 
 Per case: random bf16 inputs (never zeros), one correctness check of attn's
-output against cuDNN's (max-norm relative error), then the median of timed
-repeats (CUDA events, after warm-up) for each kernel. TFLOP/s counts
+output against cuDNN's (max-norm relative error), then 5 rounds that time
+every kernel in turn (median of 10 CUDA-event timings after warm-up); each
+kernel's time is the median over the rounds. TFLOP/s counts
 4 B Hq Lq Lk D (halved for causal; for a window, the visible pairs); decode
 cases report GB/s of K and V read. Ratio = attn time / anchor time inverted
 (> 1 means attn is faster).
@@ -122,8 +123,16 @@ def main():
         got = out.float()
         err = ((got - ref).abs().max() / ref.abs().max()).item()
         ok = bool(torch.isfinite(got).all()) and err < 2e-2
-        t_attn = median_ms(run_attn)
-        times = {label: median_ms(fn) for label, fn in anchors.items()}
+        # Rounds that alternate between the kernels, so drift of the shared
+        # machine (clocks, neighbours) falls on all of them alike; the median
+        # over rounds of each round's median.
+        fns = {"attn": run_attn, **anchors}
+        rounds = {label: [] for label in fns}
+        for _ in range(5):
+            for label, fn in fns.items():
+                rounds[label].append(median_ms(fn, warmup=2, reps=10))
+        times = {label: sorted(r)[len(r) // 2] for label, r in rounds.items()}
+        t_attn = times.pop("attn")
         if lq == 1:
             gbytes = 2 * b * hkv * lk * d * 2 / 1e9
             metric = lambda ms: gbytes / (ms * 1e-3)  # noqa: E731

@@ -2,6 +2,7 @@
 # Builds what the GPU machine needs (it has no LLVM) into .gpu-carry/, which
 # git ignores and the device call carries:
 #   .gpu-carry/lib/libattnrt.so    the runtime (mgpu* functions)
+#   .gpu-carry/bin/                the runtime's GPU tests
 #   .gpu-carry/cases/NAME/         per case: libNAME.so (CUDA kernels, cubin),
 #                                  in/ENTRY.ARG.npy (random inputs) and
 #                                  ref/ENTRY.OUT.npy (the fp64 reference)
@@ -14,11 +15,14 @@ set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 ninja -C build -j2 attn-compile attn-run attnrt >/dev/null
-ONLY_BENCH=${ONLY_BENCH:-0}
 out=.gpu-carry
 rm -rf "$out"
 mkdir -p "$out/lib" "$out/cases"
 cp build/lib/libattnrt.so "$out/lib/"
+# The runtime's GPU tests (GoogleTest; they skip without a device here).
+ninja -C build -j2 attn-cuda-runtime-tests >/dev/null
+mkdir -p "$out/bin"
+cp build/bin/attn-cuda-runtime-tests "$out/bin/"
 for f in examples/*.mlir test/Integration/CPU/*.mlir; do
   grep -q "attn.pq_fit" "$f" && continue
   name=$(basename "$f" .mlir | tr '-' '_')

@@ -93,6 +93,10 @@ const char *resolveDriver(void *library, Driver &api) {
   need("cuEventRecord", api.cuEventRecord);
   need("cuEventSynchronize", api.cuEventSynchronize);
   need("cuEventElapsedTime", api.cuEventElapsedTime);
+  resolve(library, "cuMemAllocAsync", api.cuMemAllocAsync);
+  resolve(library, "cuMemFreeAsync", api.cuMemFreeAsync);
+  resolve(library, "cuDeviceGetDefaultMemPool", api.cuDeviceGetDefaultMemPool);
+  resolve(library, "cuMemPoolSetAttribute", api.cuMemPoolSetAttribute);
   resolve(library, "cuTensorMapEncodeTiled", api.cuTensorMapEncodeTiled);
   return missing;
 }
@@ -178,6 +182,20 @@ void initialize() {
       !step("cuStreamCreate",
             api.cuStreamCreate(&dev.defaultStream, CU_STREAM_DEFAULT)))
     return;
+  // Temporaries of compiled code (split-KV partials, decomposition buffers)
+  // come from the default pool in stream order; the pool keeps what was
+  // freed (release threshold: unlimited) so a call in a loop does not go
+  // back to the driver's allocator each time.
+  dev.streamOrderedAlloc = false;
+  void *pool = nullptr;
+  if (api.cuMemAllocAsync && api.cuMemFreeAsync && api.cuDeviceGetDefaultMemPool &&
+      api.cuMemPoolSetAttribute &&
+      api.cuDeviceGetDefaultMemPool(&pool, dev.device) == CUDA_SUCCESS) {
+    uint64_t keepAll = UINT64_MAX;
+    constexpr int kReleaseThreshold = 4; // CU_MEMPOOL_ATTR_RELEASE_THRESHOLD
+    dev.streamOrderedAlloc =
+        api.cuMemPoolSetAttribute(pool, kReleaseThreshold, &keepAll) == CUDA_SUCCESS;
+  }
   runtime.status = ATTNRT_OK;
 }
 

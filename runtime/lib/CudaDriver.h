@@ -113,6 +113,12 @@ struct Driver {
   CUresult (*cuEventRecord)(CUevent, CUstream);
   CUresult (*cuEventSynchronize)(CUevent);
   CUresult (*cuEventElapsedTime)(float *, CUevent, CUevent);
+  /// Stream-ordered allocation (CUDA 11.2 and later); null with an older
+  /// driver, which then gets cuMemAlloc/cuMemFree.
+  CUresult (*cuMemAllocAsync)(CUdeviceptr *, size_t, CUstream);
+  CUresult (*cuMemFreeAsync)(CUdeviceptr, CUstream);
+  CUresult (*cuDeviceGetDefaultMemPool)(void **, CUdevice);
+  CUresult (*cuMemPoolSetAttribute)(void *, int, void *);
   /// CUDA 12 and later; null with an older driver.
   CUresult (*cuTensorMapEncodeTiled)(CUtensorMap *, int, uint32_t, void *,
                                      const uint64_t *, const uint64_t *,
@@ -135,6 +141,9 @@ struct Device {
   char name[256];
   int ccMajor, ccMinor, smCount;
   int maxSharedPerBlockOptin;
+  /// Compiled host code allocates its temporaries from the device's default
+  /// memory pool, in stream order, when the driver has it (set up at init).
+  bool streamOrderedAlloc;
 };
 
 /// The loaded driver. Valid once ensureReady succeeded.

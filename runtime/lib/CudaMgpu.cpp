@@ -392,13 +392,18 @@ void *mgpuMemAlloc(uint64_t sizeBytes, void *stream, bool isHostShared) {
     return nullptr;
   const Driver &api = driver();
   CUdeviceptr p = 0;
+  bool pooled = !isHostShared && device().streamOrderedAlloc;
   CUresult r = isHostShared
                    ? api.cuMemAllocManaged(&p, sizeBytes, CU_MEM_ATTACH_GLOBAL)
-                   : api.cuMemAlloc(&p, sizeBytes);
+               : pooled ? api.cuMemAllocAsync(&p, sizeBytes, static_cast<CUstream>(stream))
+                        : api.cuMemAlloc(&p, sizeBytes);
   if (r) {
     pendf(ATTNRT_DEVICE_ERROR,
           "%s: cannot allocate %" PRIu64 " bytes: %s failed: %s", call,
-          sizeBytes, isHostShared ? "cuMemAllocManaged" : "cuMemAlloc",
+          sizeBytes,
+          isHostShared ? "cuMemAllocManaged"
+          : pooled     ? "cuMemAllocAsync"
+                       : "cuMemAlloc",
           describe(r).text);
     return nullptr;
   }
@@ -407,7 +412,14 @@ void *mgpuMemAlloc(uint64_t sizeBytes, void *stream, bool isHostShared) {
 
 void mgpuMemFree(void *ptr, void *stream) {
   const char *call = "mgpuMemFree";
-  if (ptr && ready(call))
+  if (!ptr || !ready(call))
+    return;
+  // Compiled code frees only what mgpuMemAlloc gave it (never host-shared
+  // memory): with the pool, in stream order back to the pool.
+  if (device().streamOrderedAlloc)
+    succeeded(call, "cuMemFreeAsync",
+              driver().cuMemFreeAsync(devicePointer(ptr), static_cast<CUstream>(stream)));
+  else
     succeeded(call, "cuMemFree", driver().cuMemFree(devicePointer(ptr)));
 }
 
