@@ -22,7 +22,7 @@ cp build/lib/libattnrt.so "$out/lib/"
 # The runtime's GPU tests (GoogleTest; they skip without a device here).
 ninja -C build -j2 attn-cuda-runtime-tests >/dev/null
 mkdir -p "$out/bin"
-cp build/bin/attn-cuda-runtime-tests "$out/bin/"
+cp build/bin/attn-cuda-runtime-tests build/lib/libattn-fake-gpu-kernel.so "$out/bin/"
 for f in examples/*.mlir test/Integration/CPU/*.mlir; do
   grep -q "attn.pq_fit" "$f" && continue
   name=$(basename "$f" .mlir | tr '-' '_')

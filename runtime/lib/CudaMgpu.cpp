@@ -414,13 +414,15 @@ void mgpuMemFree(void *ptr, void *stream) {
   const char *call = "mgpuMemFree";
   if (!ptr || !ready(call))
     return;
-  // Compiled code frees only what mgpuMemAlloc gave it (never host-shared
-  // memory): with the pool, in stream order back to the pool.
-  if (device().streamOrderedAlloc)
-    succeeded(call, "cuMemFreeAsync",
-              driver().cuMemFreeAsync(devicePointer(ptr), static_cast<CUstream>(stream)));
-  else
-    succeeded(call, "cuMemFree", driver().cuMemFree(devicePointer(ptr)));
+  // Pool memory goes back to the pool in stream order; memory the pool did
+  // not give (managed, host-shared allocations) is refused by
+  // cuMemFreeAsync without harm and freed by cuMemFree.
+  const Driver &api = driver();
+  if (device().streamOrderedAlloc &&
+      api.cuMemFreeAsync(devicePointer(ptr), static_cast<CUstream>(stream)) ==
+          CUDA_SUCCESS)
+    return;
+  succeeded(call, "cuMemFree", api.cuMemFree(devicePointer(ptr)));
 }
 
 void mgpuMemcpy(void *dst, void *src, size_t sizeBytes, void *stream) {

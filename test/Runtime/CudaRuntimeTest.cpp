@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
@@ -409,7 +410,9 @@ TEST_F(SaxpyTest, EventsOrderAndTimeLaunches) {
 
 TEST_F(SaxpyTest, AnEntryLaunchesThroughAttnrtCall) {
   attnrt_module *library = nullptr;
-  ASSERT_EQ(attnrt_module_load(ATTN_FAKE_GPU_KERNEL, &library), ATTNRT_OK)
+  // The build-tree path, or where a GPU machine's copy put it.
+  const char *fake = std::getenv("ATTN_FAKE_GPU_KERNEL");
+  ASSERT_EQ(attnrt_module_load(fake ? fake : ATTN_FAKE_GPU_KERNEL, &library), ATTNRT_OK)
       << attnrt_last_error();
 
   const uint32_t n = 4099;
@@ -436,7 +439,7 @@ TEST_F(SaxpyTest, AnEntryLaunchesThroughAttnrtCall) {
             ATTNRT_DEVICE_ERROR);
   EXPECT_EQ(std::string(attnrt_last_error())
                 .rfind("entry 'huge_alloc': mgpuMemAlloc: cannot allocate "
-                       "1152921504606846976 bytes: cuMemAlloc failed: ",
+                       "1152921504606846976 bytes: cuMemAlloc", // or ...Async
                        0),
             0u)
       << attnrt_last_error();
