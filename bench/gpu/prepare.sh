@@ -7,6 +7,7 @@
 #                                  in/ENTRY.ARG.npy (random inputs) and
 #                                  ref/ENTRY.OUT.npy (the fp64 reference)
 #   .gpu-carry/bench/NAME/         the benchmark kernels of bench/gpu/cases.py
+#   .gpu-carry/cpu/NAME/           CPU kernels for bench/cpu/device_cpu_bench.py
 # Cases: every example and every CPU integration test file (all their
 # entries: odd shapes, GQA, masks, ragged lengths, f16/bf16), except those
 # using attn.pq_fit, which has no GPU mapping, and those whose inputs and
@@ -43,5 +44,17 @@ python3 bench/gpu/cases.py "$out/bench-src"
 for f in "$out"/bench-src/*.mlir; do
   name=$(basename "$f" .mlir)
   build/bin/attn-compile "$f" --target=cuda --gpu-format=bin -o "$out/bench/$name" --name "$name"
+done
+du -sh "$out"
+
+# CPU kernels for bench/cpu/device_cpu_bench.py (the GPU machine's 16-core
+# CPU against PyTorch's CPU attention), with LLVM's libomp beside them.
+cp -L /usr/lib/llvm-22/lib/libomp.so.5 "$out/lib/"
+for c in "cpu_l4k:" "cpu_l4k_causal:{causal}"; do
+  name=${c%%:*}; attr=${c#*:}
+  t="tensor<1x16x4096x128xf32>"
+  printf 'func.func @%s(%%q: %s, %%k: %s, %%v: %s) -> %s {\n  %%o = attn.attention %%q, %%k, %%v %s : %s, %s, %s -> %s\n  return %%o : %s\n}\n' \
+    "$name" "$t" "$t" "$t" "$t" "$attr" "$t" "$t" "$t" "$t" "$t" > "$out/bench-src/$name.mlir"
+  build/bin/attn-compile "$out/bench-src/$name.mlir" --target=cpu -o "$out/cpu/$name" --name "$name"
 done
 du -sh "$out"
