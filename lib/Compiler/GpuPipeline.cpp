@@ -52,6 +52,9 @@ void attn::buildGpuPipeline(OpPassManager &pm, const GpuTargetOptions &options) 
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createGpuKernelOutliningPass());
+  // Launches, allocations and frees become one chain of async work on the
+  // stream, with one wait before each return (not a wait per launch).
+  pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
 
   GpuNVVMAttachTargetOptions target;
   target.chip = options.chip;

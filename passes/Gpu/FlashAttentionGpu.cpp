@@ -485,7 +485,6 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
 
   // Epilogue: O / l, lse = (m + log2 l) ln 2.
   ValueRange fin = loop.getResults();
-  Type vec2 = VectorType::get({2}, t);
   for (int half = 0; half < 2; ++half) {
     Value l = rowReduce(fin[oTiles + 2 + half], /*max=*/false);
     Value m = fin[oTiles + half];
@@ -707,7 +706,6 @@ LogicalResult attn::expandGpuKernelCall(func::CallOp call) {
   int64_t group = s.heads / s.kvHeads;
   int64_t keyBlocks = (s.lk + kKeysPerBlock - 1) / kKeysPerBlock;
   Value oPart, lsePart;
-  auto tokenType = gpu::AsyncTokenType::get(b.getContext());
   if (group * s.lq <= 64 && keyBlocks >= 2) {
     int64_t wanted = 4 * 132;
     int64_t splits = std::clamp<int64_t>(
@@ -715,12 +713,10 @@ LogicalResult attn::expandGpuKernelCall(func::CallOp call) {
     int64_t chunk = (keyBlocks + splits - 1) / splits;
     s.splits = (keyBlocks + chunk - 1) / chunk; // no split without keys
     auto alloc = [&](ArrayRef<int64_t> shape) -> Value {
-      Value ready = gpu::WaitOp::create(b, tokenType, ValueRange{}).getAsyncToken();
-      auto a = gpu::AllocOp::create(b, MemRefType::get(shape, b.getF32Type()),
-                                    tokenType, ValueRange{ready}, ValueRange{},
-                                    ValueRange{}, /*hostShared=*/false);
-      gpu::WaitOp::create(b, Type(), ValueRange{a.getAsyncToken()});
-      return a.getMemref();
+      return gpu::AllocOp::create(b, MemRefType::get(shape, b.getF32Type()),
+                                  /*asyncToken=*/Type(), ValueRange{}, ValueRange{},
+                                  ValueRange{}, /*hostShared=*/false)
+          .getMemref();
     };
     oPart = alloc({s.splits, s.batch, s.heads, s.lq, s.d});
     lsePart = alloc({s.splits, s.batch, s.heads, s.lq});
@@ -732,13 +728,9 @@ LogicalResult attn::expandGpuKernelCall(func::CallOp call) {
   GpuFlashEmitter(b, s).emit(call.getOperand(0), call.getOperand(1),
                              call.getOperand(2), call.getOperand(3), lse, oPart,
                              lsePart);
-  for (Value part : {oPart, lsePart}) {
-    if (!part)
-      continue;
-    Value ready = gpu::WaitOp::create(b, tokenType, ValueRange{}).getAsyncToken();
-    auto free = gpu::DeallocOp::create(b, tokenType, ValueRange{ready}, part);
-    gpu::WaitOp::create(b, Type(), ValueRange{free.getAsyncToken()});
-  }
+  for (Value part : {oPart, lsePart})
+    if (part)
+      gpu::DeallocOp::create(b, /*asyncToken=*/Type(), ValueRange{}, part);
   call.erase();
   return success();
 }

@@ -240,15 +240,14 @@ struct AttnGpuMapPass : attn::impl::AttnGpuMapBase<AttnGpuMapPass> {
     return success();
   }
 
+  /// Synchronous forms; gpu-async-region (after outlining) chains them and
+  /// the launches on one stream with a single wait before the return.
   LogicalResult mapAlloc(memref::AllocOp alloc) {
     OpBuilder b(alloc);
-    Location loc = alloc.getLoc();
-    auto tokenType = gpu::AsyncTokenType::get(b.getContext());
-    Value ready = gpu::WaitOp::create(b, loc, tokenType, ValueRange{}).getAsyncToken();
-    auto device = gpu::AllocOp::create(b, loc, alloc.getType(), tokenType,
-                                       ValueRange{ready}, alloc.getDynamicSizes(),
+    auto device = gpu::AllocOp::create(b, alloc.getLoc(), alloc.getType(),
+                                       /*asyncToken=*/Type(), ValueRange{},
+                                       alloc.getDynamicSizes(),
                                        alloc.getSymbolOperands(), /*hostShared=*/false);
-    gpu::WaitOp::create(b, loc, Type(), ValueRange{device.getAsyncToken()});
     alloc.replaceAllUsesWith(device.getMemref());
     alloc.erase();
     return success();
@@ -256,12 +255,8 @@ struct AttnGpuMapPass : attn::impl::AttnGpuMapBase<AttnGpuMapPass> {
 
   LogicalResult mapDealloc(memref::DeallocOp dealloc) {
     OpBuilder b(dealloc);
-    Location loc = dealloc.getLoc();
-    auto tokenType = gpu::AsyncTokenType::get(b.getContext());
-    Value ready = gpu::WaitOp::create(b, loc, tokenType, ValueRange{}).getAsyncToken();
-    auto free = gpu::DeallocOp::create(b, loc, tokenType, ValueRange{ready},
-                                       dealloc.getMemref());
-    gpu::WaitOp::create(b, loc, Type(), ValueRange{free.getAsyncToken()});
+    gpu::DeallocOp::create(b, dealloc.getLoc(), /*asyncToken=*/Type(), ValueRange{},
+                           dealloc.getMemref());
     dealloc.erase();
     return success();
   }

@@ -10,9 +10,14 @@
 // CHECK: llvm.call @mgpuMemAlloc
 // Kernels take whole memref descriptors (allocated and aligned pointer,
 // offset, sizes, strides): an argument appears as two pointers then i64s.
-// CHECK: gpu.launch_func @gqa_kernel_0::@gqa_kernel blocks in
+// Launches go on the stream (async, <stream>) with one synchronisation at
+// the end of the function, not one per launch.
+// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @gqa_kernel_0::@gqa_kernel blocks in
 // CHECK-SAME: %arg0 : !llvm.ptr, %arg0 : !llvm.ptr, %{{.*}} : i64
 // CHECK: llvm.call @mgpuMemFree
+// CHECK: llvm.call @mgpuStreamSynchronize
+// CHECK-NOT: llvm.call @mgpuStreamSynchronize
+// CHECK: llvm.return
 // CHECK: gpu.binary @gqa_kernel  [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">{{.*}}assembly = "{{.*}}.target sm_90{{.*}}.entry gqa_kernel(
 // CHECK-NOT: __nv_
 func.func @gqa(%q: tensor<1x4x33x24xf32>, %k: tensor<1x2x47x24xf32>,

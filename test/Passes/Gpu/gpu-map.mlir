@@ -3,9 +3,7 @@
 // A parallel loop becomes one launch over its flattened iteration space,
 // one thread per iteration, and buffers become device allocations.
 // CHECK-LABEL: func.func @scale
-// CHECK:         gpu.wait async
-// CHECK-NEXT:    gpu.alloc async
-// CHECK-NEXT:    gpu.wait [
+// CHECK:         gpu.alloc () : memref<3x37xf32>
 // CHECK:         scf.if
 // CHECK:           gpu.launch blocks({{.*}}) in ({{.*}} = %[[BLOCKS:.*]], {{.*}}) threads({{.*}}) in ({{.*}} = %[[T:.*]], {{.*}})
 // CHECK:             %[[ID:.*]] = arith.addi
@@ -15,7 +13,7 @@
 // CHECK:             arith.mulf
 // CHECK:             memref.store
 // CHECK:           gpu.terminator
-// CHECK:         gpu.dealloc async
+// CHECK:         gpu.dealloc %{{.*}} : memref<3x37xf32>
 // CHECK-NOT:     memref.alloc
 // CHECK-NOT:     scf.parallel
 func.func @scale(%a: memref<3x37xf32>, %out: memref<3x37xf32>) {
