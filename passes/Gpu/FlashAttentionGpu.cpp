@@ -32,6 +32,7 @@
 #include "attn/Passes/Passes.h"
 
 #include "attn/Dialect/Attn/AttnDialect.h"
+#include "../KernelBuffers.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -616,22 +617,12 @@ struct TileAttentionForGpu : OpRewritePattern<AttentionOp> {
       return rewriter.notifyMatchFailure(op, "empty sequences take the naive path");
 
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-    auto buffer = [&](Value tensor) -> Value {
-      auto tt = cast<RankedTensorType>(tensor.getType());
-      return bufferization::ToBufferOp::create(
-          b, MemRefType::get(tt.getShape(), tt.getElementType()), tensor,
-          /*read_only=*/true);
-    };
-    auto fresh = [&](Type type) -> Value {
-      auto tt = cast<RankedTensorType>(type);
-      return memref::AllocOp::create(
-          b, MemRefType::get(tt.getShape(), tt.getElementType()),
-          b.getI64IntegerAttr(256));
-    };
-    SmallVector<Value> args = {buffer(op.getQuery()), buffer(op.getKey()),
-                               buffer(op.getValue()), fresh(op.getOut().getType())};
+    SmallVector<Value> args = {readOnlyBuffer(b, op.getQuery()),
+                               readOnlyBuffer(b, op.getKey()),
+                               readOnlyBuffer(b, op.getValue()),
+                               freshBuffer(b, op.getOut().getType(), 256)};
     if (op.getLse())
-      args.push_back(fresh(op.getLse().getType()));
+      args.push_back(freshBuffer(b, op.getLse().getType(), 256));
 
     // A private declaration per call site, named uniquely in the module.
     auto module = op->getParentOfType<ModuleOp>();
@@ -656,13 +647,9 @@ struct TileAttentionForGpu : OpRewritePattern<AttentionOp> {
     auto call = func::CallOp::create(b, decl, args);
     call->setAttr(kGpuKernelAttr, b.getDictionaryAttr(params));
 
-    auto tensorOf = [&](Value memref, Type type) -> Value {
-      return bufferization::ToTensorOp::create(b, type, memref, /*restrict=*/true,
-                                               /*writable=*/true);
-    };
-    SmallVector<Value> results = {tensorOf(args[3], op.getOut().getType())};
+    SmallVector<Value> results = {resultTensor(b, args[3], op.getOut().getType())};
     if (op.getLse())
-      results.push_back(tensorOf(args[4], op.getLse().getType()));
+      results.push_back(resultTensor(b, args[4], op.getLse().getType()));
     rewriter.replaceOp(op, results);
     return success();
   }

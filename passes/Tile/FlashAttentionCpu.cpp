@@ -23,6 +23,7 @@
 #include "TilePatterns.h"
 
 #include "attn/Dialect/Attn/AttnDialect.h"
+#include "../KernelBuffers.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -589,43 +590,29 @@ struct TileAttentionForCpu : OpRewritePattern<AttentionOp> {
     s.elementType = qType.getElementType();
 
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-    auto buffer = [&](Value tensor) -> Value {
-      auto t = cast<RankedTensorType>(tensor.getType());
-      return bufferization::ToBufferOp::create(
-          b, MemRefType::get(t.getShape(), t.getElementType()), tensor,
-          /*read_only=*/true);
-    };
-    auto fresh = [&](Type type) -> Value {
-      auto t = cast<RankedTensorType>(type);
-      return memref::AllocOp::create(
-          b, MemRefType::get(t.getShape(), t.getElementType()),
-          b.getI64IntegerAttr(64));
-    };
-    Value q = buffer(op.getQuery()), k = buffer(op.getKey()),
-          v = buffer(op.getValue());
-    Value sinks = op.getSinks() ? buffer(op.getSinks()) : Value();
-    Value out = fresh(op.getOut().getType());
-    Value lse = op.getLse() ? fresh(op.getLse().getType()) : Value();
+    Value q = readOnlyBuffer(b, op.getQuery());
+    Value k = readOnlyBuffer(b, op.getKey());
+    Value v = readOnlyBuffer(b, op.getValue());
+    Value sinks = op.getSinks() ? readOnlyBuffer(b, op.getSinks()) : Value();
+    Value out = freshBuffer(b, op.getOut().getType(), 64);
+    Value lse = op.getLse() ? freshBuffer(b, op.getLse().getType(), 64) : Value();
     // Few queries against many keys: the split-KV decode kernel, which reads
     // K and V in place; otherwise the flash prefill kernel.
     SmallVector<std::pair<Value, Value>> lists;
     if (op.getKvNumBlocks())
-      lists.push_back({buffer(op.getKvNumBlocks()), buffer(op.getKvIndices())});
+      lists.push_back({readOnlyBuffer(b, op.getKvNumBlocks()),
+                       readOnlyBuffer(b, op.getKvIndices())});
     if (op.getFullKvNumBlocks())
-      lists.push_back({buffer(op.getFullKvNumBlocks()), buffer(op.getFullKvIndices())});
+      lists.push_back({readOnlyBuffer(b, op.getFullKvNumBlocks()),
+                       readOnlyBuffer(b, op.getFullKvIndices())});
     if (lists.empty() && s.lq <= kDecodeMaxQueries && s.lk >= 4 * s.lq)
       emitDecodeAttention(b, s, q, k, v, sinks, out, lse);
     else
       FlashEmitter(b, s).emit(q, k, v, sinks, out, lse, lists);
 
-    auto tensorOf = [&](Value memref, Type type) -> Value {
-      return bufferization::ToTensorOp::create(b, type, memref,
-                                               /*restrict=*/true,
-                                               /*writable=*/true);
-    };
-    SmallVector<Value> results = {tensorOf(out, op.getOut().getType())};
+    SmallVector<Value> results = {resultTensor(b, out, op.getOut().getType())};
     if (lse)
-      results.push_back(tensorOf(lse, op.getLse().getType()));
+      results.push_back(resultTensor(b, lse, op.getLse().getType()));
     rewriter.replaceOp(op, results);
     return success();
   }
