@@ -8,6 +8,7 @@
 #                                  ref/ENTRY.OUT.npy (the fp64 reference)
 #   .gpu-carry/bench/NAME/         the benchmark kernels of bench/gpu/cases.py
 #   .gpu-carry/cpu/NAME/           CPU kernels for bench/cpu/device_cpu_bench.py
+#   .gpu-carry/linear/NAME/, fla/  bench/gpu/bench_linear.py's kernels and FLA
 # Cases: every example and every CPU integration test file (all their
 # entries: odd shapes, GQA, masks, ragged lengths, f16/bf16), except those
 # using attn.pq_fit, which has no GPU mapping, and those whose inputs and
@@ -57,4 +58,18 @@ for c in "cpu_l4k:" "cpu_l4k_causal:{causal}"; do
     "$name" "$t" "$t" "$t" "$t" "$attr" "$t" "$t" "$t" "$t" "$t" > "$out/bench-src/$name.mlir"
   build/bin/attn-compile "$out/bench-src/$name.mlir" --target=cpu -o "$out/cpu/$name" --name "$name"
 done
+du -sh "$out"
+
+# The linear-family kernels for bench/gpu/bench_linear.py, and
+# flash-linear-attention's fla/ folder when FLA_SRC names a checkout of
+# github.com/fla-org/flash-linear-attention (it travels, never committed).
+python3 bench/gpu/linear_cases.py "$out/linear-src"
+for f in "$out"/linear-src/*.mlir; do
+  name=$(basename "$f" .mlir)
+  build/bin/attn-compile "$f" --target=cuda --gpu-format=bin -o "$out/linear/$name" --name "$name"
+done
+if [ -n "${FLA_SRC:-}" ]; then
+  mkdir -p "$out/fla"
+  git -C "$FLA_SRC" archive HEAD fla | tar -x -C "$out/fla"
+fi
 du -sh "$out"
