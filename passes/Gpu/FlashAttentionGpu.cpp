@@ -121,10 +121,11 @@ private:
   }
   /// C + A B on one mma.sync m16n8k16 (row-major A, column-major B). The
   /// NVVM op takes registers: bf16 pairs as i32, f16 pairs as vector<2xf16>.
-  Value mma(Value a, Value bf, Value c) {
-    auto regs = [&](Value frag, int64_t n) {
+  /// B is rows bRow, bRow + 1 of `bf` (an x4 ldmatrix holds two B's).
+  Value mma(Value a, Value bf, Value c, int64_t bRow = 0) {
+    auto regs = [&](Value frag, int64_t first, int64_t n) {
       SmallVector<Value> r;
-      for (int64_t i = 0; i < n; ++i) {
+      for (int64_t i = first; i < first + n; ++i) {
         Value pair = vector::ExtractOp::create(b, frag, ArrayRef<int64_t>{i});
         if (t.isBF16()) {
           pair = vector::BitCastOp::create(b, VectorType::get({1}, b.getI32Type()), pair);
@@ -143,7 +144,7 @@ private:
         b.getContext(), {f32Type, f32Type, f32Type, f32Type});
     NVVM::MMATypes ptx = t.isBF16() ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
     Value d = NVVM::MmaOp::create(
-        b, structType, regs(a, 4), regs(bf, 2), acc, {16, 8, 16},
+        b, structType, regs(a, 0, 4), regs(bf, bRow, 2), acc, {16, 8, 16},
         std::nullopt, std::nullopt, std::array<NVVM::MMATypes, 2>{ptx, ptx},
         std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row, NVVM::MMALayout::col});
     Value result = arith::ConstantOp::create(b, fragC(), b.getZeroAttr(fragC()));
@@ -375,15 +376,19 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
         gpu::BarrierOp::create(b); // every thread's copies of this block landed
 
         // S = Q K^T for 8 tiles of 8 keys.
+        // One ldmatrix.x4 holds the B fragments of tiles j and j + 1: lanes
+        // 0-15 address keys 8j.., lanes 16-31 keys 8(j+1)...
         SmallVector<Value> sAcc(nTiles, zeroC);
-        for (int64_t j = 0; j < nTiles; ++j)
+        for (int64_t j = 0; j < nTiles; j += 2)
           for (int64_t kk = 0; kk < kSteps; ++kk) {
-            Value bf = ldmatrix(sK, slot, add(idx(8 * j), lane8),
-                                add(idx(16 * kk), mul(laneMid, idx(8))), 2, false);
-            sAcc[j] = mma(qa[kk], bf, sAcc[j]);
+            Value bf = ldmatrix(sK, slot, add(idx(8 * j), add(mul(laneHi, idx(8)), lane8)),
+                                add(idx(16 * kk), mul(laneMid, idx(8))), 4, false);
+            sAcc[j] = mma(qa[kk], bf, sAcc[j], 0);
+            sAcc[j + 1] = mma(qa[kk], bf, sAcc[j + 1], 2);
           }
 
-        // Scaled scores (log2 domain), masked to -inf where invisible.
+        // Raw scores, masked to -inf where invisible (the scale, > 0, is
+        // folded into the exponent below).
         SmallVector<Value> sc(2 * nTiles * 2); // [half][j][e]
         auto at = [&](int half, int64_t j, int e) -> Value & {
           return sc[(half * nTiles + j) * 2 + e];
@@ -393,7 +398,7 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
           for (int64_t j = 0; j < nTiles; ++j)
             for (int e = 0; e < 2; ++e) {
               Value x = vector::ExtractOp::create(b, sAcc[j], ArrayRef<int64_t>{half, e});
-              at(half, j, e) = arith::MulFOp::create(b, x, scaleV);
+              at(half, j, e) = x;
             }
         if (masks) {
           for (int half = 0; half < 2; ++half) {
@@ -426,7 +431,7 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
             for (int e = 0; e < 2; ++e)
               if (j || e)
                 mx = arith::MaximumFOp::create(b, mx, at(half, j, e));
-          mx = rowReduce(mx, /*max=*/true);
+          mx = arith::MulFOp::create(b, rowReduce(mx, /*max=*/true), scaleV);
           Value mOld = acc[oTiles + half];
           Value mNew = arith::MaximumFOp::create(b, mOld, mx);
           // A row with no visible key so far keeps m = -inf; subtract 0 then.
@@ -436,7 +441,8 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
           Value sum = f32(0.0);
           for (int64_t j = 0; j < nTiles; ++j)
             for (int e = 0; e < 2; ++e) {
-              Value p = exp2(arith::SubFOp::create(b, at(half, j, e), base));
+              Value p = exp2(math::FmaOp::create(b, at(half, j, e), scaleV,
+                                                 arith::NegFOp::create(b, base)));
               at(half, j, e) = p;
               sum = arith::AddFOp::create(b, sum, p);
             }
@@ -471,11 +477,15 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
           pa.push_back(a);
         }
         // O += P V.
-        for (int64_t u = 0; u < oTiles; ++u)
+        // One ldmatrix.x4.trans holds the B fragments of value columns 8u..
+        // (lanes 0-15) and 8(u+1).. (lanes 16-31).
+        for (int64_t u = 0; u < oTiles; u += 2)
           for (int64_t st = 0; st < nTiles / 2; ++st) {
-            Value bf = ldmatrix(sV, slot, add(idx(16 * st), lane16), idx(8 * u), 2,
+            Value bf = ldmatrix(sV, slot, add(idx(16 * st), lane16),
+                                add(idx(8 * u), mul(laneHi, idx(8))), 4,
                                 /*transpose=*/true);
-            results[u] = mma(pa[st], bf, results[u]);
+            results[u] = mma(pa[st], bf, results[u], 0);
+            results[u + 1] = mma(pa[st], bf, results[u + 1], 2);
           }
         gpu::BarrierOp::create(b); // this slot may be overwritten next
         scf::YieldOp::create(b, results);

@@ -32,10 +32,10 @@
 // MAP-SAME: multiplicandAPtxType = #nvvm.mma_type<bf16>
 // MAP: gpu.shuffle  xor
 // MAP: llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"
-// MAP: nvgpu.ldmatrix {{.*}} {numTiles = 2 : i32, transpose = true}
+// MAP: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true}
 
 // PTX-LABEL: llvm.func @causal_gqa(
-// PTX: gpu.binary @causal_gqa_kernel {{.*}}ldmatrix.sync.aligned.m8n8.x4.shared.b16{{.*}}cp.async.cg.shared.global{{.*}}mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32{{.*}}ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16
+// PTX: gpu.binary @causal_gqa_kernel {{.*}}ldmatrix.sync.aligned.m8n8.x4.shared.b16{{.*}}cp.async.cg.shared.global{{.*}}mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32{{.*}}ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
 func.func @causal_gqa(%q: tensor<2x6x150x128xbf16>, %k: tensor<2x2x197x128xbf16>,
                       %v: tensor<2x2x197x128xbf16>)
     -> (tensor<2x6x150x128xbf16>, tensor<2x6x150xf32>) {
