@@ -61,3 +61,30 @@ func.func @generic(%q: tensor<1x2x9x64xf32>, %k: tensor<1x2x9x64xf32>,
   %o3 = attn.attention %s, %s, %s {softcap = 5.0 : f64} : tensor<1x2x9x64xbf16>, tensor<1x2x9x64xbf16>, tensor<1x2x9x64xbf16> -> tensor<1x2x9x64xbf16>
   return %o, %o2, %o3 : tensor<1x2x9x64xf32>, tensor<1x2x9x96xf16>, tensor<1x2x9x64xbf16>
 }
+
+// -----
+
+// Decode: 4 query heads per kv head x 1 query = 4 rows share one tile per
+// kv head; 32768 keys = 512 key blocks split over ceil(528 / (8 x 8)) = 9
+// ranges of 57 blocks (grid 9 x Hkv x B); f32 partials O/l [9, B, Hq, 1, D]
+// and lse [9, B, Hq, 1] are merged by a second launch, one thread per
+// output element (8 x 32 x 128 / 256 = 128 blocks), then freed.
+// MAP-LABEL: func.func @decode
+// MAP: %[[O:.*]] = gpu.alloc () : memref<9x8x32x1x128xf32>
+// MAP: %[[L:.*]] = gpu.alloc () : memref<9x8x32x1xf32>
+// MAP: gpu.launch blocks({{.*}}) in ({{.*}} = %c9, {{.*}} = %c8, {{.*}} = %c8) threads({{.*}}) in ({{.*}} = %c128,
+// MAP: vector.store {{.*}}, %[[O]]
+// MAP: memref.store {{.*}}, %[[L]]
+// MAP: gpu.launch blocks({{.*}}) in ({{.*}} = %c128, {{.*}}) threads({{.*}}) in ({{.*}} = %c256,
+// MAP-COUNT-9: memref.load %[[L]]
+// MAP: gpu.dealloc %[[O]]
+// MAP: gpu.dealloc %[[L]]
+// PTX-LABEL: llvm.func @decode(
+// PTX: gpu.binary @decode_kernel {{.*}}mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+func.func @decode(%q: tensor<8x32x1x128xbf16>, %k: tensor<8x8x32768x128xbf16>,
+                  %v: tensor<8x8x32768x128xbf16>) -> tensor<8x32x1x128xbf16> {
+  %o = attn.attention %q, %k, %v
+      : tensor<8x32x1x128xbf16>, tensor<8x8x32768x128xbf16>, tensor<8x8x32768x128xbf16>
+      -> tensor<8x32x1x128xbf16>
+  return %o : tensor<8x32x1x128xbf16>
+}
