@@ -64,6 +64,13 @@ using namespace attn;
 namespace {
 
 constexpr int64_t kRowsPerWarp = 16;  // one m16 fragment row block
+// 4 warps of 16 query rows. 128-row blocks of 8 warps (each K/V tile feeding
+// twice the rows) measured 0.85-1.07x of these on the H100
+// (bench/results/gpu-bench-2026-11-22-h100-rows128.txt, commit e37c0c1):
+// one block per SM leaves no other block to run through its barriers and
+// copy waits.
+constexpr int64_t kRowsPerBlock = 64;
+constexpr int64_t kThreads = kRowsPerBlock / kRowsPerWarp * 32;
 constexpr int64_t kKeysPerBlock = 64; // 8 n-tiles of 8 keys
 constexpr int64_t kPad = 8;           // elements: 16 bytes a row
 
@@ -78,10 +85,6 @@ struct GpuFlashShape {
   /// read once per group), the key blocks are cut into `splits` ranges run
   /// by separate blocks, and a merge launch combines their partial results.
   int64_t splits = 0;
-  /// Query rows of a block: 16 per warp (64: 4 warps; 128, 8 warps, is
-  /// supported by the emitter but not chosen, see expandGpuKernelCall).
-  int64_t rows = 64;
-  int64_t threads() const { return rows / kRowsPerWarp * 32; }
 };
 
 /// Where a block-local query row of the tile lives in q/out.
@@ -191,17 +194,14 @@ void GpuFlashEmitter::stageQuery(Value q, Value batch,
                                  function_ref<RowPlace(Value)> place, Value smem,
                                  Value slot, Value tid) {
   int64_t chunksPerRow = s.d / 8;
-  int64_t chunks = s.rows * chunksPerRow;
+  int64_t chunks = kRowsPerBlock * chunksPerRow;
   auto chunk = VectorType::get({8}, t);
   Value zero = arith::ConstantOp::create(b, chunk, b.getZeroAttr(chunk));
-  for (int64_t i = 0; i < chunks / s.threads(); ++i) {
-    Value id = add(tid, idx(i * s.threads()));
+  for (int64_t i = 0; i < chunks / kThreads; ++i) {
+    Value id = add(tid, idx(i * kThreads));
     Value row = arith::DivUIOp::create(b, id, idx(chunksPerRow));
     Value col = mul(arith::RemUIOp::create(b, id, idx(chunksPerRow)), idx(8));
     RowPlace at = place(row);
-    // 128 rows fill both slots: row r sits in slot r / 64, row r % 64.
-    Value tileSlot = add(slot, arith::DivUIOp::create(b, row, idx(kKeysPerBlock)));
-    Value tileRow = arith::RemUIOp::create(b, row, idx(kKeysPerBlock));
     auto ifOp = scf::IfOp::create(b, chunk, at.valid, true);
     {
       OpBuilder::InsertionGuard g(b);
@@ -214,7 +214,7 @@ void GpuFlashEmitter::stageQuery(Value q, Value batch,
       scf::YieldOp::create(b, zero);
     }
     auto store = vector::StoreOp::create(b, ifOp.getResult(0), smem,
-                                         ValueRange{tileSlot, tileRow, col});
+                                         ValueRange{slot, row, col});
     store.setAlignment(16);
   }
 }
@@ -226,8 +226,8 @@ Value GpuFlashEmitter::stageTileAsync(Value global, Value batch, Value head,
   int64_t chunks = kKeysPerBlock * chunksPerRow;
   auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
   SmallVector<Value> tokens;
-  for (int64_t i = 0; i < chunks / s.threads(); ++i) {
-    Value id = add(tid, idx(i * s.threads()));
+  for (int64_t i = 0; i < chunks / kThreads; ++i) {
+    Value id = add(tid, idx(i * kThreads));
     Value row = arith::DivUIOp::create(b, id, idx(chunksPerRow));
     Value col = mul(arith::RemUIOp::create(b, id, idx(chunksPerRow)), idx(8));
     Value globalRow = add(row0, row);
@@ -256,11 +256,11 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
   int64_t slotsBytes = 2 * kKeysPerBlock * (s.d + kPad) *
                        (t.getIntOrFloatBitWidth() / 8);
   Value one = idx(1);
-  Value gridX = idx(decode ? s.splits : (s.lq + s.rows - 1) / s.rows);
+  Value gridX = idx(decode ? s.splits : (s.lq + kRowsPerBlock - 1) / kRowsPerBlock);
   Value gridY = idx(decode ? s.kvHeads : s.heads);
   Value smemBytes = arith::ConstantOp::create(b, b.getI32IntegerAttr(2 * slotsBytes));
   auto launch = gpu::LaunchOp::create(b, gridX, gridY, idx(s.batch),
-                                      idx(s.threads()), one, one, smemBytes);
+                                      idx(kThreads), one, one, smemBytes);
   {
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&launch.getBody().front());
@@ -271,7 +271,7 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
   Value blockX = launch.getBlockIds().x, blockY = launch.getBlockIds().y,
         batch = launch.getBlockIds().z, tid = launch.getThreadIds().x;
   Value kvHead = decode ? blockY : arith::DivUIOp::create(b, blockY, idx(group));
-  Value q0 = decode ? idx(0) : mul(blockX, idx(s.rows));
+  Value q0 = decode ? idx(0) : mul(blockX, idx(kRowsPerBlock));
   // Prefill: row r is query q0 + r of this head. Decode: row r is query
   // r % Lq of head kvHead * G + r / Lq.
   auto place = [&](Value r) -> RowPlace {
@@ -298,17 +298,15 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
   gpu::BarrierOp::create(b);
   SmallVector<Value> qa;
   Value warpRow = mul(warp, idx(kRowsPerWarp));
-  Value qSlot = arith::DivUIOp::create(b, warpRow, idx(kKeysPerBlock));
-  Value qRow = arith::RemUIOp::create(b, warpRow, idx(kKeysPerBlock));
   for (int64_t kk = 0; kk < kSteps; ++kk)
-    qa.push_back(ldmatrix(sV, qSlot, add(qRow, lane16),
+    qa.push_back(ldmatrix(sV, slot0, add(warpRow, lane16),
                           add(idx(16 * kk), mul(laneHi, idx(8))), 4, false));
   gpu::BarrierOp::create(b); // the Q tile's slot is free again
 
   // Visible key blocks of this query block.
   int64_t offset = s.lk - s.lq; // query i's diagonal key is i + offset
   // (Decode blocks hold every query: q0 = 0 and the last row is Lq - 1.)
-  Value lastRow = arith::MinSIOp::create(b, add(q0, idx(s.rows - 1)), idx(s.lq - 1));
+  Value lastRow = arith::MinSIOp::create(b, add(q0, idx(kRowsPerBlock - 1)), idx(s.lq - 1));
   int64_t numKeyBlocks = (s.lk + kKeysPerBlock - 1) / kKeysPerBlock;
   Value kbEnd = idx(numKeyBlocks), kbBegin = idx(0);
   if (decode) {
@@ -625,6 +623,10 @@ struct TileAttentionForGpu : OpRewritePattern<AttentionOp> {
       return rewriter.notifyMatchFailure(op, "D = Dv in {64, 128}");
     if (qType.getDimSize(2) == 0 || kType.getDimSize(2) == 0)
       return rewriter.notifyMatchFailure(op, "empty sequences take the naive path");
+    // The kernel takes row maxima of unscaled scores and folds the scale
+    // into the exponent, which needs scale > 0 (the verifier allows < 0).
+    if (op.getEffectiveScale() <= 0)
+      return rewriter.notifyMatchFailure(op, "a negative scale takes the generic path");
 
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     SmallVector<Value> args = {readOnlyBuffer(b, op.getQuery()),
@@ -677,12 +679,49 @@ struct AttnGpuTilePass : attn::impl::AttnGpuTileBase<AttnGpuTilePass> {
 } // namespace
 
 LogicalResult attn::expandGpuKernelCall(func::CallOp call) {
+  // attn-gpu-tile writes these calls; one written by hand is checked as
+  // closely, so that a wrong one is a diagnostic, not a wrong kernel.
+  auto fail = [&](const Twine &why) {
+    return call.emitError("attn-gpu-map: malformed ") << kGpuKernelAttr << " call: " << why;
+  };
   auto params = call->getAttrOfType<DictionaryAttr>(kGpuKernelAttr);
-  if (!params || params.getAs<StringAttr>("kernel") != "flash" ||
-      call.getNumOperands() < 4)
-    return call.emitError("attn-gpu-map: malformed kernel call");
-  auto qType = cast<MemRefType>(call.getOperand(0).getType());
-  auto kType = cast<MemRefType>(call.getOperand(1).getType());
+  if (!params || params.getAs<StringAttr>("kernel") != "flash")
+    return fail("the attribute must be a dictionary with kernel = \"flash\"");
+  if (call.getNumOperands() != 4 && call.getNumOperands() != 5)
+    return fail("expected q, k, v, out and an optional lse buffer");
+  auto type = [&](unsigned i) { return dyn_cast<MemRefType>(call.getOperand(i).getType()); };
+  for (unsigned i = 0; i < 4; ++i)
+    if (!type(i) || !type(i).hasStaticShape() || type(i).getRank() != 4 ||
+        !type(i).getLayout().isIdentity())
+      return fail("operand " + Twine(i) + " must be a static rank-4 identity memref");
+  MemRefType qType = type(0), kType = type(1), vType = type(2), oType = type(3);
+  Type et = qType.getElementType();
+  int64_t d = qType.getDimSize(3);
+  if (!et.isF16() && !et.isBF16())
+    return fail("q must hold f16 or bf16");
+  if (kType.getElementType() != et || vType.getElementType() != et ||
+      oType.getElementType() != et)
+    return fail("q, k, v and out must share their element type");
+  if ((d != 64 && d != 128) || kType.getDimSize(3) != d || vType.getDimSize(3) != d ||
+      oType.getShape() != qType.getShape() || kType.getShape() != vType.getShape() ||
+      kType.getDimSize(0) != qType.getDimSize(0) || kType.getDimSize(1) == 0 ||
+      qType.getDimSize(1) % kType.getDimSize(1) != 0 || qType.getDimSize(2) == 0 ||
+      kType.getDimSize(2) == 0)
+    return fail("shapes must be q/out [B, Hq, Lq, D], k/v [B, Hkv, Lk, D] with D "
+                "in {64, 128}, Hq % Hkv == 0 and non-empty sequences");
+  if (call.getNumOperands() == 5) {
+    MemRefType lType = dyn_cast<MemRefType>(call.getOperand(4).getType());
+    if (!lType || !lType.getElementType().isF32() ||
+        lType.getShape() != qType.getShape().drop_back())
+      return fail("lse must be an f32 memref of shape [B, Hq, Lq]");
+  }
+  auto scale = params.getAs<FloatAttr>("scale");
+  if (!scale || !std::isfinite(scale.getValueAsDouble()) || scale.getValueAsDouble() <= 0)
+    return fail("scale must be a finite positive float");
+  auto window = params.get("window");
+  auto w = dyn_cast_or_null<DenseI64ArrayAttr>(window);
+  if (window && (!w || w.size() != 2 || w[0] < 0 || w[1] < 0))
+    return fail("window must be two non-negative i64");
   GpuFlashShape s;
   s.batch = qType.getDimSize(0);
   s.heads = qType.getDimSize(1);
@@ -691,9 +730,9 @@ LogicalResult attn::expandGpuKernelCall(func::CallOp call) {
   s.kvHeads = kType.getDimSize(1);
   s.lk = kType.getDimSize(2);
   s.elementType = qType.getElementType();
-  s.scale = params.getAs<FloatAttr>("scale").getValueAsDouble();
+  s.scale = scale.getValueAsDouble();
   s.causal = static_cast<bool>(params.get("causal"));
-  if (auto w = params.getAs<DenseI64ArrayAttr>("window"))
+  if (w)
     s.window = {w[0], w[1]};
   ImplicitLocOpBuilder b(call.getLoc(), call);
   Value lse = call.getNumOperands() > 4 ? call.getOperand(4) : Value();
@@ -718,10 +757,6 @@ LogicalResult attn::expandGpuKernelCall(func::CallOp call) {
     oPart = alloc({s.splits, s.batch, s.heads, s.lq, s.d});
     lsePart = alloc({s.splits, s.batch, s.heads, s.lq});
   }
-  // Prefill keeps 64-row blocks: 128-row blocks of 8 warps (each K/V tile
-  // feeding twice the rows) measured 0.85-1.07x of these on the H100
-  // (bench/results/gpu-bench-2026-11-22-h100-rows128.txt): one block per SM
-  // leaves no other block to run through its barriers and copy waits.
   GpuFlashEmitter(b, s).emit(call.getOperand(0), call.getOperand(1),
                              call.getOperand(2), call.getOperand(3), lse, oPart,
                              lsePart);

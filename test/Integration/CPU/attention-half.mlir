@@ -74,3 +74,14 @@ func.func @decode_causal_window(%q: tensor<2x8x4x64xf16>, %k: tensor<2x2x700x64x
       -> tensor<2x8x4x64xf16>, tensor<2x8x4xf32>
   return %o, %l : tensor<2x8x4x64xf16>, tensor<2x8x4xf32>
 }
+
+// A negative scale (allowed by the verifier): on CUDA the generic path,
+// since the tensor-core kernel folds the scale in after the row maximum.
+// CHECK: negative_scale{{.*}}PASS
+func.func @negative_scale(%q: tensor<1x2x70x64xbf16>, %k: tensor<1x2x90x64xbf16>,
+                          %v: tensor<1x2x90x64xbf16>) -> tensor<1x2x70x64xbf16> {
+  %o = attn.attention %q, %k, %v {scale = -0.25 : f64}
+      : tensor<1x2x70x64xbf16>, tensor<1x2x90x64xbf16>, tensor<1x2x90x64xbf16>
+      -> tensor<1x2x70x64xbf16>
+  return %o : tensor<1x2x70x64xbf16>
+}

@@ -84,3 +84,22 @@ func.func @device_bound(%n: memref<i32>, %out: memref<16xf32>) {
   }
   return
 }
+
+// -----
+
+// A kernel call written by hand is checked like attn-gpu-tile's own.
+func.func private @__attn_gpu_flash_0(memref<1x2x9x64xbf16>, memref<1x2x9x64xbf16>, memref<1x2x9x64xbf16>, memref<1x2x9x64xbf16>)
+func.func @bad_scale(%q: memref<1x2x9x64xbf16>, %o: memref<1x2x9x64xbf16>) {
+  // expected-error @+1 {{attn-gpu-map: malformed attn.gpu_kernel call: scale must be a finite positive float}}
+  call @__attn_gpu_flash_0(%q, %q, %q, %o) {attn.gpu_kernel = {kernel = "flash", scale = -1.0 : f64}} : (memref<1x2x9x64xbf16>, memref<1x2x9x64xbf16>, memref<1x2x9x64xbf16>, memref<1x2x9x64xbf16>) -> ()
+  return
+}
+
+// -----
+
+func.func private @__attn_gpu_flash_0(memref<1x2x9x64xf32>, memref<1x2x9x64xf32>, memref<1x2x9x64xf32>, memref<1x2x9x64xf32>)
+func.func @bad_type(%q: memref<1x2x9x64xf32>, %o: memref<1x2x9x64xf32>) {
+  // expected-error @+1 {{attn-gpu-map: malformed attn.gpu_kernel call: q must hold f16 or bf16}}
+  call @__attn_gpu_flash_0(%q, %q, %q, %o) {attn.gpu_kernel = {kernel = "flash", scale = 0.125 : f64}} : (memref<1x2x9x64xf32>, memref<1x2x9x64xf32>, memref<1x2x9x64xf32>, memref<1x2x9x64xf32>) -> ()
+  return
+}

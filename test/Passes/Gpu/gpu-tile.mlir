@@ -47,19 +47,22 @@ func.func @causal_gqa(%q: tensor<2x6x150x128xbf16>, %k: tensor<2x2x197x128xbf16>
 
 // -----
 
-// f32 operands, D = 96, softcap: the generic path.
+// f32 operands, D = 96, softcap, a negative scale (the kernel folds the
+// scale into the exponent after the row maximum): the generic path.
 // TILE-LABEL: func.func @generic
-// TILE-COUNT-3: attn.attention
+// TILE-COUNT-4: attn.attention
 // PTX-LABEL: llvm.func @generic(
 // PTX-NOT: mma.sync
 func.func @generic(%q: tensor<1x2x9x64xf32>, %k: tensor<1x2x9x64xf32>,
                    %v: tensor<1x2x9x64xf32>, %h: tensor<1x2x9x96xf16>,
                    %s: tensor<1x2x9x64xbf16>)
-    -> (tensor<1x2x9x64xf32>, tensor<1x2x9x96xf16>, tensor<1x2x9x64xbf16>) {
+    -> (tensor<1x2x9x64xf32>, tensor<1x2x9x96xf16>, tensor<1x2x9x64xbf16>,
+        tensor<1x2x9x64xbf16>) {
   %o = attn.attention %q, %k, %v : tensor<1x2x9x64xf32>, tensor<1x2x9x64xf32>, tensor<1x2x9x64xf32> -> tensor<1x2x9x64xf32>
   %o2 = attn.attention %h, %h, %h : tensor<1x2x9x96xf16>, tensor<1x2x9x96xf16>, tensor<1x2x9x96xf16> -> tensor<1x2x9x96xf16>
   %o3 = attn.attention %s, %s, %s {softcap = 5.0 : f64} : tensor<1x2x9x64xbf16>, tensor<1x2x9x64xbf16>, tensor<1x2x9x64xbf16> -> tensor<1x2x9x64xbf16>
-  return %o, %o2, %o3 : tensor<1x2x9x64xf32>, tensor<1x2x9x96xf16>, tensor<1x2x9x64xbf16>
+  %o4 = attn.attention %s, %s, %s {scale = -0.5 : f64} : tensor<1x2x9x64xbf16>, tensor<1x2x9x64xbf16>, tensor<1x2x9x64xbf16> -> tensor<1x2x9x64xbf16>
+  return %o, %o2, %o3, %o4 : tensor<1x2x9x64xf32>, tensor<1x2x9x96xf16>, tensor<1x2x9x64xbf16>, tensor<1x2x9x64xbf16>
 }
 
 // -----
