@@ -23,21 +23,8 @@ here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "..", "python"))
 sys.path.insert(0, here)
 import attn  # noqa: E402
+from bench import median_ms  # noqa: E402
 from linear_cases import B, CASES, H, K, SCALE, T  # noqa: E402
-
-
-def timed(fn, reps):
-    fn()
-    torch.cuda.synchronize()
-    out = []
-    for _ in range(reps):
-        s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        s.record()
-        fn()
-        e.record()
-        e.synchronize()
-        out.append(s.elapsed_time(e))
-    return sorted(out)[len(out) // 2]
 
 
 def main():
@@ -70,7 +57,8 @@ def main():
         ours()
         ref = fla().transpose(1, 2).float()
         err = ((out.float() - ref).abs().max() / ref.abs().max()).item()
-        t_ours, t_fla = timed(ours, 3), timed(fla, 20)
+        t_ours = median_ms(ours, warmup=1, reps=3)
+        t_fla = median_ms(fla, warmup=1, reps=20)
         row = {"case": name, "B": B, "H": H, "T": T, "K": K, "max_rel_err_vs_fla": err,
                "attn_ms": t_ours, "fla_ms": t_fla, "attn_over_fla_time": t_ours / t_fla}
         rows.append(row)
