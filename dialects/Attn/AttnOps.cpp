@@ -98,9 +98,13 @@ double AttentionOp::getEffectiveScale() {
 
 LogicalResult AttentionOp::verify() {
   ShapeVerifier sv(*this);
+  // With a block table, key and value are page pools [P, Hkv, PS, *] and the
+  // logical key axis is NP * PS.
+  bool paged = bool(getBlockTable());
+  StringRef kvRows = paged ? "P" : "B", kvLen = paged ? "PS" : "Lk";
   if (failed(sv.operand("query", getQuery().getType(), {"B", "Hq", "Lq", "D"})) ||
-      failed(sv.operand("key", getKey().getType(), {"B", "Hkv", "Lk", "D"})) ||
-      failed(sv.operand("value", getValue().getType(), {"B", "Hkv", "Lk", "Dv"})) ||
+      failed(sv.operand("key", getKey().getType(), {kvRows, "Hkv", kvLen, "D"})) ||
+      failed(sv.operand("value", getValue().getType(), {kvRows, "Hkv", kvLen, "Dv"})) ||
       failed(sv.operand("out", getOut().getType(), {"B", "Hq", "Lq", "Dv"})) ||
       failed(sv.sameElementType({{"query", getQuery().getType()},
                                  {"key", getKey().getType()},
@@ -110,6 +114,20 @@ LogicalResult AttentionOp::verify() {
     return failure();
   if (Value lse = getLse())
     if (failed(sv.operand("lse", lse.getType(), {"B", "Hq", "Lq"})))
+      return failure();
+  if (paged) {
+    if (failed(sv.operand("block_table", getBlockTable().getType(), {"B", "NP"})))
+      return failure();
+    std::optional<int64_t> pages = sv.get("NP"), pageSize = sv.get("PS");
+    if (pageSize && *pageSize == 0)
+      return emitOpError() << "page size (axis 2 of the key pool) must be positive";
+    if (failed(sv.derive("Lk", pages && pageSize ? std::optional(*pages * *pageSize)
+                                                 : std::nullopt,
+                         "block table width x page size")))
+      return failure();
+  }
+  if (Value lens = getKvLens())
+    if (failed(sv.operand("kv_lens", lens.getType(), {"B"})))
       return failure();
 
   if (Value mask = getMask()) {
@@ -614,6 +632,9 @@ LogicalResult QuantAttentionOp::verify() {
   if (Value z = getValueZero())
     if (failed(sv.operand("value_zero", z.getType(), {"B", "Hkv", "Lk", "NVG"})))
       return failure();
+  if (Value lens = getKvLens())
+    if (failed(sv.operand("kv_lens", lens.getType(), {"B"})))
+      return failure();
   return verifyScale(*this, asDouble(getScale()));
 }
 
@@ -692,6 +713,9 @@ LogicalResult PQAttentionOp::verify() {
     return failure();
   if (Value lse = getLse())
     if (failed(sv.operand("lse", lse.getType(), {"B", "Hq", "Lq"})))
+      return failure();
+  if (Value lens = getKvLens())
+    if (failed(sv.operand("kv_lens", lens.getType(), {"B"})))
       return failure();
   return verifyScale(*this, asDouble(getScale()));
 }

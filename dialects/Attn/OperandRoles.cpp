@@ -30,7 +30,7 @@ StringRef attn::getOperandRole(Operation *op, unsigned number) {
         return roleIn(o, number,
                       {"query", "key", "value", "mask", "kv_num_blocks",
                        "kv_indices", "full_kv_num_blocks", "full_kv_indices",
-                       "sinks"});
+                       "sinks", "kv_lens", "block_table"});
       })
       .Case([&](MergeOp o) { return roleIn(o, number, {"outs", "lses"}); })
       .Case([&](DiffAttentionOp o) {
@@ -71,12 +71,12 @@ StringRef attn::getOperandRole(Operation *op, unsigned number) {
       .Case([&](QuantAttentionOp o) {
         return roleIn(o, number,
                       {"query", "key_codes", "key_scale", "key_zero",
-                       "value_codes", "value_scale", "value_zero"});
+                       "value_codes", "value_scale", "value_zero", "kv_lens"});
       })
       .Case([&](PQFitOp o) { return roleIn(o, number, {"keys"}); })
       .Case([&](PQEncodeOp o) { return roleIn(o, number, {"key", "codebooks"}); })
       .Case([&](PQAttentionOp o) {
-        return roleIn(o, number, {"query", "codes", "codebooks", "value"});
+        return roleIn(o, number, {"query", "codes", "codebooks", "value", "kv_lens"});
       })
       .Default([](Operation *) { return StringRef(); });
 }

@@ -139,6 +139,15 @@ bool Interpreter::attention(AttentionOp op) {
     sinks = real(s);
     p.sinks = &sinks;
   }
+  ref::IndexTensor kvLens, blockTable;
+  if (Value lens = op.getKvLens()) {
+    kvLens = integral<int32_t>(lens);
+    p.kvLens = &kvLens;
+  }
+  if (Value table = op.getBlockTable()) {
+    blockTable = integral<int32_t>(table);
+    p.blockTable = &blockTable;
+  }
   if (!op.getScoreMod().empty()) {
     if (!canEvaluate(op.getScoreMod(), error))
       return false;
@@ -391,6 +400,8 @@ bool Interpreter::run(Operation *op) {
         ref::RefTensor kz, vz;
         if (o.getKeyZero()) { kz = real(o.getKeyZero()); p.kZero = &kz; }
         if (o.getValueZero()) { vz = real(o.getValueZero()); p.vZero = &vz; }
+        ref::IndexTensor lens;
+        if (o.getKvLens()) { lens = integral<int32_t>(o.getKvLens()); p.kvLens = &lens; }
         setAttention(o, ref::quantAttention(real(o.getQuery()),
                                             integral<int8_t>(o.getKeyCodes()),
                                             real(o.getKeyScale()),
@@ -416,6 +427,8 @@ bool Interpreter::run(Operation *op) {
         ref::PqAttentionParams p;
         p.scale = opt(o.getScale());
         p.causal = o.getCausal();
+        ref::IndexTensor lens;
+        if (o.getKvLens()) { lens = integral<int32_t>(o.getKvLens()); p.kvLens = &lens; }
         setAttention(o, ref::pqAttention(real(o.getQuery()),
                                          integral<int8_t>(o.getCodes()),
                                          real(o.getCodebooks()),

@@ -73,21 +73,29 @@ double softmaxRow(const std::vector<double> &scores, const double *values,
   return m + std::log(den);
 }
 
+void checkKvLens(const char *op, const IndexTensor *kvLens, int64_t batch) {
+  if (kvLens)
+    checkShape(op, "kv_lens", *kvLens, {batch});
+}
+
 AttentionResult denseAttention(const char *op, const RefTensor &q,
                                const RefTensor &k, const RefTensor &v,
-                               double scale, bool causal) {
+                               double scale, bool causal,
+                               const IndexTensor *kvLens) {
   checkQkv(op, q, k, v);
   int64_t batch = q.dim(0), hq = q.dim(1), lq = q.dim(2), d = q.dim(3);
   int64_t hkv = k.dim(1), lk = k.dim(2), dv = v.dim(3);
   int64_t group = hq / hkv;
+  checkKvLens(op, kvLens, batch);
   AttentionResult r{RefTensor({batch, hq, lq, dv}), RefTensor({batch, hq, lq})};
   std::vector<double> scores(static_cast<size_t>(lk));
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t h = 0; h < hq; ++h)
       for (int64_t i = 0; i < lq; ++i) {
         const double *qi = row4(q, b, h, i);
+        int64_t n = keyCount(kvLens, b, lk);
         for (int64_t j = 0; j < lk; ++j)
-          scores[j] = causal && j > i + lk - lq
+          scores[j] = j >= n || (causal && j > i + n - lq)
                           ? -kInf
                           : scale * dot(qi, row4(k, b, h / group, j), d);
         r.lse.data[off3(r.lse.shape, b, h, i)] =

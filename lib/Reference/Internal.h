@@ -11,6 +11,7 @@
 
 #include "attn/Reference/Reference.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -131,10 +132,22 @@ double softmaxRow(const std::vector<double> &scores, const double *values,
                   int64_t dv, const double *sink, double *out);
 
 /// Plain softmax attention over dense K/V with an optional bottom-right
-/// causal rule; the core of the ops that only differ in how K is produced.
+/// causal rule and optional key counts; the core of the ops that only differ
+/// in how K is produced.
 AttentionResult denseAttention(const char *op, const RefTensor &q,
                                const RefTensor &k, const RefTensor &v,
-                               double scale, bool causal);
+                               double scale, bool causal,
+                               const IndexTensor *kvLens = nullptr);
+
+/// Checks kv_lens [B] when given.
+void checkKvLens(const char *op, const IndexTensor *kvLens, int64_t batch);
+
+/// The keys row b sees: clamp(kv_lens[b], 0, lk), or lk without kv_lens.
+inline int64_t keyCount(const IndexTensor *kvLens, int64_t b, int64_t lk) {
+  if (!kvLens)
+    return lk;
+  return std::clamp<int64_t>(kvLens->data[b], 0, lk);
+}
 
 /// ceil(a / b) for a >= 0, b > 0.
 inline int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }

@@ -269,7 +269,7 @@ AttentionResult quantAttention(const RefTensor &q, const CodeTensor &kCodes,
   checkShape(op, "v_codes", vCodes, {batch, hkv, lk, -1});
   RefTensor v = dequantizeValuesImpl(op, vCodes, vScale, params);
   double scale = params.scale.value_or(1.0 / std::sqrt(static_cast<double>(d)));
-  return denseAttention(op, q, k, v, scale, params.causal);
+  return denseAttention(op, q, k, v, scale, params.causal, params.kvLens);
 }
 
 PqFitResult pqFit(const RefTensor &keys, const PqFitParams &params) {
@@ -347,6 +347,7 @@ AttentionResult pqAttention(const RefTensor &q, const CodeTensor &codes,
   int64_t kc = checkCodebooks(op, codebooks, hkv, d);
   int64_t m = codebooks.dim(1), ds = d / m, group = hq / hkv;
   checkShape(op, "codes", codes, {batch, hkv, lk, kc == 256 ? m : m / 2});
+  checkKvLens(op, params.kvLens, batch);
   double scale = params.scale.value_or(1.0 / std::sqrt(static_cast<double>(d)));
 
   AttentionResult r{RefTensor({batch, hq, lq, dv}), RefTensor({batch, hq, lq})};
@@ -362,8 +363,9 @@ AttentionResult pqAttention(const RefTensor &q, const CodeTensor &codes,
           for (int64_t c = 0; c < kc; ++c)
             table[s * kc + c] =
                 dot(qi + s * ds, row4(codebooks, kvh, s, c), ds);
+        int64_t n = keyCount(params.kvLens, b, lk);
         for (int64_t j = 0; j < lk; ++j) {
-          if (params.causal && j > i + lk - lq) {
+          if (j >= n || (params.causal && j > i + n - lq)) {
             scores[j] = -kInf;
             continue;
           }

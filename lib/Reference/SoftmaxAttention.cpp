@@ -92,11 +92,52 @@ void checkBlockLists(const char *op, const AttentionParams &p, int64_t batch,
   }
 }
 
+/// The logical [B, Hkv, NP * PS, *] tensor of a page pool [P, Hkv, PS, *]
+/// under `table` [B, NP]. Pages of the first `keyCount` keys of each row
+/// must exist; later entries are not read (their rows stay 0).
+RefTensor gatherPages(const char *op, const char *name, const RefTensor &pool,
+                      const IndexTensor &table, const IndexTensor *kvLens) {
+  checkRank(op, name, pool, 4);
+  int64_t pages = pool.dim(0), heads = pool.dim(1), pageSize = pool.dim(2),
+          width = pool.dim(3);
+  if (pageSize <= 0)
+    fail(op, std::string("'") + name + "' pages must hold at least one key");
+  int64_t batch = table.dim(0), tablePages = table.dim(1), lk = tablePages * pageSize;
+  RefTensor logical({batch, heads, lk, width});
+  for (int64_t b = 0; b < batch; ++b) {
+    int64_t n = keyCount(kvLens, b, lk);
+    for (int64_t j = 0; j < n; ++j) {
+      int32_t page = table.data[b * tablePages + j / pageSize];
+      if (page < 0 || page >= pages)
+        fail(op, "'block_table' names page " + std::to_string(page) +
+                     " for key " + std::to_string(j) + " of batch row " +
+                     std::to_string(b) + ", but the pool has " +
+                     std::to_string(pages) + " pages");
+      for (int64_t h = 0; h < heads; ++h)
+        std::copy_n(row4(pool, page, h, j % pageSize), width,
+                    row4(logical, b, h, j));
+    }
+  }
+  return logical;
+}
+
 } // namespace
 
-AttentionResult attention(const RefTensor &q, const RefTensor &k,
-                          const RefTensor &v, const AttentionParams &params) {
+AttentionResult attention(const RefTensor &q, const RefTensor &kIn,
+                          const RefTensor &vIn, const AttentionParams &params) {
   const char *op = "attention";
+  checkRank(op, "q", q, 4);
+  if (params.kvLens)
+    checkShape(op, "kv_lens", *params.kvLens, {q.dim(0)});
+  RefTensor pagedK, pagedV;
+  if (params.blockTable) {
+    checkRank(op, "block_table", *params.blockTable, 2);
+    checkShape(op, "block_table", *params.blockTable, {q.dim(0), -1});
+    pagedK = gatherPages(op, "k", kIn, *params.blockTable, params.kvLens);
+    pagedV = gatherPages(op, "v", vIn, *params.blockTable, params.kvLens);
+  }
+  const RefTensor &k = params.blockTable ? pagedK : kIn;
+  const RefTensor &v = params.blockTable ? pagedV : vIn;
   checkQkv(op, q, k, v);
   int64_t batch = q.dim(0), hq = q.dim(1), lq = q.dim(2), d = q.dim(3);
   int64_t hkv = k.dim(1), lk = k.dim(2), dv = v.dim(3);
@@ -128,11 +169,13 @@ AttentionResult attention(const RefTensor &q, const RefTensor &k,
       for (int64_t i = 0; i < lq; ++i) {
         if (blocks.isActive() && i % params.blockQ == 0)
           blocks.fill(b, h, i / params.blockQ, listed);
-        // Position of query i on the key axis under bottom-right alignment.
-        int64_t pos = i + lk - lq;
+        // Position of query i on the key axis under bottom-right alignment
+        // at the row's key count.
+        int64_t n = keyCount(params.kvLens, b, lk);
+        int64_t pos = i + n - lq;
         const double *qi = row4(q, b, h, i);
         for (int64_t j = 0; j < lk; ++j) {
-          bool visible = !params.causal || j <= pos;
+          bool visible = j < n && (!params.causal || j <= pos);
           if (visible && params.window)
             visible = pos - j >= -params.window->second &&
                       pos - j <= params.window->first;

@@ -119,8 +119,15 @@ struct DecomposeAttention : OpRewritePattern<AttentionOp> {
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     NaiveBuilder n(b);
 
+    // A paged cache is first read into its logical [B, Hkv, Lk, *] form.
+    Value key = op.getKey(), value = op.getValue();
+    if (Value table = op.getBlockTable()) {
+      key = gatherPages(n, key, table);
+      value = gatherPages(n, value, table);
+    }
     Value lqV = getValueOrCreateConstantIndexOp(b, b.getLoc(), n.size(op.getQuery(), 2));
-    Value lkV = getValueOrCreateConstantIndexOp(b, b.getLoc(), n.size(op.getKey(), 2));
+    Value lkV = getValueOrCreateConstantIndexOp(b, b.getLoc(), n.size(key, 2));
+    Value kvLens = op.getKvLens();
 
     Value blockVis;
     int64_t bq = op.getBlockQ().value_or(1), bk = op.getBlockK().value_or(1);
@@ -131,7 +138,7 @@ struct DecomposeAttention : OpRewritePattern<AttentionOp> {
       lists.push_back({op.getFullKvNumBlocks(), op.getFullKvIndices()});
     if (!lists.empty()) {
       FailureOr<int64_t> lq = staticDim(rewriter, op, op.getQuery(), 2, "Lq");
-      FailureOr<int64_t> lk = staticDim(rewriter, op, op.getKey(), 2, "Lk");
+      FailureOr<int64_t> lk = staticDim(rewriter, op, key, 2, "Lk");
       if (failed(lq) || failed(lk))
         return failure();
       blockVis = buildBlockVisibility(n, lists, op.getQuery(),
@@ -146,8 +153,8 @@ struct DecomposeAttention : OpRewritePattern<AttentionOp> {
 
     SoftmaxSpec spec;
     spec.query = op.getQuery();
-    spec.key = op.getKey();
-    spec.value = op.getValue();
+    spec.key = key;
+    spec.value = value;
     spec.scale = op.getEffectiveScale();
     spec.group = *hq / *hkv;
     spec.sinks = op.getSinks();
@@ -169,18 +176,24 @@ struct DecomposeAttention : OpRewritePattern<AttentionOp> {
       return s;
     };
     bool anyVisibilityRule = op.getCausal() || op.getWindow() || boolMask ||
-                             blockVis || !op.getMaskMod().empty();
+                             blockVis || !op.getMaskMod().empty() || kvLens;
     if (anyVisibilityRule)
       spec.visible = [&](ImplicitLocOpBuilder &nb, ValueRange ivs) -> Value {
         Value vis = arith::ConstantOp::create(nb, nb.getBoolAttr(true));
         auto both = [&](Value c) { vis = arith::AndIOp::create(nb, vis, c); };
         Value i = ivs[2], j = ivs[3];
+        // The diagonal rules align at the row's key count.
+        Value count = lkV;
+        if (kvLens) {
+          count = keyCount(nb, kvLens, ivs[0], lkV);
+          both(arith::CmpIOp::create(nb, arith::CmpIPredicate::slt, j, count));
+        }
         if (op.getCausal())
-          both(causalVisible(nb, i, j, lqV, lkV));
+          both(causalVisible(nb, i, j, lqV, count));
         if (auto window = op.getWindow()) {
           // delta = (i + Lk - Lq) - j must lie in [-right, left].
           Value delta = arith::SubIOp::create(
-              nb, arith::AddIOp::create(nb, i, lkV),
+              nb, arith::AddIOp::create(nb, i, count),
               arith::AddIOp::create(nb, j, lqV));
           Value left = arith::ConstantIndexOp::create(nb, (*window)[0]);
           Value negRight = arith::ConstantIndexOp::create(nb, -(*window)[1]);

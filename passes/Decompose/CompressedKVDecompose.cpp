@@ -127,7 +127,7 @@ struct DecomposeQuantAttention : OpRewritePattern<QuantAttentionOp> {
     replaceWithSoftmaxAttention(
         rewriter, op, n,
         plainSoftmaxSpec(n, op.getQuery(), key, value, scale, *hq / *hkv,
-                         op.getCausal()));
+                         op.getCausal(), op.getKvLens()));
     return success();
   }
 };
@@ -200,7 +200,7 @@ struct DecomposePQAttention : OpRewritePattern<PQAttentionOp> {
     replaceWithSoftmaxAttention(
         rewriter, op, n,
         plainSoftmaxSpec(n, op.getQuery(), key, op.getValue(), scale, *hq / *hkv,
-                         op.getCausal()));
+                         op.getCausal(), op.getKvLens()));
     return success();
   }
 };

@@ -167,9 +167,45 @@ void attn::replaceWithSoftmaxAttention(PatternRewriter &rewriter, Operation *op,
   rewriter.replaceOp(op, results);
 }
 
+Value attn::keyCount(ImplicitLocOpBuilder &b, Value kvLens, Value batch,
+                     Value lk) {
+  Value raw = tensor::ExtractOp::create(b, kvLens, ValueRange{batch});
+  Value zero = arith::ConstantIntOp::create(b, 0, 32);
+  Value n = arith::MaxSIOp::create(b, raw, zero);
+  n = arith::IndexCastOp::create(b, b.getIndexType(), n);
+  return arith::MinSIOp::create(b, n, lk);
+}
+
+Value attn::gatherPages(NaiveBuilder &n, Value pool, Value table) {
+  ImplicitLocOpBuilder &b = n.builder();
+  auto poolType = cast<RankedTensorType>(pool.getType());
+  auto tableType = cast<RankedTensorType>(table.getType());
+  int64_t pageSize = poolType.getDimSize(2);
+  SmallVector<OpFoldResult> shape = {n.size(table, 0), n.size(pool, 1),
+                                     b.getIndexAttr(tableType.getDimSize(1) * pageSize),
+                                     n.size(pool, 3)};
+  Value lastPage = arith::SubIOp::create(
+      b, getValueOrCreateConstantIndexOp(b, b.getLoc(), n.size(pool, 0)),
+      n.index(1));
+  auto d = [&](unsigned i) { return n.d(i); };
+  return n.generic(
+      n.empty(shape, poolType.getElementType()), {}, {n.map(4, {d(0), d(1), d(2), d(3)})},
+      4, {}, [&](ImplicitLocOpBuilder &nb, ValueRange, ValueRange ivs) {
+        Value ps = arith::ConstantIndexOp::create(nb, pageSize);
+        Value slot = arith::DivUIOp::create(nb, ivs[2], ps);
+        Value row = arith::RemUIOp::create(nb, ivs[2], ps);
+        Value page = tensor::ExtractOp::create(nb, table, ValueRange{ivs[0], slot});
+        Value index = arith::IndexCastOp::create(nb, nb.getIndexType(), page);
+        index = arith::MaxSIOp::create(nb, index, arith::ConstantIndexOp::create(nb, 0));
+        index = arith::MinSIOp::create(nb, index, lastPage);
+        return tensor::ExtractOp::create(nb, pool, ValueRange{index, ivs[1], row, ivs[3]})
+            .getResult();
+      });
+}
+
 SoftmaxSpec attn::plainSoftmaxSpec(NaiveBuilder &n, Value query, Value key,
                                    Value value, std::optional<double> scale,
-                                   int64_t group, bool causal) {
+                                   int64_t group, bool causal, Value kvLens) {
   ImplicitLocOpBuilder &b = n.builder();
   int64_t dim = cast<RankedTensorType>(query.getType()).getDimSize(3);
   SoftmaxSpec spec;
@@ -178,11 +214,18 @@ SoftmaxSpec attn::plainSoftmaxSpec(NaiveBuilder &n, Value query, Value key,
   spec.value = value;
   spec.scale = scale ? *scale : 1.0 / std::sqrt(double(dim));
   spec.group = group;
-  if (causal) {
+  if (causal || kvLens) {
     Value lq = getValueOrCreateConstantIndexOp(b, b.getLoc(), n.size(query, 2));
     Value lk = getValueOrCreateConstantIndexOp(b, b.getLoc(), n.size(key, 2));
-    spec.visible = [lq, lk](ImplicitLocOpBuilder &nb, ValueRange ivs) {
-      return causalVisible(nb, ivs[2], ivs[3], lq, lk);
+    spec.visible = [lq, lk, causal, kvLens](ImplicitLocOpBuilder &nb,
+                                            ValueRange ivs) -> Value {
+      if (!kvLens)
+        return causalVisible(nb, ivs[2], ivs[3], lq, lk);
+      Value count = keyCount(nb, kvLens, ivs[0], lk);
+      Value vis = arith::CmpIOp::create(nb, arith::CmpIPredicate::slt, ivs[3], count);
+      if (causal)
+        vis = arith::AndIOp::create(nb, vis, causalVisible(nb, ivs[2], ivs[3], lq, count));
+      return vis;
     };
   }
   return spec;

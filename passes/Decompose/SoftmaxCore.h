@@ -46,7 +46,17 @@ SoftmaxResult buildSoftmaxAttention(NaiveBuilder &n, const SoftmaxSpec &spec);
 SoftmaxSpec plainSoftmaxSpec(NaiveBuilder &n, mlir::Value query,
                              mlir::Value key, mlir::Value value,
                              std::optional<double> scale, int64_t group,
-                             bool causal);
+                             bool causal, mlir::Value kvLens = {});
+
+/// The key count of batch row `batch`: clamp(kv_lens[batch], 0, lk) as an
+/// index (kv_lens [B] i32).
+mlir::Value keyCount(mlir::ImplicitLocOpBuilder &b, mlir::Value kvLens,
+                     mlir::Value batch, mlir::Value lk);
+
+/// The logical [B, H, NP * PS, W] tensor of a page pool [P, H, PS, W] under
+/// `table` [B, NP] (i32). Page indices are clamped into [0, P) so that a
+/// stale entry past a row's key count never reads outside the pool.
+mlir::Value gatherPages(NaiveBuilder &n, mlir::Value pool, mlir::Value table);
 
 /// Replaces `op`, whose results are (out[, lse]), by the softmax attention of
 /// `spec`: out cast to its element type, lse when the op returns it.

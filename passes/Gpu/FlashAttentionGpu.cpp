@@ -616,6 +616,7 @@ struct TileAttentionForGpu : OpRewritePattern<AttentionOp> {
       return rewriter.notifyMatchFailure(op, "tensor cores take f16/bf16");
     if (op.getMask() || !op.getScoreMod().empty() || !op.getMaskMod().empty() ||
         op.getKvNumBlocks() || op.getFullKvNumBlocks() || op.getSinks() ||
+        op.getKvLens() || op.getBlockTable() ||
         op.getSoftcap())
       return rewriter.notifyMatchFailure(op, "only causal/window visibility");
     int64_t d = qType.getDimSize(3);

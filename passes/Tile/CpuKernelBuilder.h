@@ -150,10 +150,19 @@ protected:
   mlir::VectorType vec;
 };
 
+/// Where the decode kernel finds its keys: optional key counts [B] (i32)
+/// and, for a paged cache, the page table [B, NP] (i32) over K/V pools
+/// [P, Hkv, pageSize, *]; `lk` of the shape is then NP * pageSize.
+struct DecodeCache {
+  mlir::Value kvLens, blockTable;
+  int64_t pageSize = 0, pages = 0;
+};
+
 /// Emits the split-KV decode kernel (short Lq): see DecodeAttentionCpu.cpp.
 void emitDecodeAttention(mlir::ImplicitLocOpBuilder &b, const FlashShape &s,
                          mlir::Value q, mlir::Value k, mlir::Value v,
-                         mlir::Value sinks, mlir::Value out, mlir::Value lse);
+                         mlir::Value sinks, mlir::Value out, mlir::Value lse,
+                         const DecodeCache &cache = {});
 
 } // namespace attn
 

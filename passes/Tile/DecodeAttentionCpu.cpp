@@ -14,6 +14,10 @@
 //     parallel pass, the merge of attn.merge: M = max m_c,
 //     L = sum l_c exp(m_c - M), out = sum acc_c exp(m_c - M) / L.
 //
+// Reading a cache in place: with key counts a task stops at its row's count
+// (chunks past it do nothing), and with a page table each key row is found
+// through its page, so a paged cache is never copied.
+//
 //===----------------------------------------------------------------------===//
 
 #include "CpuKernelBuilder.h"
@@ -31,14 +35,17 @@ namespace {
 
 class DecodeEmitter : public CpuKernelBuilder {
 public:
-  using CpuKernelBuilder::CpuKernelBuilder;
+  DecodeEmitter(ImplicitLocOpBuilder &b, const FlashShape &s,
+                const DecodeCache &cache)
+      : CpuKernelBuilder(b, s), cache(cache) {}
 
   void emit(Value q, Value k, Value v, Value sinks, Value out, Value lse);
 
 private:
   /// One chunk of keys for all rows of a kv head.
   void chunk(Value q, Value k, Value v, Value b0, Value kvHead, Value keyBegin,
-             Value keyEnd, Value qp, Value sc, Value acc, Value m, Value l);
+             Value keyEnd, Value count, Value qp, Value sc, Value acc, Value m,
+             Value l);
   /// Combines the chunk partials of one row and writes out and lse.
   void mergeRow(Value pacc, Value pm, Value pl, Value sinks, Value out,
                 Value lse, Value b0, Value kvHead, Value r);
@@ -47,15 +54,49 @@ private:
   /// shuffles that halves the vector count and the block width per level.
   Value transposedSum(ValueRange vectors);
 
+  /// The keys batch row b0 sees: clamp(kv_lens[b0], 0, Lk), or Lk.
+  Value keyCount(Value b0);
+  /// The leading indices of key `key` (below the row's count) of kv head
+  /// `kvHead` in K or V, through the page table when there is one; the
+  /// channel index follows.
+  SmallVector<Value> keyRow(Value b0, Value kvHead, Value key);
+  static SmallVector<Value> at(ArrayRef<Value> row, Value channel) {
+    SmallVector<Value> indices(row);
+    indices.push_back(channel);
+    return indices;
+  }
+
+  DecodeCache cache;
+
   int64_t rows() const { return s.group * s.lq; }
   int64_t splits = 1, chunkKeys = 0;
 };
 
 } // namespace
 
+Value DecodeEmitter::keyCount(Value b0) {
+  if (!cache.kvLens)
+    return idx(s.lk);
+  Value raw = memref::LoadOp::create(b, cache.kvLens, ValueRange{b0});
+  Value n = arith::IndexCastOp::create(b, b.getIndexType(), raw);
+  return minI(arith::MaxSIOp::create(b, n, idx(0)), idx(s.lk));
+}
+
+SmallVector<Value> DecodeEmitter::keyRow(Value b0, Value kvHead, Value key) {
+  if (!cache.blockTable)
+    return {b0, kvHead, key};
+  Value slot = arith::DivUIOp::create(b, key, idx(cache.pageSize));
+  Value row = arith::RemUIOp::create(b, key, idx(cache.pageSize));
+  Value page = memref::LoadOp::create(b, cache.blockTable, ValueRange{b0, slot});
+  // A bad entry must not read outside the pool: clamp it to a real page.
+  Value index = arith::IndexCastOp::create(b, b.getIndexType(), page);
+  index = minI(arith::MaxSIOp::create(b, index, idx(0)), idx(cache.pages - 1));
+  return {index, kvHead, row};
+}
+
 void DecodeEmitter::chunk(Value q, Value k, Value v, Value b0, Value kvHead,
-                          Value keyBegin, Value keyEnd, Value qp, Value sc,
-                          Value acc, Value m, Value l) {
+                          Value keyBegin, Value keyEnd, Value count, Value qp,
+                          Value sc, Value acc, Value m, Value l) {
   double inf = std::numeric_limits<double>::infinity();
   int64_t dvVecs = s.dv / kLanes;
   // Qp[r, :] = scale * q[row r] in f32; r = g * Lq + i.
@@ -85,15 +126,18 @@ void DecodeEmitter::chunk(Value q, Value k, Value v, Value b0, Value kvHead,
   auto bcastI = [&](Value x) { return vector::BroadcastOp::create(b, ivec, x); };
   Value negInfV = splat(-inf);
 
+  // The loop only runs when keyEnd > keyBegin >= 0, so keyEnd - 1 is a key.
+  Value lastKey = arith::SubIOp::create(b, keyEnd, idx(1));
   forLoop(keyBegin, keyEnd, kLanes, {}, [&](Value j0, ValueRange) {
     // Online softmax and PV per row. Scores of the 16 keys come from 16
     // dot-product accumulators over D (keys past the chunk read a valid,
     // clamped row and are masked below), summed into one vector by a
     // transposing reduction tree instead of 16 horizontal reductions.
     forLoop(idx(0), idx(rows()), 1, {}, [&](Value r, ValueRange) {
-      SmallVector<Value> keys;
+      // Lanes past the chunk read its last key again (masked below).
+      SmallVector<SmallVector<Value>> keys;
       for (int64_t jj = 0; jj < kLanes; ++jj)
-        keys.push_back(minI(add(j0, idx(jj)), idx(s.lk - 1)));
+        keys.push_back(keyRow(b0, kvHead, minI(add(j0, idx(jj)), lastKey)));
       SmallVector<Value> zero(kLanes, splat(0.0));
       ValueRange dots = forLoop(idx(0), idx(s.d), kLanes, zero, [&](Value d0, ValueRange a) {
         Value qv = vector::LoadOp::create(b, vec, qp, ValueRange{r, d0});
@@ -101,7 +145,7 @@ void DecodeEmitter::chunk(Value q, Value k, Value v, Value b0, Value kvHead,
         for (int64_t jj = 0; jj < kLanes; ++jj) {
           Value kv = vector::LoadOp::create(
               b, VectorType::get({kLanes}, s.elementType), k,
-              ValueRange{b0, kvHead, keys[jj], d0});
+              at(keys[jj], d0));
           if (!s.elementType.isF32())
             kv = arith::ExtFOp::create(b, vec, kv);
           next.push_back(vector::FMAOp::create(b, qv, kv, a[jj]));
@@ -120,8 +164,8 @@ void DecodeEmitter::chunk(Value q, Value k, Value v, Value b0, Value kvHead,
       Value j = arith::AddIOp::create(b, bcastI(toI32(j0)), lanes);
       Value vis = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j,
                                         bcastI(toI32(keyEnd)));
-      vis = andDiagonalRules(vis, arith::SubIOp::create(
-                                      b, bcastI(toI32(add(i, idx(s.lk - s.lq)))), j));
+      Value pos = arith::SubIOp::create(b, add(i, count), idx(s.lq));
+      vis = andDiagonalRules(vis, arith::SubIOp::create(b, bcastI(toI32(pos)), j));
       x = arith::SelectOp::create(b, vis, x, negInfV);
 
       Value mOld = memref::LoadOp::create(b, m, ValueRange{r});
@@ -149,14 +193,14 @@ void DecodeEmitter::chunk(Value q, Value k, Value v, Value b0, Value kvHead,
           init.push_back(arith::MulFOp::create(b, a, alphaV));
         }
         ValueRange sums = forLoop(idx(0), idx(kLanes), 1, init, [&](Value jj, ValueRange a) {
-          Value key = minI(add(j0, jj), idx(s.lk - 1));
+          SmallVector<Value> key = keyRow(b0, kvHead, minI(add(j0, jj), lastKey));
           Value pj = vector::BroadcastOp::create(
               b, vec, memref::LoadOp::create(b, sc, ValueRange{r, jj}));
           SmallVector<Value> next;
           for (int64_t c = 0; c < cols; ++c) {
             Value vv = vector::LoadOp::create(
                 b, VectorType::get({kLanes}, s.elementType), v,
-                ValueRange{b0, kvHead, key, idx((e0 + c) * kLanes)});
+                at(key, idx((e0 + c) * kLanes)));
             if (!s.elementType.isF32())
               vv = arith::ExtFOp::create(b, vec, vv);
             next.push_back(vector::FMAOp::create(b, pj, vv, a[c]));
@@ -273,13 +317,14 @@ void DecodeEmitter::emit(Value q, Value k, Value v, Value sinks, Value out,
   Value pm = alloc({s.batch, s.kvHeads, splits, rows()});
   Value pl = alloc({s.batch, s.kvHeads, splits, rows()});
   parallel({s.batch, s.kvHeads, splits}, [&](ValueRange ivs) {
+    Value count = keyCount(ivs[0]);
     Value keyBegin = mul(ivs[2], idx(chunkKeys));
-    Value keyEnd = minI(add(keyBegin, idx(chunkKeys)), idx(s.lk));
+    Value keyEnd = minI(add(keyBegin, idx(chunkKeys)), count);
     Value qp = alloc({rows(), s.d});
     Value sc = alloc({rows(), kLanes});
     Value acc = alloc({rows(), s.dv});
     Value m = alloc({rows()}), l = alloc({rows()});
-    chunk(q, k, v, ivs[0], ivs[1], keyBegin, keyEnd, qp, sc, acc, m, l);
+    chunk(q, k, v, ivs[0], ivs[1], keyBegin, keyEnd, count, qp, sc, acc, m, l);
     // Publish the partial of this chunk.
     forLoop(idx(0), idx(rows()), 1, {}, [&](Value r, ValueRange) {
       SmallVector<Value> at = {ivs[0], ivs[1], ivs[2], r};
@@ -302,6 +347,6 @@ void DecodeEmitter::emit(Value q, Value k, Value v, Value sinks, Value out,
 
 void attn::emitDecodeAttention(ImplicitLocOpBuilder &b, const FlashShape &s,
                                Value q, Value k, Value v, Value sinks,
-                               Value out, Value lse) {
-  DecodeEmitter(b, s).emit(q, k, v, sinks, out, lse);
+                               Value out, Value lse, const DecodeCache &cache) {
+  DecodeEmitter(b, s, cache).emit(q, k, v, sinks, out, lse);
 }

@@ -563,6 +563,16 @@ struct TileAttentionForCpu : OpRewritePattern<AttentionOp> {
     s.kvHeads = kType.getDimSize(1);
     s.lk = kType.getDimSize(2);
     s.dv = vType.getDimSize(3);
+    DecodeCache cache;
+    if (Value table = op.getBlockTable()) {
+      cache.pageSize = kType.getDimSize(2);
+      cache.pages = kType.getDimSize(0);
+      s.lk = cast<RankedTensorType>(table.getType()).getDimSize(1) * cache.pageSize;
+    }
+    bool decode = !hasLists && s.lq <= kDecodeMaxQueries && s.lk >= 4 * s.lq;
+    if ((op.getBlockTable() || op.getKvLens()) && !decode)
+      return rewriter.notifyMatchFailure(
+          op, "key counts and page tables have a kernel for decode only");
     if (s.d % kLanes || s.dv % kLanes)
       return rewriter.notifyMatchFailure(op, "D and Dv must be multiples of 16");
     if (s.lq == 0 || s.lk == 0)
@@ -605,9 +615,13 @@ struct TileAttentionForCpu : OpRewritePattern<AttentionOp> {
     if (op.getFullKvNumBlocks())
       lists.push_back({readOnlyBuffer(b, op.getFullKvNumBlocks()),
                        readOnlyBuffer(b, op.getFullKvIndices())});
-    if (lists.empty() && s.lq <= kDecodeMaxQueries && s.lk >= 4 * s.lq)
-      emitDecodeAttention(b, s, q, k, v, sinks, out, lse);
-    else
+    if (decode) {
+      if (op.getKvLens())
+        cache.kvLens = readOnlyBuffer(b, op.getKvLens());
+      if (op.getBlockTable())
+        cache.blockTable = readOnlyBuffer(b, op.getBlockTable());
+      emitDecodeAttention(b, s, q, k, v, sinks, out, lse, cache);
+    } else
       FlashEmitter(b, s).emit(q, k, v, sinks, out, lse, lists);
 
     SmallVector<Value> results = {resultTensor(b, out, op.getOut().getType())};

@@ -175,6 +175,69 @@ TEST(Attention, SplitKvMergedEqualsFull) {
   EXPECT_TRUE(near(merged.lse, full.lse));
 }
 
+/// A cache read through key counts and a page table is attention over each
+/// row's prefix: row b of the paged result equals plain attention over the
+/// first n_b keys of that row (causal and window aligned at n_b), including
+/// an empty row (0, -inf) and a count past the table (clamped to Lk).
+TEST(Attention, PagedCacheWithCountsEqualsPrefixAttention) {
+  Random rng(21);
+  int64_t B = 4, Hq = 6, Hkv = 2, Lq = 3, D = 10, Dv = 7, PS = 4, NP = 5,
+          P = 23;
+  int64_t Lk = NP * PS;
+  RefTensor q = rng.tensor({B, Hq, Lq, D});
+  RefTensor kPool = rng.tensor({P, Hkv, PS, D}), vPool = rng.tensor({P, Hkv, PS, Dv});
+  // Distinct pages per row, in scrambled order; stale entries past a row's
+  // count are out of range and must not be read.
+  IndexTensor table({B, NP}), lens({B});
+  std::vector<int32_t> pages;
+  for (int32_t p = 0; p < P; ++p)
+    pages.push_back((p * 7 + 3) % P);
+  const int32_t counts[] = {0, 5, 13, 99};
+  for (int64_t b = 0; b < B; ++b) {
+    lens.data[b] = counts[b];
+    int64_t used = (std::min<int64_t>(counts[b], Lk) + PS - 1) / PS;
+    for (int64_t s = 0; s < NP; ++s)
+      table.data[b * NP + s] = s < used ? pages[b * NP + s] : 1000 + int32_t(s);
+  }
+  for (bool causal : {false, true}) {
+    AttentionParams p;
+    p.causal = causal;
+    p.window = std::make_pair(int64_t(6), int64_t(1));
+    p.kvLens = &lens;
+    p.blockTable = &table;
+    AttentionResult paged = attention(q, kPool, vPool, p);
+    for (int64_t b = 0; b < B; ++b) {
+      int64_t n = std::min<int64_t>(counts[b], Lk);
+      RefTensor qb({1, Hq, Lq, D}), kb({1, Hkv, n, D}), vb({1, Hkv, n, Dv});
+      std::copy_n(q.data.begin() + b * Hq * Lq * D, Hq * Lq * D, qb.data.begin());
+      for (int64_t h = 0; h < Hkv; ++h)
+        for (int64_t j = 0; j < n; ++j) {
+          int64_t page = table.data[b * NP + j / PS];
+          for (int64_t d = 0; d < D; ++d)
+            kb(0, h, j, d) = kPool(page, h, j % PS, d);
+          for (int64_t d = 0; d < Dv; ++d)
+            vb(0, h, j, d) = vPool(page, h, j % PS, d);
+        }
+      AttentionParams plain;
+      plain.causal = causal;
+      plain.window = p.window;
+      AttentionResult want = attention(qb, kb, vb, plain);
+      RefTensor gotOut({1, Hq, Lq, Dv}), gotLse({1, Hq, Lq});
+      std::copy_n(paged.out.data.begin() + b * Hq * Lq * Dv, Hq * Lq * Dv,
+                  gotOut.data.begin());
+      std::copy_n(paged.lse.data.begin() + b * Hq * Lq, Hq * Lq, gotLse.data.begin());
+      EXPECT_TRUE(near(gotOut, want.out)) << "row " << b << " causal " << causal;
+      EXPECT_TRUE(near(gotLse, want.lse)) << "row " << b << " causal " << causal;
+    }
+  }
+  // A page of a visible key outside the pool is an error naming the table.
+  table.data[1 * NP + 0] = int32_t(P);
+  AttentionParams bad;
+  bad.kvLens = &lens;
+  bad.blockTable = &table;
+  EXPECT_TRUE(throwsNaming([&] { attention(q, kPool, vPool, bad); }, "'block_table'"));
+}
+
 TEST(Merge, AllMinusInfinityGivesZero) {
   RefTensor outs({2, 1, 1, 2, 3}, 0.0), lses({2, 1, 1, 2}, -kInf);
   outs.data[0] = std::nan(""); // an empty partial may hold anything

@@ -64,6 +64,27 @@ static Domain domainFor(Value arg, StringRef role, const HostTensor &t) {
       blocks = ceilDiv(s.getKey().getType().getDimSize(2), s.getKeyBlock());
     return integer(-1, double(blocks - 1));
   }
+  if (operand == "kv_lens") {
+    // Any count from none to all keys (the op clamps, so no other value
+    // means anything new).
+    int64_t keys = 8;
+    if (auto a = dyn_cast_or_null<AttentionOp>(user)) {
+      keys = a.getKey().getType().getDimSize(2);
+      if (Value table = a.getBlockTable())
+        keys *= cast<RankedTensorType>(table.getType()).getDimSize(1);
+    } else if (auto a = dyn_cast_or_null<QuantAttentionOp>(user)) {
+      keys = a.getKeyCodes().getType().getDimSize(2);
+    } else if (auto a = dyn_cast_or_null<PQAttentionOp>(user)) {
+      keys = a.getCodes().getType().getDimSize(2);
+    }
+    return integer(0, double(keys));
+  }
+  if (operand == "block_table") {
+    int64_t pages = 1;
+    if (auto a = dyn_cast_or_null<AttentionOp>(user))
+      pages = a.getKey().getType().getDimSize(0);
+    return integer(0, double(pages - 1));
+  }
   if (t.dtype == "i8")
     return integer(-128, 127);
   if (t.dtype == "i32")

@@ -152,6 +152,13 @@ struct AttentionParams {
   /// Per-head sink logits [Hq]: join the denominator only, and so the lse.
   /// A row with no visible key then gives out = 0 and lse = sink[h].
   const RefTensor *sinks = nullptr;
+  /// Key counts [B]: row b sees keys j < n_b = clamp(kv_lens[b], 0, Lk), and
+  /// the causal and window rules align at n_b instead of Lk.
+  const IndexTensor *kvLens = nullptr;
+  /// Page table [B, NP]: k and v are page pools [P, Hkv, PS, D|Dv]; logical
+  /// key j of row b is row j % PS of page table[b, j / PS], Lk = NP * PS.
+  /// Pages of keys below the key count must lie in [0, P).
+  const IndexTensor *blockTable = nullptr;
   ScoreModFn scoreMod;
   MaskModFn maskMod;
 };
@@ -392,6 +399,8 @@ struct QuantParams {
 struct QuantAttentionParams : QuantParams {
   std::optional<double> scale;
   bool causal = false;
+  /// Key counts [B], as in AttentionParams.
+  const IndexTensor *kvLens = nullptr;
 };
 
 /// Keys from k_codes [B,Hkv,Lk,D'] and k_scale [B,Hkv,ceil(Lk/g),D] ->
@@ -446,6 +455,8 @@ PqEncodeResult pqEncode(const RefTensor &k, const RefTensor &codebooks);
 struct PqAttentionParams {
   std::optional<double> scale;
   bool causal = false;
+  /// Key counts [B], as in AttentionParams.
+  const IndexTensor *kvLens = nullptr;
 };
 
 /// attn.pq_attention: q [B,Hq,Lq,D], codes [B,Hkv,Lk,m or m/2],

@@ -210,3 +210,22 @@ func.func @dynamic_blocks(%q: tensor<1x2x?x16xf32>, %k: tensor<1x2x?x16xf32>, %v
   %o = attn.attention %q, %k, %v blocks(%n, %i : tensor<1x1x3xi32>, tensor<1x1x3x5xi32>) {block_q = 16 : i64, block_k = 16 : i64} : tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32> -> tensor<1x2x?x16xf32>
   return %o : tensor<1x2x?x16xf32>
 }
+
+// A decode step over a paged cache: key counts per batch row and a block
+// table over K/V page pools [P, Hkv, PS, *] (11 pages of 16 keys, 7 per row,
+// so Lk = 112 for the mask and the causal rule).
+// CHECK-LABEL: func.func @paged_cache
+// CHECK: attn.attention %{{.*}}, %{{.*}}, %{{.*}} kv_lens(%{{.*}} : tensor<3xi32>) block_table(%{{.*}} : tensor<3x7xi32>) {causal} : tensor<3x4x1x64xbf16>, tensor<11x2x16x64xbf16>, tensor<11x2x16x32xbf16> -> tensor<3x4x1x32xbf16>, tensor<3x4x1xf32>
+func.func @paged_cache(%q: tensor<3x4x1x64xbf16>, %k: tensor<11x2x16x64xbf16>, %v: tensor<11x2x16x32xbf16>, %n: tensor<3xi32>, %t: tensor<3x7xi32>, %m: tensor<3x1x1x112xi1>) -> (tensor<3x4x1x32xbf16>, tensor<3x4x1xf32>) {
+  %o, %l = attn.attention %q, %k, %v kv_lens(%n : tensor<3xi32>) block_table(%t : tensor<3x7xi32>) {causal} : tensor<3x4x1x64xbf16>, tensor<11x2x16x64xbf16>, tensor<11x2x16x32xbf16> -> tensor<3x4x1x32xbf16>, tensor<3x4x1xf32>
+  %o2 = attn.attention %q, %k, %v mask(%m : tensor<3x1x1x112xi1>) block_table(%t : tensor<3x7xi32>) : tensor<3x4x1x64xbf16>, tensor<11x2x16x64xbf16>, tensor<11x2x16x32xbf16> -> tensor<3x4x1x32xbf16>
+  return %o, %l : tensor<3x4x1x32xbf16>, tensor<3x4x1xf32>
+}
+
+// Key counts alone on a contiguous cache [B, Hkv, capacity, D].
+// CHECK-LABEL: func.func @contiguous_cache
+// CHECK: attn.attention %{{.*}}, %{{.*}}, %{{.*}} kv_lens(%{{.*}} : tensor<2xi32>) : tensor<2x8x1x64xf32>
+func.func @contiguous_cache(%q: tensor<2x8x1x64xf32>, %k: tensor<2x8x512x64xf32>, %v: tensor<2x8x512x64xf32>, %n: tensor<2xi32>) -> tensor<2x8x1x64xf32> {
+  %o = attn.attention %q, %k, %v kv_lens(%n : tensor<2xi32>) : tensor<2x8x1x64xf32>, tensor<2x8x512x64xf32>, tensor<2x8x512x64xf32> -> tensor<2x8x1x64xf32>
+  return %o : tensor<2x8x1x64xf32>
+}

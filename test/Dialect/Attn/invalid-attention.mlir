@@ -19,7 +19,7 @@ func.func @query_i32(%q: tensor<2x4x8x16xi32>, %k: tensor<2x2x12x16xi32>, %v: te
 // rule (generic form: the custom form does not even parse an unranked type).
 func.func @key_unranked(%q: tensor<2x4x8x16xf32>, %k: tensor<*xf32>, %v: tensor<2x2x12x8xf32>) {
   // expected-error @+1 {{'attn.attention' op operand #1 must be ranked tensor of 32-bit float or 16-bit float or bfloat16 type values, but got 'tensor<*xf32>'}}
-  %o = "attn.attention"(%q, %k, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0, 0>}> ({}, {}) : (tensor<2x4x8x16xf32>, tensor<*xf32>, tensor<2x2x12x8xf32>) -> tensor<2x4x8x8xf32>
+  %o = "attn.attention"(%q, %k, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0>}> ({}, {}) : (tensor<2x4x8x16xf32>, tensor<*xf32>, tensor<2x2x12x8xf32>) -> tensor<2x4x8x8xf32>
   return
 }
 
@@ -343,7 +343,7 @@ func.func @full_blocks_batch(%q: tensor<2x4x8x16xf32>, %k: tensor<2x2x12x16xf32>
 // kv_num_blocks without kv_indices (only reachable in generic form).
 func.func @num_blocks_alone(%q: tensor<2x4x8x16xf32>, %k: tensor<2x2x12x16xf32>, %v: tensor<2x2x12x8xf32>, %n: tensor<1x1x2xi32>) {
   // expected-error @+1 {{'attn.attention' op kv_num_blocks and kv_indices must be given together}}
-  %o = "attn.attention"(%q, %k, %v, %n) <{block_q = 4 : i64, block_k = 4 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0, 0, 0>}> ({}, {}) : (tensor<2x4x8x16xf32>, tensor<2x2x12x16xf32>, tensor<2x2x12x8xf32>, tensor<1x1x2xi32>) -> tensor<2x4x8x8xf32>
+  %o = "attn.attention"(%q, %k, %v, %n) <{block_q = 4 : i64, block_k = 4 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0>}> ({}, {}) : (tensor<2x4x8x16xf32>, tensor<2x2x12x16xf32>, tensor<2x2x12x8xf32>, tensor<1x1x2xi32>) -> tensor<2x4x8x8xf32>
   return
 }
 
@@ -352,7 +352,7 @@ func.func @num_blocks_alone(%q: tensor<2x4x8x16xf32>, %k: tensor<2x2x12x16xf32>,
 // full_kv_indices without full_kv_num_blocks (only reachable in generic form).
 func.func @full_indices_alone(%q: tensor<2x4x8x16xf32>, %k: tensor<2x2x12x16xf32>, %v: tensor<2x2x12x8xf32>, %i: tensor<1x1x2x3xi32>) {
   // expected-error @+1 {{'attn.attention' op full_kv_num_blocks and full_kv_indices must be given together}}
-  %o = "attn.attention"(%q, %k, %v, %i) <{block_q = 4 : i64, block_k = 4 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 1, 0>}> ({}, {}) : (tensor<2x4x8x16xf32>, tensor<2x2x12x16xf32>, tensor<2x2x12x8xf32>, tensor<1x1x2x3xi32>) -> tensor<2x4x8x8xf32>
+  %o = "attn.attention"(%q, %k, %v, %i) <{block_q = 4 : i64, block_k = 4 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0>}> ({}, {}) : (tensor<2x4x8x16xf32>, tensor<2x2x12x16xf32>, tensor<2x2x12x8xf32>, tensor<1x1x2x3xi32>) -> tensor<2x4x8x8xf32>
   return
 }
 
@@ -544,5 +544,51 @@ func.func @block_q_without_lists(%q: tensor<2x4x8x16xf32>, %k: tensor<2x2x12x16x
 func.func @block_k_without_lists(%q: tensor<2x4x8x16xf32>, %k: tensor<2x2x12x16xf32>, %v: tensor<2x2x12x8xf32>) {
   // expected-error @+1 {{'attn.attention' op block_q and block_k must be set exactly when block lists are given}}
   %o = attn.attention %q, %k, %v {block_k = 4 : i64} : tensor<2x4x8x16xf32>, tensor<2x2x12x16xf32>, tensor<2x2x12x8xf32> -> tensor<2x4x8x8xf32>
+  return
+}
+
+// -----
+
+// kv_lens has one count per batch row: 3 here, but B = 2.
+func.func @kv_lens_batch(%q: tensor<2x4x8x16xf32>, %k: tensor<2x2x12x16xf32>, %v: tensor<2x2x12x8xf32>, %n: tensor<3xi32>) {
+  // expected-error @+1 {{'attn.attention' op kv_lens axis 0 (B) is 3, but B = 2 from query axis 0}}
+  %o = attn.attention %q, %k, %v kv_lens(%n : tensor<3xi32>) : tensor<2x4x8x16xf32>, tensor<2x2x12x16xf32>, tensor<2x2x12x8xf32> -> tensor<2x4x8x8xf32>
+  return
+}
+
+// -----
+
+// With a block table the value pool must have the key pool's page count.
+func.func @paged_value_pages(%q: tensor<2x4x1x16xf32>, %k: tensor<9x2x4x16xf32>, %v: tensor<8x2x4x8xf32>, %t: tensor<2x3xi32>) {
+  // expected-error @+1 {{'attn.attention' op value axis 0 (P) is 8, but P = 9 from key axis 0}}
+  %o = attn.attention %q, %k, %v block_table(%t : tensor<2x3xi32>) : tensor<2x4x1x16xf32>, tensor<9x2x4x16xf32>, tensor<8x2x4x8xf32> -> tensor<2x4x1x8xf32>
+  return
+}
+
+// -----
+
+// One block-table row per batch row.
+func.func @paged_table_rows(%q: tensor<2x4x1x16xf32>, %k: tensor<9x2x4x16xf32>, %v: tensor<9x2x4x8xf32>, %t: tensor<1x3xi32>) {
+  // expected-error @+1 {{'attn.attention' op block_table axis 0 (B) is 1, but B = 2 from query axis 0}}
+  %o = attn.attention %q, %k, %v block_table(%t : tensor<1x3xi32>) : tensor<2x4x1x16xf32>, tensor<9x2x4x16xf32>, tensor<9x2x4x8xf32> -> tensor<2x4x1x8xf32>
+  return
+}
+
+// -----
+
+// The logical key axis of a paged cache is 3 pages x 4 keys = 12; a mask
+// over 9 keys does not fit it.
+func.func @paged_mask_length(%q: tensor<2x4x1x16xf32>, %k: tensor<9x2x4x16xf32>, %v: tensor<9x2x4x8xf32>, %t: tensor<2x3xi32>, %m: tensor<2x1x1x9xi1>) {
+  // expected-error @+1 {{'attn.attention' op mask axis 3 (Lk) is 9, but Lk = 12 from block table width x page size}}
+  %o = attn.attention %q, %k, %v mask(%m : tensor<2x1x1x9xi1>) block_table(%t : tensor<2x3xi32>) : tensor<2x4x1x16xf32>, tensor<9x2x4x16xf32>, tensor<9x2x4x8xf32> -> tensor<2x4x1x8xf32>
+  return
+}
+
+// -----
+
+// Pages must hold at least one key.
+func.func @paged_empty_pages(%q: tensor<2x4x1x16xf32>, %k: tensor<9x2x0x16xf32>, %v: tensor<9x2x0x8xf32>, %t: tensor<2x3xi32>) {
+  // expected-error @+1 {{'attn.attention' op page size (axis 2 of the key pool) must be positive}}
+  %o = attn.attention %q, %k, %v block_table(%t : tensor<2x3xi32>) : tensor<2x4x1x16xf32>, tensor<9x2x0x16xf32>, tensor<9x2x0x8xf32> -> tensor<2x4x1x8xf32>
   return
 }

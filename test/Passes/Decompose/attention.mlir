@@ -108,3 +108,35 @@ func.func @merge(%o: tensor<3x1x2x5x8xf32>, %l: tensor<3x1x2x5xf32>)
   return %out, %lse : tensor<1x2x5x8xf32>, tensor<1x2x5xf32>
 }
 
+
+// -----
+
+// A paged cache: K and V are read through the block table into their logical
+// [B, Hkv, NP * PS, *] form (page = table[b, j / 4] clamped into [0, 8], row
+// j % 4); the key count clamp(kv_lens[b], 0, 12) hides keys past it and is
+// where the causal rule aligns (j + Lq <= i + count).
+// CHECK-LABEL: func.func @paged_cache
+// CHECK-SAME: %[[K:[a-zA-Z0-9_]+]]: tensor<9x2x4x16xf32>, %[[V:[a-zA-Z0-9_]+]]: tensor<9x2x4x8xf32>, %[[N:[a-zA-Z0-9_]+]]: tensor<2xi32>, %[[T:[a-zA-Z0-9_]+]]: tensor<2x3xi32>
+// CHECK: %[[LK:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<2x2x12x16xf32>)
+// CHECK:   arith.divui %{{.*}}, %c4
+// CHECK:   arith.remui %{{.*}}, %c4
+// CHECK:   tensor.extract %[[T]]
+// CHECK:   arith.maxsi
+// CHECK:   arith.minsi
+// CHECK:   tensor.extract %[[K]]
+// CHECK: %[[LV:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<2x2x12x8xf32>)
+// CHECK:   tensor.extract %[[V]]
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[LK]] :
+// CHECK: linalg.generic
+// CHECK:   %[[RAW:.*]] = tensor.extract %[[N]]
+// CHECK:   %[[POS:.*]] = arith.maxsi %[[RAW]], %c0_i32
+// CHECK:   %[[IDX:.*]] = arith.index_cast %[[POS]] : i32 to index
+// CHECK:   %[[COUNT:.*]] = arith.minsi %[[IDX]], %c12
+// CHECK:   arith.cmpi slt, %{{.*}}, %[[COUNT]]
+// CHECK:   arith.addi %{{.*}}, %[[COUNT]]
+// CHECK:   arith.cmpi sle
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[LV]] :
+func.func @paged_cache(%q: tensor<2x4x3x16xf32>, %k: tensor<9x2x4x16xf32>, %v: tensor<9x2x4x8xf32>, %n: tensor<2xi32>, %t: tensor<2x3xi32>) -> tensor<2x4x3x8xf32> {
+  %o = attn.attention %q, %k, %v kv_lens(%n : tensor<2xi32>) block_table(%t : tensor<2x3xi32>) {causal} : tensor<2x4x3x16xf32>, tensor<9x2x4x16xf32>, tensor<9x2x4x8xf32> -> tensor<2x4x3x8xf32>
+  return %o : tensor<2x4x3x8xf32>
+}

@@ -58,6 +58,56 @@ func.func @decode(%q: tensor<1x4x1x128xf32>, %k: tensor<1x4x2000x128xf32>,
 
 // -----
 
+// Decode over a paged cache: the same split-KV kernel reads K and V in place
+// through the block table (each key's page clamped into [0, 39], row j % 16)
+// and stops each batch row at its key count clamp(kv_lens[b], 0, 320).
+// CHECK-LABEL: func.func @paged_decode
+// CHECK-SAME: %[[K:[a-zA-Z0-9_]+]]: tensor<40x2x16x64xbf16>, %{{.*}}: tensor<40x2x16x64xbf16>, %[[N:[a-zA-Z0-9_]+]]: tensor<2xi32>, %[[T:[a-zA-Z0-9_]+]]: tensor<2x20xi32>
+// CHECK-DAG: %[[KB:.*]] = bufferization.to_buffer %[[K]]
+// CHECK-DAG: %[[NB:.*]] = bufferization.to_buffer %[[N]]
+// CHECK-DAG: %[[TB:.*]] = bufferization.to_buffer %[[T]]
+// CHECK: scf.parallel (%[[B:.*]], %[[H:.*]], %{{.*}}) =
+// CHECK: %[[RAW:.*]] = memref.load %[[NB]][%[[B]]] : memref<2xi32>
+// CHECK: %[[IDX:.*]] = arith.index_cast %[[RAW]]
+// CHECK: %[[POS:.*]] = arith.maxsi %[[IDX]], %c0
+// CHECK: %[[COUNT:.*]] = arith.minsi %[[POS]], %c320
+// CHECK: %[[END:.*]] = arith.minsi %{{.*}}, %[[COUNT]]
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[END]] step %c16
+// CHECK: %[[SLOT:.*]] = arith.divui %{{.*}}, %c16
+// CHECK: %[[ROW:.*]] = arith.remui %{{.*}}, %c16
+// CHECK: %[[PAGE:.*]] = memref.load %[[TB]][%[[B]], %[[SLOT]]] : memref<2x20xi32>
+// CHECK: %[[PI:.*]] = arith.index_cast %[[PAGE]]
+// CHECK: %[[P0:.*]] = arith.maxsi %[[PI]], %c0
+// CHECK: %[[P:.*]] = arith.minsi %[[P0]], %c39
+// CHECK: vector.load %[[KB]][%[[P]], %[[H]], %[[ROW]], %{{.*}}] : memref<40x2x16x64xbf16>, vector<16xbf16>
+func.func @paged_decode(%q: tensor<2x8x1x64xbf16>, %k: tensor<40x2x16x64xbf16>,
+                        %v: tensor<40x2x16x64xbf16>, %n: tensor<2xi32>,
+                        %t: tensor<2x20xi32>) -> tensor<2x8x1x64xbf16> {
+  %o = attn.attention %q, %k, %v kv_lens(%n : tensor<2xi32>)
+      block_table(%t : tensor<2x20xi32>) {causal}
+      : tensor<2x8x1x64xbf16>, tensor<40x2x16x64xbf16>, tensor<40x2x16x64xbf16>
+      -> tensor<2x8x1x64xbf16>
+  return %o : tensor<2x8x1x64xbf16>
+}
+
+// -----
+
+// A cache read by a prefill chunk (17 queries, more than the decode
+// kernel's 16) has no tiled kernel yet: the op stays for attn-decompose.
+// CHECK-LABEL: func.func @paged_prefill_not_taken
+// CHECK: attn.attention
+func.func @paged_prefill_not_taken(%q: tensor<1x2x17x16xf32>, %k: tensor<8x2x16x16xf32>,
+                                   %v: tensor<8x2x16x16xf32>, %n: tensor<1xi32>,
+                                   %t: tensor<1x4xi32>) -> tensor<1x2x17x16xf32> {
+  %o = attn.attention %q, %k, %v kv_lens(%n : tensor<1xi32>)
+      block_table(%t : tensor<1x4xi32>) {causal}
+      : tensor<1x2x17x16xf32>, tensor<8x2x16x16xf32>, tensor<8x2x16x16xf32>
+      -> tensor<1x2x17x16xf32>
+  return %o : tensor<1x2x17x16xf32>
+}
+
+// -----
+
 // Mask tensors and mod regions are not taken: the op stays for
 // attn-decompose. So is D = 8 (not a multiple of 16).
 // CHECK-LABEL: func.func @not_taken

@@ -31,6 +31,13 @@ def Attn_AttentionOp : Attn_Op<"attention",
     mask, the block lists and the `mask_mod` region all allow it. Fully
     masked rows give 0 and lse = -inf. GQA/MQA come from `Hq % Hkv == 0`.
 
+    Caches (docs/Caches.md): `kv_lens [B]` (i32) gives each batch row its
+    key count `n_b = clamp(kv_lens[b], 0, Lk)`; keys `j >= n_b` are
+    invisible and the causal and window rules align at `n_b` instead of Lk.
+    With `block_table [B, NP]` (i32) the key and value operands are page
+    pools `[P, Hkv, PS, D]` / `[P, Hkv, PS, Dv]`: logical key `j` of row `b`
+    is row `j % PS` of page `block_table[b, j / PS]`, and `Lk = NP * PS`.
+
     ```mlir
     %o, %lse = attn.attention %q, %k, %v {causal}
         : tensor<2x32x128x128xbf16>, tensor<2x8x128x128xbf16>, tensor<2x8x128x128xbf16>
@@ -47,6 +54,8 @@ def Attn_AttentionOp : Attn_Op<"attention",
     Optional<Attn_I32Tensor>:$full_kv_num_blocks,
     Optional<Attn_I32Tensor>:$full_kv_indices,
     Optional<Attn_F32Tensor>:$sinks,
+    Optional<Attn_I32Tensor>:$kv_lens,
+    Optional<Attn_I32Tensor>:$block_table,
     OptionalAttr<F64Attr>:$scale,
     UnitAttr:$causal,
     OptionalAttr<DenseI64ArrayAttr>:$window,
@@ -62,6 +71,8 @@ def Attn_AttentionOp : Attn_Op<"attention",
     (`blocks` `(` $kv_num_blocks^ `,` $kv_indices `:` type($kv_num_blocks) `,` type($kv_indices) `)`)?
     (`full_blocks` `(` $full_kv_num_blocks^ `,` $full_kv_indices `:` type($full_kv_num_blocks) `,` type($full_kv_indices) `)`)?
     (`sinks` `(` $sinks^ `:` type($sinks) `)`)?
+    (`kv_lens` `(` $kv_lens^ `:` type($kv_lens) `)`)?
+    (`block_table` `(` $block_table^ `:` type($block_table) `)`)?
     (`score_mod` $score_mod^)?
     (`mask_mod` $mask_mod^)?
     attr-dict `:` type($query) `,` type($key) `,` type($value)
@@ -387,7 +398,8 @@ def Attn_QuantAttentionOp : Attn_Op<"quant_attention",
     `group_size` channels (`v_scale [B,Hkv,Lk,ceil(Dv/g)]`). With zero points,
     codes are unsigned and `x = scale * code + zero`; without, codes are signed
     and `x = scale * code`. 4-bit codes are packed two per byte along the last
-    axis, low nibble first.
+    axis, low nibble first. `kv_lens [B]` limits each batch row to its first
+    `clamp(kv_lens[b], 0, Lk)` keys, as in `attn.attention`.
   }];
   let arguments = (ins
     Attn_FloatTensor:$query,
@@ -395,6 +407,7 @@ def Attn_QuantAttentionOp : Attn_Op<"quant_attention",
     Optional<Attn_F32Tensor>:$key_zero,
     Attn_CodeTensor:$value_codes, Attn_F32Tensor:$value_scale,
     Optional<Attn_F32Tensor>:$value_zero,
+    Optional<Attn_I32Tensor>:$kv_lens,
     I64Attr:$bits, I64Attr:$group_size,
     OptionalAttr<F64Attr>:$scale, UnitAttr:$causal);
   let results = (outs Attn_FloatTensor:$out, Optional<Attn_F32Tensor>:$lse);
@@ -403,6 +416,7 @@ def Attn_QuantAttentionOp : Attn_Op<"quant_attention",
       type($key_codes) `,` type($key_scale) (`,` type($key_zero)^)? `)`
     `value` `(` $value_codes `,` $value_scale (`,` `zero` $value_zero^)? `:`
       type($value_codes) `,` type($value_scale) (`,` type($value_zero)^)? `)`
+    (`kv_lens` `(` $kv_lens^ `:` type($kv_lens) `)`)?
     attr-dict `:` type($query) `->` type($out) (`,` type($lse)^)?
   }];
   let hasVerifier = 1;
@@ -442,14 +456,16 @@ def Attn_PQAttentionOp : Attn_Op<"pq_attention", [Pure]> {
   let description = [{
     Per query, `T[s,c] = <q_s, centroid[s,c]>`; `score_j = scale * sum_s
     T[s, code[j,s]]`; then softmax over visible keys and V as in
-    `attn.attention`.
+    `attn.attention`, including the optional `kv_lens [B]`.
   }];
   let arguments = (ins Attn_FloatTensor:$query, Attn_CodeTensor:$codes,
                        Attn_F32Tensor:$codebooks, Attn_FloatTensor:$value,
+                       Optional<Attn_I32Tensor>:$kv_lens,
                        OptionalAttr<F64Attr>:$scale, UnitAttr:$causal);
   let results = (outs Attn_FloatTensor:$out, Optional<Attn_F32Tensor>:$lse);
   let assemblyFormat = [{
-    $query `,` $codes `,` $codebooks `,` $value attr-dict `:` type($query) `,`
+    $query `,` $codes `,` $codebooks `,` $value
+    (`kv_lens` `(` $kv_lens^ `:` type($kv_lens) `)`)? attr-dict `:` type($query) `,`
     type($codes) `,` type($codebooks) `,` type($value) `->` type($out) (`,` type($lse)^)?
   }];
   let hasVerifier = 1;

@@ -1,0 +1,77 @@
+// Kernels that read runtime caches in place (docs/Caches.md): key counts
+// per batch row (kv_lens; random counts from 0, an empty row, to all keys)
+// and paged K/V pools through a block table (random page ids, pages shared
+// between rows), on the split-KV decode kernel (f32, bf16, GQA, causal and
+// window rules aligned at each row's count, lse) and on the naive path
+// (odd D, a prefill chunk of several queries, quantised and PQ caches),
+// all against the fp64 reference.
+// RUN: attn-run %s --random --seed 7 --check | FileCheck %s
+// CHECK-NOT: FAIL
+
+// CHECK: lens_decode_f32{{.*}}PASS
+// CHECK: lens_decode_f32{{.*}}PASS
+func.func @lens_decode_f32(%q: tensor<5x4x1x64xf32>, %k: tensor<5x2x300x64xf32>,
+                           %v: tensor<5x2x300x64xf32>, %n: tensor<5xi32>)
+    -> (tensor<5x4x1x64xf32>, tensor<5x4x1xf32>) {
+  %o, %l = attn.attention %q, %k, %v kv_lens(%n : tensor<5xi32>)
+      : tensor<5x4x1x64xf32>, tensor<5x2x300x64xf32>, tensor<5x2x300x64xf32>
+      -> tensor<5x4x1x64xf32>, tensor<5x4x1xf32>
+  return %o, %l : tensor<5x4x1x64xf32>, tensor<5x4x1xf32>
+}
+
+// CHECK: paged_decode_bf16{{.*}}PASS
+func.func @paged_decode_bf16(%q: tensor<3x6x2x128xbf16>, %k: tensor<11x3x16x128xbf16>,
+                             %v: tensor<11x3x16x128xbf16>, %n: tensor<3xi32>,
+                             %t: tensor<3x7xi32>) -> tensor<3x6x2x128xbf16> {
+  %o = attn.attention %q, %k, %v kv_lens(%n : tensor<3xi32>)
+      block_table(%t : tensor<3x7xi32>) {causal}
+      : tensor<3x6x2x128xbf16>, tensor<11x3x16x128xbf16>, tensor<11x3x16x128xbf16>
+      -> tensor<3x6x2x128xbf16>
+  return %o : tensor<3x6x2x128xbf16>
+}
+
+// CHECK: paged_window_f32{{.*}}PASS
+func.func @paged_window_f32(%q: tensor<2x2x1x32xf32>, %k: tensor<9x2x5x32xf32>,
+                            %v: tensor<9x2x5x32xf32>, %n: tensor<2xi32>,
+                            %t: tensor<2x6xi32>) -> tensor<2x2x1x32xf32> {
+  %o = attn.attention %q, %k, %v kv_lens(%n : tensor<2xi32>)
+      block_table(%t : tensor<2x6xi32>) {window = array<i64: 7, 0>}
+      : tensor<2x2x1x32xf32>, tensor<9x2x5x32xf32>, tensor<9x2x5x32xf32>
+      -> tensor<2x2x1x32xf32>
+  return %o : tensor<2x2x1x32xf32>
+}
+
+// Odd D and a chunk of 9 queries: the naive path reads the same layout.
+// CHECK: paged_prefill_chunk{{.*}}PASS
+func.func @paged_prefill_chunk(%q: tensor<2x3x9x10xf32>, %k: tensor<6x3x4x10xf32>,
+                               %v: tensor<6x3x4x6xf32>, %n: tensor<2xi32>,
+                               %t: tensor<2x5xi32>) -> tensor<2x3x9x6xf32> {
+  %o = attn.attention %q, %k, %v kv_lens(%n : tensor<2xi32>)
+      block_table(%t : tensor<2x5xi32>) {causal}
+      : tensor<2x3x9x10xf32>, tensor<6x3x4x10xf32>, tensor<6x3x4x6xf32>
+      -> tensor<2x3x9x6xf32>
+  return %o : tensor<2x3x9x6xf32>
+}
+
+// CHECK: quant_lens{{.*}}PASS
+// CHECK: quant_lens{{.*}}PASS
+func.func @quant_lens(%q: tensor<3x4x1x16xf32>, %kc: tensor<3x2x24x8xi8>,
+                      %ks: tensor<3x2x4x16xf32>, %vc: tensor<3x2x24x8xi8>,
+                      %vs: tensor<3x2x24x3xf32>, %n: tensor<3xi32>)
+    -> (tensor<3x4x1x16xf32>, tensor<3x4x1xf32>) {
+  %o, %l = attn.quant_attention %q, key(%kc, %ks : tensor<3x2x24x8xi8>, tensor<3x2x4x16xf32>)
+      value(%vc, %vs : tensor<3x2x24x8xi8>, tensor<3x2x24x3xf32>)
+      kv_lens(%n : tensor<3xi32>) {bits = 4 : i64, group_size = 6 : i64, causal}
+      : tensor<3x4x1x16xf32> -> tensor<3x4x1x16xf32>, tensor<3x4x1xf32>
+  return %o, %l : tensor<3x4x1x16xf32>, tensor<3x4x1xf32>
+}
+
+// CHECK: pq_lens{{.*}}PASS
+func.func @pq_lens(%q: tensor<2x2x1x8xf32>, %c: tensor<2x1x13x4xi8>,
+                   %cb: tensor<1x4x256x2xf32>, %v: tensor<2x1x13x5xf32>,
+                   %n: tensor<2xi32>) -> tensor<2x2x1x5xf32> {
+  %o = attn.pq_attention %q, %c, %cb, %v kv_lens(%n : tensor<2xi32>)
+      : tensor<2x2x1x8xf32>, tensor<2x1x13x4xi8>, tensor<1x4x256x2xf32>,
+        tensor<2x1x13x5xf32> -> tensor<2x2x1x5xf32>
+  return %o : tensor<2x2x1x5xf32>
+}
