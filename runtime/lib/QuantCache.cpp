@@ -1,0 +1,361 @@
+//===- QuantCache.cpp - int8/int4 KV cache quantised on append ------------===//
+//
+// This file implements the attnrt_quant_* entry points. Appended tokens
+// enter the residual window (full precision, KIVI); when the window holds
+// group_size tokens it is quantised as one key group (per channel over the
+// group's tokens) and group_size value rows (per token over groups of
+// channels), and the window empties. Codes, scales and zero points follow
+// attnrt_cache.h; the arithmetic is done in double from the stored f32 scale
+// and zero, so the codes are what a kernel dequantising with those f32
+// numbers should see.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CacheSupport.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+using namespace attnrt;
+
+namespace {
+
+/// Scale, zero point and codes of one group under the header's rules.
+class GroupQuantizer {
+public:
+  GroupQuantizer(int bits, bool withZeroPoints)
+      : zeroPoints(withZeroPoints),
+        maxCode(withZeroPoints ? (1 << bits) - 1 : (1 << (bits - 1)) - 1) {}
+
+  /// The scale and zero point of x[0, n).
+  void fit(const float *x, size_t n, float &scale, float &zero) const {
+    auto [lo, hi] = std::minmax_element(x, x + n);
+    double range =
+        zeroPoints ? double(*hi) - double(*lo)
+                   : std::max(std::fabs(double(*lo)), std::fabs(double(*hi)));
+    zero = zeroPoints ? *lo : 0.0f;
+    scale = range == 0.0 ? 1.0f : storedScale(range / maxCode);
+  }
+
+  int encode(float x, float scale, float zero) const {
+    double code = roundHalfEven((double(x) - double(zero)) / double(scale));
+    double lo = zeroPoints ? 0.0 : -maxCode;
+    return int(std::min(std::max(code, lo), double(maxCode)));
+  }
+
+private:
+  /// A scale so small that it rounds to 0 in f32 would give infinite codes;
+  /// the smallest positive f32 keeps the codes finite (and clamped).
+  static float storedScale(double scale) {
+    float f = float(scale);
+    return f > 0.0f ? f : std::numeric_limits<float>::denorm_min();
+  }
+
+  static double roundHalfEven(double x) {
+    double floor = std::floor(x), fraction = x - floor;
+    if (fraction != 0.5)
+      return fraction < 0.5 ? floor : floor + 1.0;
+    return std::fmod(floor, 2.0) == 0.0 ? floor : floor + 1.0;
+  }
+
+  bool zeroPoints;
+  int maxCode; // qmax, or 2^bits - 1 with zero points
+};
+
+attnrt_status checkDesc(const char *fn, const attnrt_quant_cache_desc &d) {
+  if (attnrt_status s = checkDtype(fn, "dtype", d.dtype))
+    return s;
+  if (attnrt_status s = checkPositive(fn, {{"kv_heads", d.kv_heads},
+                                           {"head_dim", d.head_dim},
+                                           {"value_dim", d.value_dim},
+                                           {"capacity", d.capacity},
+                                           {"group_size", d.group_size}}))
+    return s;
+  if (d.bits != 4 && d.bits != 8)
+    return failf(ATTNRT_INVALID_ARGUMENT, "%s: bits must be 4 or 8, got %d", fn,
+                 d.bits);
+  if (d.zero_points != 0 && d.zero_points != 1)
+    return failf(ATTNRT_INVALID_ARGUMENT,
+                 "%s: zero_points must be 0 or 1, got %d", fn, d.zero_points);
+  if (d.bits == 4 && (d.head_dim % 2 != 0 || d.value_dim % 2 != 0))
+    return failf(ATTNRT_INVALID_ARGUMENT,
+                 "%s: 4-bit codes pack two channels a byte; head_dim %d and "
+                 "value_dim %d must be even",
+                 fn, d.head_dim, d.value_dim);
+  return checkMultiple(fn, "capacity", d.capacity, "group_size", d.group_size);
+}
+
+} // namespace
+
+struct ATTNRT_INTERNAL attnrt_quant_cache : CacheBase {
+  attnrt_status init(const char *fn, const attnrt_quant_cache_desc &desc);
+
+  int32_t sequenceLength(int32_t seq) const {
+    return quantizedLengths[size_t(seq)] + residualLengths[size_t(seq)];
+  }
+  void clearSequence(int32_t seq) {
+    quantizedLengths[size_t(seq)] = 0;
+    residualLengths[size_t(seq)] = 0;
+  }
+  void copySequence(int32_t from, int32_t to);
+  size_t usedBytes() const;
+  int32_t freePages() const { return -1; }
+
+  attnrt_status checkAppendable(const char *fn, int32_t seq, int32_t tokens,
+                                const void *key, const void *value) const;
+  void append(int32_t seq, int32_t tokens, const void *key, const void *value);
+  attnrt_status truncateTo(const char *fn, int32_t seq, int32_t length);
+  /// Quantises the full residual window of `seq` into the rows after its
+  /// quantised prefix.
+  void quantizeWindow(int32_t seq);
+
+  attnrt_quant_cache_desc desc = {};
+  GroupQuantizer quantizer{8, false};
+  size_t valueGroups = 0; // ceil(value_dim / group_size)
+  RowArray keyCodes, keyScale, keyZero, valueCodes, valueScale, valueZero;
+  RowArray residualKey, residualValue;
+  Buffer<int32_t> quantizedLengths, residualLengths;
+  Buffer<float> group; // one group's values, converted to f32
+};
+
+attnrt_status attnrt_quant_cache::init(const char *fn,
+                                       const attnrt_quant_cache_desc &d) {
+  if (attnrt_status s = checkDesc(fn, d))
+    return s;
+  if (attnrt_status s = allocateSlots(fn, d.max_seqs))
+    return s;
+  desc = d;
+  quantizer = GroupQuantizer(d.bits, d.zero_points != 0);
+  size_t seqs = size_t(d.max_seqs), heads = size_t(d.kv_heads);
+  size_t capacity = size_t(d.capacity), g = size_t(d.group_size);
+  size_t keyDim = size_t(d.head_dim), valueDim = size_t(d.value_dim);
+  size_t perByte = d.bits == 4 ? 2 : 1;
+  size_t element = dtypeBytes(d.dtype);
+  valueGroups = (valueDim + g - 1) / g;
+  struct Part {
+    RowArray &array;
+    const char *what;
+    size_t rows, rowBytes;
+    bool present;
+  };
+  bool zeros = d.zero_points != 0;
+  for (const Part &p : {
+           Part{keyCodes, "key codes", capacity, keyDim / perByte, true},
+           Part{keyScale, "key scales", capacity / g, keyDim * 4, true},
+           Part{keyZero, "key zero points", capacity / g, keyDim * 4, zeros},
+           Part{valueCodes, "value codes", capacity, valueDim / perByte, true},
+           Part{valueScale, "value scales", capacity, valueGroups * 4, true},
+           Part{valueZero, "value zero points", capacity, valueGroups * 4,
+                zeros},
+           Part{residualKey, "residual keys", g, keyDim * element, true},
+           Part{residualValue, "residual values", g, valueDim * element, true},
+       })
+    if (p.present)
+      if (attnrt_status s = p.array.allocate(*this, fn, p.what, seqs, heads,
+                                             p.rows, p.rowBytes))
+        return s;
+  if (attnrt_status s =
+          allocate(fn, "quantised lengths", quantizedLengths, seqs))
+    return s;
+  if (attnrt_status s = allocate(fn, "residual lengths", residualLengths, seqs))
+    return s;
+  return allocate(fn, "the group scratch buffer", group, g);
+}
+
+void attnrt_quant_cache::quantizeWindow(int32_t seq) {
+  size_t s = size_t(seq), g = size_t(desc.group_size);
+  size_t first = size_t(quantizedLengths[s]);
+  bool zeros = desc.zero_points != 0;
+  float scale = 0.0f, zero = 0.0f;
+  for (size_t h = 0; h < size_t(desc.kv_heads); ++h) {
+    // Keys: per channel over the group's tokens.
+    float *keyScales = keyScale.rowAs<float>(s, h, first / g);
+    float *keyZeros = zeros ? keyZero.rowAs<float>(s, h, first / g) : nullptr;
+    for (size_t d = 0; d < size_t(desc.head_dim); ++d) {
+      for (size_t t = 0; t < g; ++t)
+        group[t] = loadElement(residualKey.row(s, h, t), desc.dtype, d);
+      quantizer.fit(group.data(), g, scale, zero);
+      keyScales[d] = scale;
+      if (keyZeros)
+        keyZeros[d] = zero;
+      for (size_t t = 0; t < g; ++t)
+        storeCode(keyCodes.rowAs<int8_t>(s, h, first + t), d,
+                  quantizer.encode(group[t], scale, zero), desc.bits);
+    }
+    // Values: per token over groups of channels.
+    for (size_t t = 0; t < g; ++t) {
+      const uint8_t *residual = residualValue.row(s, h, t);
+      int8_t *codes = valueCodes.rowAs<int8_t>(s, h, first + t);
+      float *valueScales = valueScale.rowAs<float>(s, h, first + t);
+      float *valueZeros =
+          zeros ? valueZero.rowAs<float>(s, h, first + t) : nullptr;
+      for (size_t c0 = 0, i = 0; i < valueGroups; ++i, c0 += g) {
+        size_t width = std::min(g, size_t(desc.value_dim) - c0);
+        for (size_t c = 0; c < width; ++c)
+          group[c] = loadElement(residual, desc.dtype, c0 + c);
+        quantizer.fit(group.data(), width, scale, zero);
+        valueScales[i] = scale;
+        if (valueZeros)
+          valueZeros[i] = zero;
+        for (size_t c = 0; c < width; ++c)
+          storeCode(codes, c0 + c, quantizer.encode(group[c], scale, zero),
+                    desc.bits);
+      }
+    }
+  }
+  quantizedLengths[s] += desc.group_size;
+  residualLengths[s] = 0;
+}
+
+void attnrt_quant_cache::append(int32_t seq, int32_t tokens, const void *key,
+                                const void *value) {
+  for (int32_t done = 0; done < tokens;) {
+    int32_t window = residualLengths[size_t(seq)];
+    int32_t count = std::min(desc.group_size - window, tokens - done);
+    residualKey.store(size_t(seq), size_t(window), key, size_t(tokens),
+                      size_t(done), size_t(count));
+    residualValue.store(size_t(seq), size_t(window), value, size_t(tokens),
+                        size_t(done), size_t(count));
+    residualLengths[size_t(seq)] = window + count;
+    done += count;
+    if (window + count == desc.group_size)
+      quantizeWindow(seq);
+  }
+}
+
+attnrt_status attnrt_quant_cache::checkAppendable(const char *fn, int32_t,
+                                                  int32_t tokens,
+                                                  const void *key,
+                                                  const void *value) const {
+  size_t rows = size_t(desc.kv_heads) * size_t(tokens);
+  if (attnrt_status s =
+          checkFinite(fn, "key", key, desc.dtype, rows * size_t(desc.head_dim)))
+    return s;
+  return checkFinite(fn, "value", value, desc.dtype,
+                     rows * size_t(desc.value_dim));
+}
+
+attnrt_status attnrt_quant_cache::truncateTo(const char *fn, int32_t seq,
+                                             int32_t length) {
+  int32_t quantized = quantizedLengths[size_t(seq)];
+  if (length >= quantized) {
+    residualLengths[size_t(seq)] = length - quantized;
+    return ATTNRT_OK;
+  }
+  // The full-precision copies of quantised tokens are gone: only whole
+  // groups can be dropped from the quantised prefix.
+  if (length % desc.group_size != 0)
+    return failf(ATTNRT_INVALID_ARGUMENT,
+                 "%s: length %d falls inside the quantised prefix of sequence "
+                 "%d (%d tokens), which can only be cut at a multiple of "
+                 "group_size %d",
+                 fn, length, seq, quantized, desc.group_size);
+  quantizedLengths[size_t(seq)] = length;
+  residualLengths[size_t(seq)] = 0;
+  return ATTNRT_OK;
+}
+
+void attnrt_quant_cache::copySequence(int32_t from, int32_t to) {
+  size_t quantized = size_t(quantizedLengths[size_t(from)]);
+  size_t window = size_t(residualLengths[size_t(from)]);
+  size_t f = size_t(from), t = size_t(to);
+  keyCodes.copyRows(f, t, quantized);
+  keyScale.copyRows(f, t, quantized / size_t(desc.group_size));
+  keyZero.copyRows(f, t, quantized / size_t(desc.group_size));
+  valueCodes.copyRows(f, t, quantized);
+  valueScale.copyRows(f, t, quantized);
+  valueZero.copyRows(f, t, quantized);
+  residualKey.copyRows(f, t, window);
+  residualValue.copyRows(f, t, window);
+  quantizedLengths[t] = int32_t(quantized);
+  residualLengths[t] = int32_t(window);
+}
+
+size_t attnrt_quant_cache::usedBytes() const {
+  size_t perToken = keyCodes.rowBytes() + valueCodes.rowBytes() +
+                    valueScale.rowBytes() + valueZero.rowBytes();
+  size_t perGroup = keyScale.rowBytes() + keyZero.rowBytes();
+  size_t perWindowToken = residualKey.rowBytes() + residualValue.rowBytes();
+  size_t bytes = 0;
+  for (int32_t s = 0; s < slotCount(); ++s) {
+    size_t quantized = size_t(quantizedLengths[size_t(s)]);
+    bytes += quantized * perToken +
+             quantized / size_t(desc.group_size) * perGroup +
+             size_t(residualLengths[size_t(s)]) * perWindowToken;
+  }
+  return bytes * size_t(desc.kv_heads);
+}
+
+//===----------------------------------------------------------------------===//
+// C entry points
+//===----------------------------------------------------------------------===//
+
+#pragma GCC visibility push(default)
+
+extern "C" {
+
+attnrt_status attnrt_quant_cache_create(const attnrt_quant_cache_desc *desc,
+                                        attnrt_quant_cache **cache) {
+  return createCache("attnrt_quant_cache_create", desc, cache);
+}
+
+void attnrt_quant_cache_destroy(attnrt_quant_cache *cache) { delete cache; }
+
+attnrt_status attnrt_quant_seq_create(attnrt_quant_cache *cache, int32_t *seq) {
+  return createSequence("attnrt_quant_seq_create", cache, seq);
+}
+
+attnrt_status attnrt_quant_seq_release(attnrt_quant_cache *cache, int32_t seq) {
+  return releaseSequence("attnrt_quant_seq_release", cache, seq);
+}
+
+attnrt_status attnrt_quant_append(attnrt_quant_cache *cache, int32_t seq,
+                                  int32_t tokens, const void *key,
+                                  const void *value) {
+  return appendTokens("attnrt_quant_append", cache, seq, tokens, key, value);
+}
+
+attnrt_status attnrt_quant_truncate(attnrt_quant_cache *cache, int32_t seq,
+                                    int32_t length) {
+  return truncateSequence("attnrt_quant_truncate", cache, seq, length);
+}
+
+attnrt_status attnrt_quant_fork(attnrt_quant_cache *cache, int32_t parent,
+                                int32_t *child) {
+  return forkSequence("attnrt_quant_fork", cache, parent, child);
+}
+
+attnrt_status attnrt_quant_length(attnrt_quant_cache *cache, int32_t seq,
+                                  int32_t *length) {
+  return sequenceLength("attnrt_quant_length", cache, seq, length);
+}
+
+attnrt_status attnrt_quant_memory(attnrt_quant_cache *cache,
+                                  attnrt_cache_memory *memory) {
+  return cacheMemory("attnrt_quant_memory", cache, memory);
+}
+
+attnrt_status attnrt_quant_view_get(attnrt_quant_cache *cache,
+                                    attnrt_quant_view *view) {
+  const char *fn = "attnrt_quant_view_get";
+  return withLock(fn, cache, [&] {
+    if (attnrt_status s = checkNotNull(fn, "view", view))
+      return s;
+    view->key_codes = reinterpret_cast<int8_t *>(cache->keyCodes.data());
+    view->key_scale = reinterpret_cast<float *>(cache->keyScale.data());
+    view->key_zero = reinterpret_cast<float *>(cache->keyZero.data());
+    view->value_codes = reinterpret_cast<int8_t *>(cache->valueCodes.data());
+    view->value_scale = reinterpret_cast<float *>(cache->valueScale.data());
+    view->value_zero = reinterpret_cast<float *>(cache->valueZero.data());
+    view->residual_key = cache->residualKey.data();
+    view->residual_value = cache->residualValue.data();
+    view->quantized_lengths = cache->quantizedLengths.data();
+    view->residual_lengths = cache->residualLengths.data();
+    return ATTNRT_OK;
+  });
+}
+
+} // extern "C"
+
+#pragma GCC visibility pop
