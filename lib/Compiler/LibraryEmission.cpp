@@ -188,7 +188,11 @@ LogicalResult attn::compileModule(ModuleOp module,
   std::string libPath = path(libName);
   // Parallel tasks call LLVM's OpenMP runtime (Debian's libomp-22-dev);
   // CUDA host code calls libattnrt's mgpu* functions.
-  SmallVector<StringRef> argv = {*cc, "-shared", "-o", libPath, objPath};
+  // -Bsymbolic binds the packed wrappers' calls to the library's own entry
+  // points: an entry named like a libc function (`step`, `index`) would
+  // otherwise be interposed by libc's, which is loaded first.
+  SmallVector<StringRef> argv = {*cc, "-shared", "-Wl,-Bsymbolic", "-o", libPath,
+                                 objPath};
   if (cuda)
     argv.append({"-L" ATTN_RUNTIME_LIBDIR, "-Wl,-rpath," ATTN_RUNTIME_LIBDIR,
                  "-lattnrt"});

@@ -95,6 +95,15 @@ TEST_F(KernelTest, CallComputesTheSingleKeyIdentity) {
       EXPECT_EQ(out[h * 8 + d], v[(h / 2) * 8 + d]) << "head " << h << " dim " << d;
 }
 
+TEST_F(KernelTest, EntryNamedLikeALibcFunctionCallsTheKernel) {
+  std::vector<void *> a = args();
+  ASSERT_EQ(attnrt_call(module, "step", a.data(), 4), ATTNRT_OK)
+      << attnrt_last_error();
+  for (int h = 0; h < 4; ++h)
+    for (int d = 0; d < 8; ++d)
+      EXPECT_EQ(out[h * 8 + d], v[(h / 2) * 8 + d]) << "head " << h << " dim " << d;
+}
+
 TEST_F(KernelTest, WrongCountFailsWithoutTouchingOutputs) {
   std::vector<void *> a = args();
   EXPECT_EQ(attnrt_call(module, "one_key", a.data(), 3), ATTNRT_INVALID_ARGUMENT);

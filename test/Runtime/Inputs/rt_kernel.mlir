@@ -6,3 +6,12 @@ func.func @one_key(%q: tensor<1x4x1x8xf32>, %k: tensor<1x2x1x8xf32>,
       : tensor<1x4x1x8xf32>, tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32> -> tensor<1x4x1x8xf32>
   return %o : tensor<1x4x1x8xf32>
 }
+
+// The same kernel under the name of a libc function (POSIX regexp's `step`):
+// the library must call its own entry, not the one libc exports.
+func.func @step(%q: tensor<1x4x1x8xf32>, %k: tensor<1x2x1x8xf32>,
+                %v: tensor<1x2x1x8xf32>) -> tensor<1x4x1x8xf32> {
+  %o = attn.attention %q, %k, %v
+      : tensor<1x4x1x8xf32>, tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32> -> tensor<1x4x1x8xf32>
+  return %o : tensor<1x4x1x8xf32>
+}
