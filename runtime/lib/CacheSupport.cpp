@@ -195,8 +195,8 @@ attnrt_status checkFinite(const char *fn, const char *name, const void *data,
     float x = loadElement(data, dtype, i);
     if (!std::isfinite(x))
       return failf(ATTNRT_INVALID_ARGUMENT,
-                   "%s: %s element %zu is %g; only finite values can be "
-                   "quantised",
+                   "%s: %s element %zu is %g, which cannot be quantised or "
+                   "encoded",
                    fn, name, i, double(x));
   }
   return ATTNRT_OK;
