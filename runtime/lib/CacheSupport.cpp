@@ -148,12 +148,14 @@ attnrt_status checkTokenArguments(const char *fn, const CacheBase &cache,
   return checkNotNull(fn, "value", value);
 }
 
-attnrt_status checkDtype(const char *fn, const char *name, attnrt_dtype dtype) {
-  if (dtypeBytes(dtype) == 0)
+attnrt_status checkDtype(const char *fn, const char *name,
+                         const attnrt_dtype &field) {
+  int32_t value = rawEnum(field);
+  if (value < ATTNRT_F32 || value > ATTNRT_BF16)
     return failf(ATTNRT_INVALID_ARGUMENT,
                  "%s: %s %d is not ATTNRT_F32 (0), ATTNRT_F16 (1) or "
                  "ATTNRT_BF16 (2)",
-                 fn, name, int(dtype));
+                 fn, name, value);
   return ATTNRT_OK;
 }
 

@@ -68,17 +68,19 @@ inline bool checkedProduct(std::initializer_list<size_t> factors, size_t &out) {
   return true;
 }
 
-/// Bytes of one element of `dtype`, or 0 when `dtype` is not an
-/// attnrt_dtype.
+/// The integer a C caller stored in an enum field. Reading the field as the
+/// enum would be undefined behaviour in C++ when the value is not one of
+/// the enumerators, and rejecting such values is the point.
+template <typename Enum> int32_t rawEnum(const Enum &field) {
+  static_assert(sizeof(Enum) == sizeof(int32_t), "C enums are int-sized");
+  int32_t value;
+  std::memcpy(&value, &field, sizeof(value));
+  return value;
+}
+
+/// Bytes of one element of a valid `dtype` (checkDtype).
 inline size_t dtypeBytes(attnrt_dtype dtype) {
-  switch (dtype) {
-  case ATTNRT_F32:
-    return 4;
-  case ATTNRT_F16:
-  case ATTNRT_BF16:
-    return 2;
-  }
-  return 0;
+  return dtype == ATTNRT_F32 ? 4 : 2;
 }
 
 inline float floatFromBits(uint32_t bits) {
@@ -153,7 +155,9 @@ struct NamedValue {
 /// checkPositive on each of `values`, in order.
 attnrt_status checkPositive(const char *fn,
                             std::initializer_list<NamedValue> values);
-attnrt_status checkDtype(const char *fn, const char *name, attnrt_dtype dtype);
+/// `field` holds an attnrt_dtype enumerator.
+attnrt_status checkDtype(const char *fn, const char *name,
+                         const attnrt_dtype &field);
 /// `value` must be a multiple of the positive `divisor`.
 attnrt_status checkMultiple(const char *fn, const char *name, int64_t value,
                             const char *divisorName, int64_t divisor);

@@ -73,11 +73,12 @@ struct ATTNRT_INTERNAL attnrt_kv_cache : CacheBase {
 namespace {
 
 attnrt_status checkDesc(const char *fn, const attnrt_kv_cache_desc &d) {
-  if (d.layout != ATTNRT_KV_CONTIGUOUS && d.layout != ATTNRT_KV_PAGED)
+  int32_t layout = rawEnum(d.layout);
+  if (layout != ATTNRT_KV_CONTIGUOUS && layout != ATTNRT_KV_PAGED)
     return failf(ATTNRT_INVALID_ARGUMENT,
                  "%s: layout %d is not ATTNRT_KV_CONTIGUOUS (0) or "
                  "ATTNRT_KV_PAGED (1)",
-                 fn, int(d.layout));
+                 fn, layout);
   if (attnrt_status s = checkDtype(fn, "dtype", d.dtype))
     return s;
   if (attnrt_status s = checkPositive(fn, {{"kv_heads", d.kv_heads},

@@ -375,7 +375,7 @@ TEST(PqCache, CreateValidatesTheDescriptor) {
        "subspaces must be positive, got 0"},
       {[](attnrt_pq_cache_desc &d) { d.codebooks = nullptr; },
        "NULL codebooks"},
-      {[](attnrt_pq_cache_desc &d) { d.value_dtype = attnrt_dtype(9); },
+      {[](attnrt_pq_cache_desc &d) { setRawEnum(d.value_dtype, 9); },
        "value_dtype 9"},
       {[](attnrt_pq_cache_desc &d) { d.capacity = -4; },
        "capacity must be positive, got -4"},

@@ -553,8 +553,7 @@ TEST(QuantCache, CreateValidatesTheDescriptor) {
        "group_size must be positive, got 0"},
       {[](attnrt_quant_cache_desc &d) { d.max_seqs = -1; },
        "max_seqs must be positive, got -1"},
-      {[](attnrt_quant_cache_desc &d) { d.dtype = attnrt_dtype(3); },
-       "dtype 3"},
+      {[](attnrt_quant_cache_desc &d) { setRawEnum(d.dtype, 3); }, "dtype 3"},
       {[](attnrt_quant_cache_desc &d) { d.kv_heads = 0; }, "kv_heads"},
   };
   for (const Case &c : cases) {

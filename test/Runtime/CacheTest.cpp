@@ -624,10 +624,9 @@ TEST(KvCacheErrors, CreateValidatesTheDescriptor) {
     const char *fragment;
   };
   const Case cases[] = {
-      {"layout",
-       [](attnrt_kv_cache_desc &d) { d.layout = attnrt_kv_layout(2); },
+      {"layout", [](attnrt_kv_cache_desc &d) { setRawEnum(d.layout, 2); },
        "layout 2"},
-      {"dtype", [](attnrt_kv_cache_desc &d) { d.dtype = attnrt_dtype(7); },
+      {"dtype", [](attnrt_kv_cache_desc &d) { setRawEnum(d.dtype, 7); },
        "dtype 7"},
       {"max_seqs", [](attnrt_kv_cache_desc &d) { d.max_seqs = 0; },
        "max_seqs must be positive, got 0"},

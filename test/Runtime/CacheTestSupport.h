@@ -28,6 +28,13 @@ namespace cachetest {
 
 using Bytes = std::vector<uint8_t>;
 
+/// Stores `value` in an enum field as a C caller could (a cast to the enum
+/// would be undefined behaviour in C++ for a value outside its range).
+template <typename Enum> void setRawEnum(Enum &field, int32_t value) {
+  static_assert(sizeof(Enum) == sizeof(int32_t), "C enums are int-sized");
+  std::memcpy(&field, &value, sizeof(value));
+}
+
 inline size_t elementSize(attnrt_dtype dtype) {
   return dtype == ATTNRT_F32 ? 4 : 2;
 }
