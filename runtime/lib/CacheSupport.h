@@ -433,4 +433,56 @@ attnrt_status cacheMemory(const char *fn, Cache *cache,
 
 #pragma GCC visibility pop
 
+/// Defines the entry points that every cache `attnrt_<name>_*` has in the
+/// same form: attnrt_<name>_cache_create, attnrt_<name>_cache_destroy,
+/// attnrt_<name>_seq_create, attnrt_<name>_seq_release, attnrt_<name>_fork,
+/// attnrt_<name>_length and attnrt_<name>_memory. Use it inside the extern
+/// "C" block of the cache's file, where the cache struct is complete.
+#define ATTNRT_DEFINE_CACHE_ENTRY_POINTS(name)                                 \
+  attnrt_status attnrt_##name##_cache_create(                                  \
+      const attnrt_##name##_cache_desc *desc, attnrt_##name##_cache **cache) { \
+    return attnrt::createCache("attnrt_" #name "_cache_create", desc, cache);  \
+  }                                                                            \
+  void attnrt_##name##_cache_destroy(attnrt_##name##_cache *cache) {           \
+    delete cache;                                                              \
+  }                                                                            \
+  attnrt_status attnrt_##name##_seq_create(attnrt_##name##_cache *cache,       \
+                                           int32_t *seq) {                     \
+    return attnrt::createSequence("attnrt_" #name "_seq_create", cache, seq);  \
+  }                                                                            \
+  attnrt_status attnrt_##name##_seq_release(attnrt_##name##_cache *cache,      \
+                                            int32_t seq) {                     \
+    return attnrt::releaseSequence("attnrt_" #name "_seq_release", cache,      \
+                                   seq);                                       \
+  }                                                                            \
+  attnrt_status attnrt_##name##_fork(attnrt_##name##_cache *cache,             \
+                                     int32_t parent, int32_t *child) {         \
+    return attnrt::forkSequence("attnrt_" #name "_fork", cache, parent,        \
+                                child);                                        \
+  }                                                                            \
+  attnrt_status attnrt_##name##_length(attnrt_##name##_cache *cache,           \
+                                       int32_t seq, int32_t *length) {         \
+    return attnrt::sequenceLength("attnrt_" #name "_length", cache, seq,       \
+                                  length);                                     \
+  }                                                                            \
+  attnrt_status attnrt_##name##_memory(attnrt_##name##_cache *cache,           \
+                                       attnrt_cache_memory *memory) {          \
+    return attnrt::cacheMemory("attnrt_" #name "_memory", cache, memory);      \
+  }
+
+/// Defines attnrt_<name>_append (keys of `KeyType`) and
+/// attnrt_<name>_truncate of a cache of tokens.
+#define ATTNRT_DEFINE_TOKEN_ENTRY_POINTS(name, KeyType)                        \
+  attnrt_status attnrt_##name##_append(                                        \
+      attnrt_##name##_cache *cache, int32_t seq, int32_t tokens,               \
+      const KeyType *key, const void *value) {                                 \
+    return attnrt::appendTokens("attnrt_" #name "_append", cache, seq, tokens, \
+                                key, value);                                   \
+  }                                                                            \
+  attnrt_status attnrt_##name##_truncate(attnrt_##name##_cache *cache,         \
+                                         int32_t seq, int32_t length) {        \
+    return attnrt::truncateSequence("attnrt_" #name "_truncate", cache, seq,   \
+                                    length);                                   \
+  }
+
 #endif // ATTNRT_LIB_CACHESUPPORT_H

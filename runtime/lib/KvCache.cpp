@@ -271,46 +271,8 @@ size_t attnrt_kv_cache::usedBytes() const {
 
 extern "C" {
 
-attnrt_status attnrt_kv_cache_create(const attnrt_kv_cache_desc *desc,
-                                     attnrt_kv_cache **cache) {
-  return createCache("attnrt_kv_cache_create", desc, cache);
-}
-
-void attnrt_kv_cache_destroy(attnrt_kv_cache *cache) { delete cache; }
-
-attnrt_status attnrt_kv_seq_create(attnrt_kv_cache *cache, int32_t *seq) {
-  return createSequence("attnrt_kv_seq_create", cache, seq);
-}
-
-attnrt_status attnrt_kv_seq_release(attnrt_kv_cache *cache, int32_t seq) {
-  return releaseSequence("attnrt_kv_seq_release", cache, seq);
-}
-
-attnrt_status attnrt_kv_append(attnrt_kv_cache *cache, int32_t seq,
-                               int32_t tokens, const void *key,
-                               const void *value) {
-  return appendTokens("attnrt_kv_append", cache, seq, tokens, key, value);
-}
-
-attnrt_status attnrt_kv_truncate(attnrt_kv_cache *cache, int32_t seq,
-                                 int32_t length) {
-  return truncateSequence("attnrt_kv_truncate", cache, seq, length);
-}
-
-attnrt_status attnrt_kv_fork(attnrt_kv_cache *cache, int32_t parent,
-                             int32_t *child) {
-  return forkSequence("attnrt_kv_fork", cache, parent, child);
-}
-
-attnrt_status attnrt_kv_length(attnrt_kv_cache *cache, int32_t seq,
-                               int32_t *length) {
-  return sequenceLength("attnrt_kv_length", cache, seq, length);
-}
-
-attnrt_status attnrt_kv_memory(attnrt_kv_cache *cache,
-                               attnrt_cache_memory *memory) {
-  return cacheMemory("attnrt_kv_memory", cache, memory);
-}
+ATTNRT_DEFINE_CACHE_ENTRY_POINTS(kv)
+ATTNRT_DEFINE_TOKEN_ENTRY_POINTS(kv, void)
 
 attnrt_status attnrt_kv_view_get(attnrt_kv_cache *cache, attnrt_kv_view *view) {
   const char *fn = "attnrt_kv_view_get";

@@ -166,46 +166,8 @@ size_t attnrt_pq_cache::usedBytes() const {
 
 extern "C" {
 
-attnrt_status attnrt_pq_cache_create(const attnrt_pq_cache_desc *desc,
-                                     attnrt_pq_cache **cache) {
-  return createCache("attnrt_pq_cache_create", desc, cache);
-}
-
-void attnrt_pq_cache_destroy(attnrt_pq_cache *cache) { delete cache; }
-
-attnrt_status attnrt_pq_seq_create(attnrt_pq_cache *cache, int32_t *seq) {
-  return createSequence("attnrt_pq_seq_create", cache, seq);
-}
-
-attnrt_status attnrt_pq_seq_release(attnrt_pq_cache *cache, int32_t seq) {
-  return releaseSequence("attnrt_pq_seq_release", cache, seq);
-}
-
-attnrt_status attnrt_pq_append(attnrt_pq_cache *cache, int32_t seq,
-                               int32_t tokens, const float *key,
-                               const void *value) {
-  return appendTokens("attnrt_pq_append", cache, seq, tokens, key, value);
-}
-
-attnrt_status attnrt_pq_truncate(attnrt_pq_cache *cache, int32_t seq,
-                                 int32_t length) {
-  return truncateSequence("attnrt_pq_truncate", cache, seq, length);
-}
-
-attnrt_status attnrt_pq_fork(attnrt_pq_cache *cache, int32_t parent,
-                             int32_t *child) {
-  return forkSequence("attnrt_pq_fork", cache, parent, child);
-}
-
-attnrt_status attnrt_pq_length(attnrt_pq_cache *cache, int32_t seq,
-                               int32_t *length) {
-  return sequenceLength("attnrt_pq_length", cache, seq, length);
-}
-
-attnrt_status attnrt_pq_memory(attnrt_pq_cache *cache,
-                               attnrt_cache_memory *memory) {
-  return cacheMemory("attnrt_pq_memory", cache, memory);
-}
+ATTNRT_DEFINE_CACHE_ENTRY_POINTS(pq)
+ATTNRT_DEFINE_TOKEN_ENTRY_POINTS(pq, float)
 
 attnrt_status attnrt_pq_view_get(attnrt_pq_cache *cache, attnrt_pq_view *view) {
   const char *fn = "attnrt_pq_view_get";

@@ -295,46 +295,8 @@ size_t attnrt_quant_cache::usedBytes() const {
 
 extern "C" {
 
-attnrt_status attnrt_quant_cache_create(const attnrt_quant_cache_desc *desc,
-                                        attnrt_quant_cache **cache) {
-  return createCache("attnrt_quant_cache_create", desc, cache);
-}
-
-void attnrt_quant_cache_destroy(attnrt_quant_cache *cache) { delete cache; }
-
-attnrt_status attnrt_quant_seq_create(attnrt_quant_cache *cache, int32_t *seq) {
-  return createSequence("attnrt_quant_seq_create", cache, seq);
-}
-
-attnrt_status attnrt_quant_seq_release(attnrt_quant_cache *cache, int32_t seq) {
-  return releaseSequence("attnrt_quant_seq_release", cache, seq);
-}
-
-attnrt_status attnrt_quant_append(attnrt_quant_cache *cache, int32_t seq,
-                                  int32_t tokens, const void *key,
-                                  const void *value) {
-  return appendTokens("attnrt_quant_append", cache, seq, tokens, key, value);
-}
-
-attnrt_status attnrt_quant_truncate(attnrt_quant_cache *cache, int32_t seq,
-                                    int32_t length) {
-  return truncateSequence("attnrt_quant_truncate", cache, seq, length);
-}
-
-attnrt_status attnrt_quant_fork(attnrt_quant_cache *cache, int32_t parent,
-                                int32_t *child) {
-  return forkSequence("attnrt_quant_fork", cache, parent, child);
-}
-
-attnrt_status attnrt_quant_length(attnrt_quant_cache *cache, int32_t seq,
-                                  int32_t *length) {
-  return sequenceLength("attnrt_quant_length", cache, seq, length);
-}
-
-attnrt_status attnrt_quant_memory(attnrt_quant_cache *cache,
-                                  attnrt_cache_memory *memory) {
-  return cacheMemory("attnrt_quant_memory", cache, memory);
-}
+ATTNRT_DEFINE_CACHE_ENTRY_POINTS(quant)
+ATTNRT_DEFINE_TOKEN_ENTRY_POINTS(quant, void)
 
 attnrt_status attnrt_quant_view_get(attnrt_quant_cache *cache,
                                     attnrt_quant_view *view) {

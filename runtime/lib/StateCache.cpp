@@ -215,20 +215,7 @@ attnrt_status finishStep(const char *fn, attnrt_state_cache *cache, int32_t seq,
 
 extern "C" {
 
-attnrt_status attnrt_state_cache_create(const attnrt_state_cache_desc *desc,
-                                        attnrt_state_cache **cache) {
-  return createCache("attnrt_state_cache_create", desc, cache);
-}
-
-void attnrt_state_cache_destroy(attnrt_state_cache *cache) { delete cache; }
-
-attnrt_status attnrt_state_seq_create(attnrt_state_cache *cache, int32_t *seq) {
-  return createSequence("attnrt_state_seq_create", cache, seq);
-}
-
-attnrt_status attnrt_state_seq_release(attnrt_state_cache *cache, int32_t seq) {
-  return releaseSequence("attnrt_state_seq_release", cache, seq);
-}
+ATTNRT_DEFINE_CACHE_ENTRY_POINTS(state)
 
 attnrt_status attnrt_state_reset(attnrt_state_cache *cache, int32_t seq) {
   const char *fn = "attnrt_state_reset";
@@ -315,16 +302,6 @@ attnrt_status attnrt_state_truncate(attnrt_state_cache *cache, int32_t seq,
   });
 }
 
-attnrt_status attnrt_state_fork(attnrt_state_cache *cache, int32_t parent,
-                                int32_t *child) {
-  return forkSequence("attnrt_state_fork", cache, parent, child);
-}
-
-attnrt_status attnrt_state_length(attnrt_state_cache *cache, int32_t seq,
-                                  int32_t *length) {
-  return sequenceLength("attnrt_state_length", cache, seq, length);
-}
-
 attnrt_status attnrt_state_read(attnrt_state_cache *cache, int32_t seq,
                                 int32_t index, float *dst) {
   const char *fn = "attnrt_state_read";
@@ -341,11 +318,6 @@ attnrt_status attnrt_state_read(attnrt_state_cache *cache, int32_t seq,
                 size_t(cache->desc.tensor_elements[index]) * sizeof(float));
     return ATTNRT_OK;
   });
-}
-
-attnrt_status attnrt_state_memory(attnrt_state_cache *cache,
-                                  attnrt_cache_memory *memory) {
-  return cacheMemory("attnrt_state_memory", cache, memory);
 }
 
 } // extern "C"

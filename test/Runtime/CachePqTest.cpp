@@ -71,13 +71,8 @@ public:
 
   /// Tokens whose keys are f32 ([heads, head_dim]) and values valueDtype.
   TokenModel random(size_t count, std::mt19937 &rng) const {
-    TokenModel t;
-    for (size_t i = 0; i < count; ++i) {
-      t.key.push_back(randomElements(ATTNRT_F32, kHeads * config.headDim, rng));
-      t.value.push_back(
-          randomElements(config.valueDtype, kHeads * kValueDim, rng));
-    }
-    return t;
+    return randomTokens(count, ATTNRT_F32, size_t(kHeads * config.headDim),
+                        config.valueDtype, kHeads * kValueDim, rng);
   }
   int32_t create() {
     int32_t seq = -1;
@@ -87,17 +82,11 @@ public:
   }
   attnrt_status append(int32_t seq, const TokenModel &t, size_t first,
                        size_t count) {
-    Bytes k = packTokens(t.key, first, count, kHeads);
-    Bytes v = packTokens(t.value, first, count, kHeads);
-    attnrt_status s =
-        attnrt_pq_append(cache, seq, int32_t(count),
-                         reinterpret_cast<const float *>(k.data()), v.data());
-    if (s == ATTNRT_OK)
-      for (size_t i = first; i < first + count; ++i) {
-        model[seq].key.push_back(t.key[i]);
-        model[seq].value.push_back(t.value[i]);
-      }
-    return s;
+    return appendPacked(model[seq], t, first, count, kHeads,
+                        [&](int32_t n, const void *k, const void *v) {
+                          return attnrt_pq_append(
+                              cache, seq, n, static_cast<const float *>(k), v);
+                        });
   }
   attnrt_pq_view view() const {
     attnrt_pq_view v = {};
@@ -218,8 +207,7 @@ TEST_P(PqCacheTest, TruncateAndFork) {
   int32_t a = h.create(), child = -1;
   ASSERT_OK(h.append(a, h.random(9, rng), 0, 9));
   ASSERT_OK(attnrt_pq_truncate(h.cache, a, 4));
-  h.model[a].key.resize(4);
-  h.model[a].value.resize(4);
+  h.model[a].truncate(4);
   ASSERT_OK(h.append(a, h.random(3, rng), 0, 3));
   ASSERT_OK(attnrt_pq_fork(h.cache, a, &child));
   h.model[child] = h.model[a];

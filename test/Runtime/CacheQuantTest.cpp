@@ -103,14 +103,8 @@ public:
 
   TokenModel random(size_t count, std::mt19937 &rng,
                     bool subnormals = false) const {
-    TokenModel t;
-    for (size_t i = 0; i < count; ++i) {
-      t.key.push_back(
-          randomElements(desc.dtype, kHeads * kKeyDim, rng, subnormals));
-      t.value.push_back(
-          randomElements(desc.dtype, kHeads * kValueDim, rng, subnormals));
-    }
-    return t;
+    return randomTokens(count, desc.dtype, kHeads * kKeyDim, desc.dtype,
+                        kHeads * kValueDim, rng, subnormals);
   }
   int32_t create() {
     int32_t seq = -1;
@@ -120,16 +114,10 @@ public:
   }
   attnrt_status append(int32_t seq, const TokenModel &t, size_t first,
                        size_t count) {
-    Bytes k = packTokens(t.key, first, count, kHeads);
-    Bytes v = packTokens(t.value, first, count, kHeads);
-    attnrt_status s =
-        attnrt_quant_append(cache, seq, int32_t(count), k.data(), v.data());
-    if (s == ATTNRT_OK)
-      for (size_t i = first; i < first + count; ++i) {
-        model[seq].key.push_back(t.key[i]);
-        model[seq].value.push_back(t.value[i]);
-      }
-    return s;
+    return appendPacked(model[seq], t, first, count, kHeads,
+                        [&](int32_t n, const void *k, const void *v) {
+                          return attnrt_quant_append(cache, seq, n, k, v);
+                        });
   }
   /// Appends all of `t` in random chunks of 1 to 7 tokens.
   void appendChunked(int32_t seq, const TokenModel &t, std::mt19937 &rng) {
@@ -339,8 +327,7 @@ TEST_P(QuantCacheTest, TruncateRules) {
   ASSERT_OK(attnrt_quant_truncate(h.cache, a, G));
   EXPECT_EQ(h.view().quantized_lengths[a], G);
   EXPECT_EQ(h.view().residual_lengths[a], 0);
-  h.model[a].key.resize(size_t(G));
-  h.model[a].value.resize(size_t(G));
+  h.model[a].truncate(size_t(G));
   ASSERT_OK(h.append(a, more, 0, more.size()));
   ASSERT_OK(h.append(b, t, 0, size_t(G)));
   ASSERT_OK(h.append(b, more, 0, more.size()));

@@ -61,7 +61,7 @@ public:
   size_t valueRow() const { return size_t(kValueDim) * element; }
 
   TokenModel random(size_t count, std::mt19937 &rng) const {
-    return randomTokens(desc.dtype, count, size_t(kHeads * kKeyDim),
+    return randomTokens(count, desc.dtype, size_t(kHeads * kKeyDim), desc.dtype,
                         size_t(kHeads * kValueDim), rng);
   }
 
@@ -73,26 +73,18 @@ public:
   }
   attnrt_status append(int32_t seq, const TokenModel &tokens, size_t first,
                        size_t count) {
-    Bytes k = packTokens(tokens.key, first, count, kHeads);
-    Bytes v = packTokens(tokens.value, first, count, kHeads);
-    attnrt_status s =
-        attnrt_kv_append(cache, seq, int32_t(count), k.data(), v.data());
-    if (s == ATTNRT_OK)
-      for (size_t t = first; t < first + count; ++t) {
-        model[seq].key.push_back(tokens.key[t]);
-        model[seq].value.push_back(tokens.value[t]);
-      }
-    return s;
+    return appendPacked(model[seq], tokens, first, count, kHeads,
+                        [&](int32_t n, const void *k, const void *v) {
+                          return attnrt_kv_append(cache, seq, n, k, v);
+                        });
   }
   attnrt_status append(int32_t seq, const TokenModel &tokens) {
     return append(seq, tokens, 0, tokens.size());
   }
   attnrt_status truncate(int32_t seq, int32_t length) {
     attnrt_status s = attnrt_kv_truncate(cache, seq, length);
-    if (s == ATTNRT_OK) {
-      model[seq].key.resize(size_t(length));
-      model[seq].value.resize(size_t(length));
-    }
+    if (s == ATTNRT_OK)
+      model[seq].truncate(size_t(length));
     return s;
   }
   attnrt_status fork(int32_t parent, int32_t &child) {

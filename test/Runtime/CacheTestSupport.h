@@ -100,21 +100,35 @@ inline Bytes randomElements(attnrt_dtype dtype, size_t count, std::mt19937 &rng,
   return out;
 }
 
-/// Tokens of one sequence as the KV tests model it: token t's key is
+/// The tokens of one sequence as the tests model it: token t's key is
 /// key[t] ([heads, head_dim] elements), its value value[t].
 struct TokenModel {
   std::vector<Bytes> key, value;
   size_t size() const { return key.size(); }
+  void append(const TokenModel &from, size_t first, size_t count) {
+    key.insert(key.end(), from.key.begin() + first,
+               from.key.begin() + first + count);
+    value.insert(value.end(), from.value.begin() + first,
+                 from.value.begin() + first + count);
+  }
+  void truncate(size_t length) {
+    key.resize(length);
+    value.resize(length);
+  }
 };
 
-/// `count` random tokens with `keyBytes` / `valueBytes` bytes each.
-inline TokenModel randomTokens(attnrt_dtype dtype, size_t count,
-                               size_t keyElements, size_t valueElements,
-                               std::mt19937 &rng) {
+/// `count` random tokens: keys of `keyElements` elements of `keyDtype`,
+/// values of `valueElements` of `valueDtype`.
+inline TokenModel randomTokens(size_t count, attnrt_dtype keyDtype,
+                               size_t keyElements, attnrt_dtype valueDtype,
+                               size_t valueElements, std::mt19937 &rng,
+                               bool subnormals = false) {
   TokenModel tokens;
   for (size_t t = 0; t < count; ++t) {
-    tokens.key.push_back(randomElements(dtype, keyElements, rng));
-    tokens.value.push_back(randomElements(dtype, valueElements, rng));
+    tokens.key.push_back(
+        randomElements(keyDtype, keyElements, rng, subnormals));
+    tokens.value.push_back(
+        randomElements(valueDtype, valueElements, rng, subnormals));
   }
   return tokens;
 }
@@ -132,6 +146,20 @@ inline Bytes packTokens(const std::vector<Bytes> &tokens, size_t first,
       std::memcpy(&out[(h * count + t) * rowBytes],
                   &tokens[first + t][h * rowBytes], rowBytes);
   return out;
+}
+
+/// Calls `append(count, key, value)` with tokens [first, first + count) of
+/// `tokens` in the ABI layout and, when it succeeds, adds them to `model`.
+template <typename Append>
+attnrt_status appendPacked(TokenModel &model, const TokenModel &tokens,
+                           size_t first, size_t count, size_t heads,
+                           Append &&append) {
+  Bytes k = packTokens(tokens.key, first, count, heads);
+  Bytes v = packTokens(tokens.value, first, count, heads);
+  attnrt_status status = append(int32_t(count), k.data(), v.data());
+  if (status == ATTNRT_OK)
+    model.append(tokens, first, count);
+  return status;
 }
 
 } // namespace cachetest
