@@ -33,14 +33,19 @@ struct ATTNRT_INTERNAL attnrt_kv_cache : CacheBase {
 
   /// Pages (paged) a sequence of `length` tokens occupies.
   int32_t pagesFor(int32_t length) const {
-    return (length + desc.page_size - 1) / desc.page_size;
+    // In 64 bits: length + page_size - 1 may pass INT32_MAX.
+    return int32_t((int64_t(length) + desc.page_size - 1) / desc.page_size);
   }
   int32_t *tableRow(int32_t seq) const {
     return blockTable.data() + size_t(seq) * size_t(pagesPerSeq);
   }
-  /// Pages an append of `tokens` to `seq` takes from the free list: the new
-  /// pages, plus one when the partial last page is shared and must be copied.
-  int32_t pagesNeeded(int32_t seq, int32_t tokens) const;
+  /// Whether the last page of `seq` is partially filled and shared, so that
+  /// an append must copy it first.
+  bool lastPageShared(int32_t seq) const {
+    int32_t length = lengths[size_t(seq)];
+    return length % desc.page_size != 0 &&
+           refCounts[size_t(tableRow(seq)[pagesFor(length) - 1])] > 1;
+  }
   /// Calls fn(slab, row, first, count) for each run of tokens [start, start +
   /// tokens) of `seq` that is contiguous in the key/value arrays; `first`
   /// counts from `start`.
@@ -156,16 +161,6 @@ void attnrt_kv_cache::dropPage(int32_t page) {
     freeList[size_t(freeCount++)] = page;
 }
 
-int32_t attnrt_kv_cache::pagesNeeded(int32_t seq, int32_t tokens) const {
-  int32_t length = lengths[size_t(seq)];
-  int32_t have = pagesFor(length);
-  int32_t needed = pagesFor(length + tokens) - have;
-  if (length % desc.page_size != 0 &&
-      refCounts[size_t(tableRow(seq)[have - 1])] > 1)
-    ++needed;
-  return needed;
-}
-
 template <typename Fn>
 void attnrt_kv_cache::forEachRun(int32_t seq, int32_t start, int32_t tokens,
                                  Fn &&fn) const {
@@ -189,13 +184,17 @@ attnrt_status attnrt_kv_cache::checkAppendable(const char *fn, int32_t seq,
                                                const void *) const {
   if (!paged())
     return ATTNRT_OK;
-  int32_t needed = pagesNeeded(seq, tokens);
+  int32_t length = lengths[size_t(seq)];
+  bool copy = lastPageShared(seq);
+  int32_t needed = pagesFor(length + tokens) - pagesFor(length) + copy;
   if (needed <= freeCount)
     return ATTNRT_OK;
   return failf(ATTNRT_OUT_OF_MEMORY,
-               "%s: appending %d tokens to sequence %d needs %d free pages "
-               "(a copy of a shared last page included); %d of %d are free",
-               fn, tokens, seq, needed, freeCount, desc.num_pages);
+               "%s: appending %d tokens to sequence %d needs %d free pages%s; "
+               "%d of %d are free",
+               fn, tokens, seq, needed,
+               copy ? " (one for a copy of its shared last page)" : "",
+               freeCount, desc.num_pages);
 }
 
 void attnrt_kv_cache::append(int32_t seq, int32_t tokens, const void *k,
@@ -204,12 +203,12 @@ void attnrt_kv_cache::append(int32_t seq, int32_t tokens, const void *k,
   if (paged()) {
     int32_t *table = tableRow(seq);
     int32_t have = pagesFor(length);
-    int32_t rowsInLast = length % desc.page_size;
-    if (rowsInLast != 0 && refCounts[size_t(table[have - 1])] > 1) {
+    if (lastPageShared(seq)) {
+      size_t rows = size_t(length % desc.page_size);
       int32_t shared = table[have - 1];
       int32_t copy = takePage();
-      key.copyRows(size_t(shared), size_t(copy), size_t(rowsInLast));
-      value.copyRows(size_t(shared), size_t(copy), size_t(rowsInLast));
+      key.copyRows(size_t(shared), size_t(copy), rows);
+      value.copyRows(size_t(shared), size_t(copy), rows);
       dropPage(shared);
       table[have - 1] = copy;
     }

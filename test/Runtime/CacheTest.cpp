@@ -410,7 +410,9 @@ TEST(KvPagedCache, CopyOnWriteOfSharedPartialPage) {
   ASSERT_EQ(h.memory().free_pages, 0);
   TokenModel one = h.random(1, rng);
   expectRefused(h, ATTNRT_OUT_OF_MEMORY,
-                {"attnrt_kv_append", "needs 1 free pages", "0 of 3"},
+                {"attnrt_kv_append",
+                 "needs 1 free pages (one for a copy of its shared last page)",
+                 "0 of 3"},
                 [&] { return h.append(parent, one); });
   ASSERT_OK(h.release(other));
   ASSERT_OK(h.append(parent, one));
@@ -585,9 +587,9 @@ TEST(KvCacheErrors, RefusedCallsChangeNothing) {
           [&] { return attnrt_kv_append(c, b, 9, k.data(), v.data()); });
       // The child's append into the shared partial page needs its copy plus
       // the pages after it.
-      expectRefused(h, ATTNRT_OUT_OF_MEMORY, {"needs 2 free pages"}, [&] {
-        return attnrt_kv_append(c, child, 3, k.data(), v.data());
-      });
+      expectRefused(
+          h, ATTNRT_OUT_OF_MEMORY, {"needs 2 free pages (one for a copy"},
+          [&] { return attnrt_kv_append(c, child, 3, k.data(), v.data()); });
     }
     // Released ids are not found, and a double release is refused.
     ASSERT_OK(h.release(child));
