@@ -15,7 +15,13 @@
  *   axis; a free slot has length 0.
  * - Every call returns a status. On failure attnrt_last_error() names the
  *   problem and the cache is exactly as before the call (contents, lengths,
- *   page tables, free lists).
+ *   page tables, free lists). ATTNRT_INVALID_ARGUMENT: a bad argument or
+ *   descriptor field, or a sequence id outside [0, max_seqs);
+ *   ATTNRT_NOT_FOUND: an id whose slot is not live (never created, or
+ *   released); ATTNRT_OUT_OF_MEMORY: no free slot, not enough free pages, or
+ *   an allocation at create time failed.
+ * - Rows past a sequence's length hold unspecified (stale) data; kernels
+ *   bound their reads by the lengths arrays.
  * - Token inputs are host arrays in the cache's element type with the layout
  *   [heads, tokens, dim] (one batch row of the ops' [B, H, L, D] layout).
  * - Thread safety: calls on one cache are serialised by a lock inside the
@@ -110,7 +116,8 @@ attnrt_status attnrt_kv_length(attnrt_kv_cache *cache, int32_t seq,
 attnrt_status attnrt_kv_memory(attnrt_kv_cache *cache,
                                attnrt_cache_memory *memory);
 attnrt_status attnrt_kv_view_get(attnrt_kv_cache *cache, attnrt_kv_view *view);
-/* Copies tokens [start, start + tokens) out in the append layout. */
+/* Copies tokens [start, start + tokens) out in the append layout
+ * (tokens >= 0; 0 copies nothing). */
 attnrt_status attnrt_kv_read(attnrt_kv_cache *cache, int32_t seq,
                              int32_t start, int32_t tokens, void *key,
                              void *value);
@@ -140,6 +147,13 @@ attnrt_status attnrt_kv_read(attnrt_kv_cache *cache, int32_t seq,
  * scale = (max x - min x) / (2^bits - 1), code = round-half-even((x - zero) /
  * scale) clamped to [0, 2^bits - 1]. A group whose values are all equal gets
  * scale 1 (and zero = that value, or codes 0 when it is 0).
+ * Precisely: scale is stored as f32 and the codes are computed in double from
+ * that stored scale (and zero), so they are what a kernel dequantising with
+ * the stored numbers should see. The "all equal" rule applies where the
+ * formula's scale is 0: with zero points when max x = min x (scale 1,
+ * zero = that value, codes 0); without zero points when every value is 0
+ * (scale 1, codes 0). A constant non-zero group without zero points gets
+ * scale |x| / qmax and codes +-qmax. Non-finite inputs are refused.
  *===----------------------------------------------------------------------===*/
 
 typedef struct attnrt_quant_cache_desc {
@@ -200,6 +214,7 @@ attnrt_status attnrt_quant_view_get(attnrt_quant_cache *cache,
  *   value     [max_seqs, kv_heads, capacity, value_dim] (dtype)
  * Keys (f32, [kv_heads, tokens, head_dim]) are encoded on append: nearest
  * centroid by squared distance, ties to the lower index (attn.pq_encode).
+ * Distances are summed in double; non-finite keys and codebooks are refused.
  *===----------------------------------------------------------------------===*/
 
 typedef struct attnrt_pq_cache_desc {
@@ -251,6 +266,16 @@ attnrt_status attnrt_pq_view_get(attnrt_pq_cache *cache, attnrt_pq_view *view);
  * state_out; step_commit makes the out buffer current and adds the step's
  * tokens to the length; step_abort forgets the step. The last `checkpoints`
  * committed states are kept, so truncate may return to any of those lengths.
+ * Precisely: besides the current state, the cache keeps the states the last
+ * `checkpoints` commits replaced (the state at the length before each of
+ * those commits), so with checkpoints = 1 one step can be rolled back and
+ * with 0 truncate only accepts the current length. Truncate to a
+ * checkpoint drops the newer ones; reset drops all. Each tensor of a state
+ * starts on a 64-byte boundary; `out` holds unspecified data at step_begin
+ * (the kernel writes all of it). While a step is open, truncate and reset
+ * are refused; fork copies the committed state and checkpoints (the child
+ * has no open step) and release drops the step. A step's buffers belong to
+ * one sequence, so a batched kernel needs one call per sequence or a copy.
  *===----------------------------------------------------------------------===*/
 
 #define ATTNRT_STATE_MAX_TENSORS 4

@@ -253,7 +253,8 @@ public:
   std::mutex mutex;
 
   /// Allocates `count` zeroed elements into `buffer` and counts them in
-  /// reservedBytes; fails with OUT_OF_MEMORY naming `fn` and `what`.
+  /// reservedBytes; fails with OUT_OF_MEMORY (INVALID_ARGUMENT when the size
+  /// overflows) naming `fn` and `what`.
   template <typename T>
   attnrt_status allocate(const char *fn, const char *what, Buffer<T> &buffer,
                          size_t count) {
