@@ -38,6 +38,7 @@ struct AttnTilePass : attn::impl::AttnTileBase<AttnTilePass> {
     }
     RewritePatternSet patterns(&getContext());
     attn::populateCpuTilingPatterns(patterns, blockQ);
+    attn::populateCpuCompressedDecodePatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

@@ -150,13 +150,36 @@ protected:
   mlir::VectorType vec;
 };
 
-/// Where the decode kernel finds its keys: optional key counts [B] (i32)
-/// and, for a paged cache, the page table [B, NP] (i32) over K/V pools
-/// [P, Hkv, pageSize, *]; `lk` of the shape is then NP * pageSize.
+/// Scalar-quantised K and V (attn.quant_attention's operands, as buffers)
+/// that the decode kernel dequantises in registers: `k`/`v` of
+/// emitDecodeAttention are then the code arrays. Value groups must hold
+/// whole 16-lane vectors (group % 16 == 0).
+struct DecodeQuant {
+  mlir::Value keyScale, keyZero, valueScale, valueZero;
+  int64_t bits = 8, group = 1;
+};
+
+/// PQ keys (attn.pq_attention): `k` of emitDecodeAttention is the code array
+/// [B, Hkv, Lk, m] (one byte per code) or [B, Hkv, Lk, m / 2] (nibbles), and
+/// scores come from per-row tables of q . centroid.
+struct DecodePq {
+  mlir::Value codebooks; // [Hkv, m, Kc, D / m] f32
+  int64_t subspaces = 1, centroids = 256;
+};
+
+/// Where the decode kernel finds its keys and how it reads them: optional
+/// key counts [B] (i32); for a paged cache the page table [B, NP] (i32) over
+/// K/V pools [P, Hkv, pageSize, *] (`lk` of the shape is then NP *
+/// pageSize); quantised or PQ codes instead of float rows.
 struct DecodeCache {
   mlir::Value kvLens, blockTable;
   int64_t pageSize = 0, pages = 0;
+  std::optional<DecodeQuant> quant;
+  std::optional<DecodePq> pq;
 };
+
+/// Calls with at most this many queries per head take the decode kernel.
+constexpr int64_t kDecodeMaxQueries = 16;
 
 /// Emits the split-KV decode kernel (short Lq): see DecodeAttentionCpu.cpp.
 void emitDecodeAttention(mlir::ImplicitLocOpBuilder &b, const FlashShape &s,

@@ -16,7 +16,11 @@
 //
 // Reading a cache in place: with key counts a task stops at its row's count
 // (chunks past it do nothing), and with a page table each key row is found
-// through its page, so a paged cache is never copied.
+// through its page, so a paged cache is never copied. Quantised K/V are
+// dequantised in registers as they are loaded: 16 int8 codes, or 8 bytes of
+// int4 nibbles split and interleaved, converted to f32, times the key's
+// per-channel scale vector (or the value row's group scale) plus the zero
+// point; the cache is never expanded to floats in memory.
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,7 +41,7 @@ class DecodeEmitter : public CpuKernelBuilder {
 public:
   DecodeEmitter(ImplicitLocOpBuilder &b, const FlashShape &s,
                 const DecodeCache &cache)
-      : CpuKernelBuilder(b, s), cache(cache) {}
+      : CpuKernelBuilder(b, s), cache(cache), quant(cache.quant), pq(cache.pq) {}
 
   void emit(Value q, Value k, Value v, Value sinks, Value out, Value lse);
 
@@ -66,7 +70,24 @@ private:
     return indices;
   }
 
+  /// 16 channels [c0, c0 + 16) of key (or value) row `row` as f32.
+  Value loadKey(Value k, ArrayRef<Value> row, Value c0);
+  Value loadValue(Value v, ArrayRef<Value> row, Value c0);
+  /// 16 quantised codes from channel c0 of `row` as f32: unsigned where the
+  /// side has zero points, signed otherwise.
+  Value codesAsF32(Value codes, ArrayRef<Value> row, Value c0, bool isUnsigned);
+
+  /// PQ: table[r, s, c] = <qp[r, s-th sub-vector], centroid[kvHead, s, c]>.
+  void pqTables(Value qp, Value table, Value kvHead);
+  /// PQ: the scores of keys `keyIdx` (vector<16xi32>) for row r, summed from
+  /// the row's table through the keys' codes.
+  Value pqScores(Value codes, Value table, Value b0, Value kvHead, Value r,
+                 Value keyIdx);
+
   DecodeCache cache;
+  std::optional<DecodeQuant> quant;
+  std::optional<DecodePq> pq;
+  Value pqTable; // the current task's tables [rows, m, Kc]
 
   int64_t rows() const { return s.group * s.lq; }
   int64_t splits = 1, chunkKeys = 0;
@@ -94,6 +115,133 @@ SmallVector<Value> DecodeEmitter::keyRow(Value b0, Value kvHead, Value key) {
   return {index, kvHead, row};
 }
 
+Value DecodeEmitter::codesAsF32(Value codes, ArrayRef<Value> row, Value c0,
+                                bool isUnsigned) {
+  auto i8 = b.getI8Type();
+  Value x;
+  if (quant->bits == 8) {
+    x = vector::LoadOp::create(b, VectorType::get({kLanes}, i8), codes, at(row, c0));
+  } else {
+    // Byte c0 / 2 holds channels c0 (low nibble) and c0 + 1 (high nibble).
+    auto half = VectorType::get({kLanes / 2}, i8);
+    Value bytes = vector::LoadOp::create(
+        b, half, codes, at(row, arith::DivUIOp::create(b, c0, idx(2))));
+    auto splatI8 = [&](int64_t v) {
+      return arith::ConstantOp::create(
+          b, DenseElementsAttr::get(half, b.getIntegerAttr(i8, v)));
+    };
+    Value lo, hi;
+    if (isUnsigned) {
+      lo = arith::AndIOp::create(b, bytes, splatI8(15));
+      hi = arith::ShRUIOp::create(b, bytes, splatI8(4));
+    } else {
+      lo = arith::ShRSIOp::create(b, arith::ShLIOp::create(b, bytes, splatI8(4)),
+                                  splatI8(4));
+      hi = arith::ShRSIOp::create(b, bytes, splatI8(4));
+    }
+    x = vector::InterleaveOp::create(b, lo, hi);
+  }
+  if (isUnsigned)
+    return arith::UIToFPOp::create(b, vec, x);
+  return arith::SIToFPOp::create(b, vec, x);
+}
+
+void DecodeEmitter::pqTables(Value qp, Value table, Value kvHead) {
+  int64_t sub = s.d / pq->subspaces;
+  forLoop(idx(0), idx(rows()), 1, {}, [&](Value r, ValueRange) {
+    forLoop(idx(0), idx(pq->subspaces), 1, {}, [&](Value sp, ValueRange) {
+      Value d0 = mul(sp, idx(sub));
+      forLoop(idx(0), idx(pq->centroids), 1, {}, [&](Value c, ValueRange) {
+        Value dot = forLoop(idx(0), idx(sub), 1, {cf(0.0)}, [&](Value t, ValueRange a) {
+          Value qx = memref::LoadOp::create(b, qp, ValueRange{r, add(d0, t)});
+          Value cx = memref::LoadOp::create(b, pq->codebooks,
+                                            ValueRange{kvHead, sp, c, t});
+          return SmallVector<Value>{math::FmaOp::create(b, qx, cx, a[0])};
+        })[0];
+        memref::StoreOp::create(b, dot, table, ValueRange{r, sp, c});
+        return SmallVector<Value>{};
+      });
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+}
+
+Value DecodeEmitter::pqScores(Value codes, Value table, Value b0, Value kvHead,
+                              Value r, Value keyIdx) {
+  auto i8 = b.getI8Type(), i32 = b.getI32Type();
+  auto ivec = VectorType::get({kLanes}, i32);
+  auto bvec = VectorType::get({kLanes}, i8);
+  bool nibbles = pq->centroids == 16;
+  int64_t width = nibbles ? pq->subspaces / 2 : pq->subspaces;
+  auto splatI = [&](VectorType t, int64_t v) -> Value {
+    return arith::ConstantOp::create(
+        b, DenseElementsAttr::get(t, b.getIntegerAttr(t.getElementType(), v)));
+  };
+  Value all = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(VectorType::get({kLanes}, b.getI1Type()), true));
+  // Element offsets of the keys' code rows from codes[b0, kvHead, 0, 0].
+  Value rowOffsets = arith::MulIOp::create(b, keyIdx, splatI(ivec, width));
+  return forLoop(idx(0), idx(pq->subspaces), 1, {splat(0.0)}, [&](Value sp, ValueRange a) {
+    Value byte = nibbles ? arith::DivUIOp::create(b, sp, idx(2)).getResult() : sp;
+    Value offsets = arith::AddIOp::create(
+        b, rowOffsets,
+        vector::BroadcastOp::create(b, ivec, arith::IndexCastOp::create(b, i32, byte)));
+    Value code = vector::GatherOp::create(
+        b, bvec, codes, ValueRange{b0, kvHead, idx(0), idx(0)}, offsets, all,
+        splatI(bvec, 0));
+    Value c = arith::ExtUIOp::create(b, ivec, code);
+    if (nibbles) {
+      // Sub-space 2t is the low nibble of byte t, 2t + 1 the high one.
+      Value shift = arith::MulIOp::create(
+          b, arith::IndexCastOp::create(b, i32, arith::RemUIOp::create(b, sp, idx(2))),
+          arith::ConstantIntOp::create(b, 4, 32));
+      c = arith::AndIOp::create(
+          b, arith::ShRUIOp::create(b, c, vector::BroadcastOp::create(b, ivec, shift)),
+          splatI(ivec, 15));
+    }
+    Value t = vector::GatherOp::create(b, vec, table, ValueRange{r, sp, idx(0)}, c,
+                                       all, splat(0.0));
+    return SmallVector<Value>{arith::AddFOp::create(b, a[0], t)};
+  })[0];
+}
+
+Value DecodeEmitter::loadKey(Value k, ArrayRef<Value> row, Value c0) {
+  if (!quant) {
+    Value x = vector::LoadOp::create(b, VectorType::get({kLanes}, s.elementType),
+                                     k, at(row, c0));
+    return s.elementType.isF32() ? x : arith::ExtFOp::create(b, vec, x).getResult();
+  }
+  // Keys: a scale (and zero) per channel for each group of tokens.
+  SmallVector<Value> groupRow = {row[0], row[1],
+                                 arith::DivUIOp::create(b, row[2], idx(quant->group))};
+  Value x = arith::MulFOp::create(
+      b, codesAsF32(k, row, c0, bool(quant->keyZero)),
+      vector::LoadOp::create(b, vec, quant->keyScale, at(groupRow, c0)));
+  if (quant->keyZero)
+    x = arith::AddFOp::create(
+        b, x, vector::LoadOp::create(b, vec, quant->keyZero, at(groupRow, c0)));
+  return x;
+}
+
+Value DecodeEmitter::loadValue(Value v, ArrayRef<Value> row, Value c0) {
+  if (!quant)
+    return loadKey(v, row, c0);
+  // Values: one scale (and zero) per token for each group of channels; the
+  // 16 lanes lie in one group.
+  Value g = arith::DivUIOp::create(b, c0, idx(quant->group));
+  Value x = arith::MulFOp::create(
+      b, codesAsF32(v, row, c0, bool(quant->valueZero)),
+      vector::BroadcastOp::create(
+          b, vec, memref::LoadOp::create(b, quant->valueScale, at(row, g))));
+  if (quant->valueZero)
+    x = arith::AddFOp::create(
+        b, x,
+        vector::BroadcastOp::create(
+            b, vec, memref::LoadOp::create(b, quant->valueZero, at(row, g))));
+  return x;
+}
+
 void DecodeEmitter::chunk(Value q, Value k, Value v, Value b0, Value kvHead,
                           Value keyBegin, Value keyEnd, Value count, Value qp,
                           Value sc, Value acc, Value m, Value l) {
@@ -112,6 +260,8 @@ void DecodeEmitter::chunk(Value q, Value k, Value v, Value b0, Value kvHead,
     });
     return SmallVector<Value>{};
   });
+  if (pq)
+    pqTables(qp, pqTable, kvHead);
   linalgFill(acc, 0.0);
   linalgFill(m, -inf);
   linalgFill(l, 0.0);
@@ -135,24 +285,28 @@ void DecodeEmitter::chunk(Value q, Value k, Value v, Value b0, Value kvHead,
     // transposing reduction tree instead of 16 horizontal reductions.
     forLoop(idx(0), idx(rows()), 1, {}, [&](Value r, ValueRange) {
       // Lanes past the chunk read its last key again (masked below).
-      SmallVector<SmallVector<Value>> keys;
-      for (int64_t jj = 0; jj < kLanes; ++jj)
-        keys.push_back(keyRow(b0, kvHead, minI(add(j0, idx(jj)), lastKey)));
-      SmallVector<Value> zero(kLanes, splat(0.0));
-      ValueRange dots = forLoop(idx(0), idx(s.d), kLanes, zero, [&](Value d0, ValueRange a) {
-        Value qv = vector::LoadOp::create(b, vec, qp, ValueRange{r, d0});
-        SmallVector<Value> next;
-        for (int64_t jj = 0; jj < kLanes; ++jj) {
-          Value kv = vector::LoadOp::create(
-              b, VectorType::get({kLanes}, s.elementType), k,
-              at(keys[jj], d0));
-          if (!s.elementType.isF32())
-            kv = arith::ExtFOp::create(b, vec, kv);
-          next.push_back(vector::FMAOp::create(b, qv, kv, a[jj]));
-        }
-        return next;
-      });
-      Value x = transposedSum(dots);
+      Value x;
+      if (pq) {
+        Value keyIdx = arith::MinSIOp::create(
+            b, arith::AddIOp::create(b, bcastI(toI32(j0)), lanes),
+            bcastI(toI32(lastKey)));
+        x = pqScores(k, pqTable, b0, kvHead, r, keyIdx);
+      } else {
+        SmallVector<SmallVector<Value>> keys;
+        for (int64_t jj = 0; jj < kLanes; ++jj)
+          keys.push_back(keyRow(b0, kvHead, minI(add(j0, idx(jj)), lastKey)));
+        SmallVector<Value> zero(kLanes, splat(0.0));
+        ValueRange dots = forLoop(idx(0), idx(s.d), kLanes, zero, [&](Value d0, ValueRange a) {
+          Value qv = vector::LoadOp::create(b, vec, qp, ValueRange{r, d0});
+          SmallVector<Value> next;
+          for (int64_t jj = 0; jj < kLanes; ++jj) {
+            Value kv = loadKey(k, keys[jj], d0);
+            next.push_back(vector::FMAOp::create(b, qv, kv, a[jj]));
+          }
+          return next;
+        });
+        x = transposedSum(dots);
+      }
       if (s.softcap) {
         Value cap = splat(*s.softcap);
         x = arith::MulFOp::create(
@@ -198,11 +352,7 @@ void DecodeEmitter::chunk(Value q, Value k, Value v, Value b0, Value kvHead,
               b, vec, memref::LoadOp::create(b, sc, ValueRange{r, jj}));
           SmallVector<Value> next;
           for (int64_t c = 0; c < cols; ++c) {
-            Value vv = vector::LoadOp::create(
-                b, VectorType::get({kLanes}, s.elementType), v,
-                at(key, idx((e0 + c) * kLanes)));
-            if (!s.elementType.isF32())
-              vv = arith::ExtFOp::create(b, vec, vv);
+            Value vv = loadValue(v, key, idx((e0 + c) * kLanes));
             next.push_back(vector::FMAOp::create(b, pj, vv, a[c]));
           }
           return next;
@@ -321,6 +471,8 @@ void DecodeEmitter::emit(Value q, Value k, Value v, Value sinks, Value out,
     Value keyBegin = mul(ivs[2], idx(chunkKeys));
     Value keyEnd = minI(add(keyBegin, idx(chunkKeys)), count);
     Value qp = alloc({rows(), s.d});
+    if (pq)
+      pqTable = alloc({rows(), pq->subspaces, pq->centroids});
     Value sc = alloc({rows(), kLanes});
     Value acc = alloc({rows(), s.dv});
     Value m = alloc({rows()}), l = alloc({rows()});

@@ -43,9 +43,6 @@ using namespace attn;
 
 namespace {
 
-/// Calls with at most this many queries per head take the decode kernel.
-constexpr int64_t kDecodeMaxQueries = 16;
-
 /// Emits the prefill kernel.
 class FlashEmitter : public CpuKernelBuilder {
 public:

@@ -16,6 +16,10 @@ namespace attn {
 void populateCpuTilingPatterns(mlir::RewritePatternSet &patterns,
                                int64_t blockQ);
 
+/// attn.quant_attention and attn.pq_attention decode shapes on the split-KV
+/// decode kernel, with dequantisation or PQ table lookups fused into it.
+void populateCpuCompressedDecodePatterns(mlir::RewritePatternSet &patterns);
+
 } // namespace attn
 
 #endif // ATTN_PASSES_TILE_TILEPATTERNS_H

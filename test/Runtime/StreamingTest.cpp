@@ -6,7 +6,7 @@
 // fp64 reference of one full prefill over the sequence's whole history, so
 // "prefill n, decode m" must equal "prefill n + m". Forks, rollbacks and
 // paged vs contiguous layouts run through the same loop. Inputs are random,
-// lengths cross page (8), group (4) and chunk (5) boundaries.
+// lengths cross page (8), group (16) and chunk (5) boundaries.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,7 +31,7 @@ namespace {
 // The shapes Inputs/streaming.mlir was written for.
 constexpr int32_t kSlots = 3, kHq = 4, kHkv = 2, kDim = 32, kCapacity = 64;
 constexpr int32_t kPageSize = 8, kTablePages = 8, kPages = 20, kChunk = 5;
-constexpr int32_t kGroup = 4, kSubspaces = 8, kCentroids = 256;
+constexpr int32_t kGroup = 16, kSubspaces = 8, kCentroids = 256;
 constexpr int32_t kHeads = 4, kFeat = 16; // recurrent kernels, one sequence
 
 /// One token of one sequence: its query, key and value rows per head.
@@ -394,7 +394,7 @@ void runQuantScript(QuantLoop &loop, uint64_t seed, double fidelity) {
   ASSERT_EQ(attnrt_quant_seq_create(loop.cache, &a), ATTNRT_OK);
   ASSERT_EQ(attnrt_quant_seq_create(loop.cache, &b), ATTNRT_OK);
   double worst = 0.0;
-  for (int i = 0; i < 23; ++i) { // groups complete at 4, 8, ...
+  for (int i = 0; i < 23; ++i) { // a's group completes at 16
     std::map<int32_t, Token> step = {{a, rng.token(kHq, kHkv, kDim)}};
     if (i % 3 != 1)
       step[b] = rng.token(kHq, kHkv, kDim);

@@ -4,7 +4,10 @@
 // between rows), on the split-KV decode kernel (f32, bf16, GQA, causal and
 // window rules aligned at each row's count, lse) and on the naive path
 // (odd D, a prefill chunk of several queries, quantised and PQ caches),
-// all against the fp64 reference.
+// all against the fp64 reference. Quantised decode with groups of 16 or 32
+// takes the decode kernel with dequantisation fused into its loads (int8
+// signed, int4 with zero points on keys only, so keys are unsigned nibbles
+// and values signed ones), the others the naive path.
 // RUN: attn-run %s --random --seed 7 --check | FileCheck %s
 // CHECK-NOT: FAIL
 
@@ -74,4 +77,53 @@ func.func @pq_lens(%q: tensor<2x2x1x8xf32>, %c: tensor<2x1x13x4xi8>,
       : tensor<2x2x1x8xf32>, tensor<2x1x13x4xi8>, tensor<1x4x256x2xf32>,
         tensor<2x1x13x5xf32> -> tensor<2x2x1x5xf32>
   return %o : tensor<2x2x1x5xf32>
+}
+
+// CHECK: quant8_fused{{.*}}PASS
+// CHECK: quant8_fused{{.*}}PASS
+func.func @quant8_fused(%q: tensor<3x6x2x32xbf16>, %kc: tensor<3x2x160x32xi8>,
+                        %ks: tensor<3x2x10x32xf32>, %vc: tensor<3x2x160x48xi8>,
+                        %vs: tensor<3x2x160x3xf32>, %n: tensor<3xi32>)
+    -> (tensor<3x6x2x48xbf16>, tensor<3x6x2xf32>) {
+  %o, %l = attn.quant_attention %q, key(%kc, %ks : tensor<3x2x160x32xi8>, tensor<3x2x10x32xf32>)
+      value(%vc, %vs : tensor<3x2x160x48xi8>, tensor<3x2x160x3xf32>)
+      kv_lens(%n : tensor<3xi32>) {bits = 8 : i64, group_size = 16 : i64, causal}
+      : tensor<3x6x2x32xbf16> -> tensor<3x6x2x48xbf16>, tensor<3x6x2xf32>
+  return %o, %l : tensor<3x6x2x48xbf16>, tensor<3x6x2xf32>
+}
+
+// CHECK: quant4_fused_key_zeros{{.*}}PASS
+func.func @quant4_fused_key_zeros(%q: tensor<2x4x1x64xf32>, %kc: tensor<2x4x300x32xi8>,
+                                  %ks: tensor<2x4x10x64xf32>, %kz: tensor<2x4x10x64xf32>,
+                                  %vc: tensor<2x4x300x16xi8>, %vs: tensor<2x4x300x1xf32>)
+    -> tensor<2x4x1x32xf32> {
+  %o = attn.quant_attention %q, key(%kc, %ks, zero %kz : tensor<2x4x300x32xi8>, tensor<2x4x10x64xf32>, tensor<2x4x10x64xf32>)
+      value(%vc, %vs : tensor<2x4x300x16xi8>, tensor<2x4x300x1xf32>)
+      {bits = 4 : i64, group_size = 32 : i64, scale = 0.3 : f64}
+      : tensor<2x4x1x64xf32> -> tensor<2x4x1x32xf32>
+  return %o : tensor<2x4x1x32xf32>
+}
+
+// PQ decode on the decode kernel: per-row tables of q . centroid, scores
+// gathered through the codes (256 centroids, one byte per code; 16
+// centroids, two nibble codes per byte), GQA, key counts, causal.
+// CHECK: pq256_fused{{.*}}PASS
+// CHECK: pq256_fused{{.*}}PASS
+func.func @pq256_fused(%q: tensor<2x6x2x24xbf16>, %c: tensor<2x3x200x6xi8>,
+                       %cb: tensor<3x6x256x4xf32>, %v: tensor<2x3x200x32xbf16>,
+                       %n: tensor<2xi32>) -> (tensor<2x6x2x32xbf16>, tensor<2x6x2xf32>) {
+  %o, %l = attn.pq_attention %q, %c, %cb, %v kv_lens(%n : tensor<2xi32>) {causal}
+      : tensor<2x6x2x24xbf16>, tensor<2x3x200x6xi8>, tensor<3x6x256x4xf32>,
+        tensor<2x3x200x32xbf16> -> tensor<2x6x2x32xbf16>, tensor<2x6x2xf32>
+  return %o, %l : tensor<2x6x2x32xbf16>, tensor<2x6x2xf32>
+}
+
+// CHECK: pq16_fused{{.*}}PASS
+func.func @pq16_fused(%q: tensor<1x4x1x32xf32>, %c: tensor<1x2x333x4xi8>,
+                      %cb: tensor<2x8x16x4xf32>, %v: tensor<1x2x333x16xf32>)
+    -> tensor<1x4x1x16xf32> {
+  %o = attn.pq_attention %q, %c, %cb, %v {scale = 0.4 : f64}
+      : tensor<1x4x1x32xf32>, tensor<1x2x333x4xi8>, tensor<2x8x16x4xf32>,
+        tensor<1x2x333x16xf32> -> tensor<1x4x1x16xf32>
+  return %o : tensor<1x4x1x16xf32>
 }

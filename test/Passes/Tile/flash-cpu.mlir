@@ -144,3 +144,80 @@ func.func @block_lists(%q: tensor<1x2x256x32xf32>, %k: tensor<1x2x256x32xf32>,
       -> tensor<1x2x256x32xf32>
   return %o : tensor<1x2x256x32xf32>
 }
+
+// -----
+
+// int4 decode with key zero points: the split-KV decode kernel reads the
+// codes in place and dequantises them in registers: 8 bytes of nibbles per
+// 16 key channels, split (unsigned keys: and 15 / shift right; signed
+// values: shift left then arithmetic shift right), interleaved low nibble
+// first, converted, times the per-channel scale of the key's group of 32
+// tokens, plus its zero point; a value row's 16 channels share one group
+// scale. No float copy of the cache exists (no tensor.empty of the cache
+// shape, no dequantising linalg.generic).
+// CHECK-LABEL: func.func @quant4_decode
+// CHECK-NOT: linalg.generic
+// CHECK: scf.parallel
+// CHECK: vector.load %{{.*}} : memref<2x4x300x32xi8>, vector<8xi8>
+// CHECK: arith.andi %{{.*}} : vector<8xi8>
+// CHECK: arith.shrui %{{.*}} : vector<8xi8>
+// CHECK: vector.interleave %{{.*}}, %{{.*}} : vector<8xi8> -> vector<16xi8>
+// CHECK: arith.uitofp %{{.*}} : vector<16xi8> to vector<16xf32>
+// CHECK: vector.load %{{.*}} : memref<2x4x10x64xf32>, vector<16xf32>
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: vector.load %{{.*}} : memref<2x4x300x16xi8>, vector<8xi8>
+// CHECK: arith.shli
+// CHECK: arith.shrsi
+// CHECK: vector.interleave
+// CHECK: arith.sitofp %{{.*}} : vector<16xi8> to vector<16xf32>
+// CHECK: memref.load %{{.*}} : memref<2x4x300x1xf32>
+func.func @quant4_decode(%q: tensor<2x4x1x64xf32>, %kc: tensor<2x4x300x32xi8>,
+                         %ks: tensor<2x4x10x64xf32>, %kz: tensor<2x4x10x64xf32>,
+                         %vc: tensor<2x4x300x16xi8>, %vs: tensor<2x4x300x1xf32>)
+    -> tensor<2x4x1x32xf32> {
+  %o = attn.quant_attention %q, key(%kc, %ks, zero %kz : tensor<2x4x300x32xi8>, tensor<2x4x10x64xf32>, tensor<2x4x10x64xf32>)
+      value(%vc, %vs : tensor<2x4x300x16xi8>, tensor<2x4x300x1xf32>)
+      {bits = 4 : i64, group_size = 32 : i64}
+      : tensor<2x4x1x64xf32> -> tensor<2x4x1x32xf32>
+  return %o : tensor<2x4x1x32xf32>
+}
+
+// -----
+
+// Value groups that split a 16-channel vector (group 6) keep the naive path.
+// CHECK-LABEL: func.func @quant_group_not_taken
+// CHECK: attn.quant_attention
+func.func @quant_group_not_taken(%q: tensor<1x2x1x16xf32>, %kc: tensor<1x2x64x16xi8>,
+                                 %ks: tensor<1x2x11x16xf32>, %vc: tensor<1x2x64x16xi8>,
+                                 %vs: tensor<1x2x64x3xf32>) -> tensor<1x2x1x16xf32> {
+  %o = attn.quant_attention %q, key(%kc, %ks : tensor<1x2x64x16xi8>, tensor<1x2x11x16xf32>)
+      value(%vc, %vs : tensor<1x2x64x16xi8>, tensor<1x2x64x3xf32>)
+      {bits = 8 : i64, group_size = 6 : i64}
+      : tensor<1x2x1x16xf32> -> tensor<1x2x1x16xf32>
+  return %o : tensor<1x2x1x16xf32>
+}
+
+// -----
+
+// PQ decode (16 centroids, nibble codes): a table [rows, m, Kc] of
+// q . centroid per task, then per 16 keys and sub-space one byte gather of
+// the keys' codes (offsets key * m/2 + s/2), the nibble selected by shift
+// and mask, and one f32 gather from the row's table; no float keys exist.
+// CHECK-LABEL: func.func @pq16_decode
+// CHECK-NOT: linalg.generic
+// CHECK: memref.alloc() {alignment = 64 : i64} : memref<2x8x16xf32>
+// CHECK: math.fma
+// CHECK: vector.gather %{{.*}} : memref<1x2x333x4xi8>, vector<16xi32>, vector<16xi1>, vector<16xi8> into vector<16xi8>
+// CHECK: arith.extui %{{.*}} : vector<16xi8> to vector<16xi32>
+// CHECK: arith.shrui
+// CHECK: arith.andi
+// CHECK: vector.gather %{{.*}} : memref<2x8x16xf32>, vector<16xi32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
+func.func @pq16_decode(%q: tensor<1x4x1x32xf32>, %c: tensor<1x2x333x4xi8>,
+                       %cb: tensor<2x8x16x4xf32>, %v: tensor<1x2x333x16xf32>)
+    -> tensor<1x4x1x16xf32> {
+  %o = attn.pq_attention %q, %c, %cb, %v
+      : tensor<1x4x1x32xf32>, tensor<1x2x333x4xi8>, tensor<2x8x16x4xf32>,
+        tensor<1x2x333x16xf32> -> tensor<1x4x1x16xf32>
+  return %o : tensor<1x4x1x16xf32>
+}

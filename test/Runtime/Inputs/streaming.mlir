@@ -2,7 +2,7 @@
 // each reads a runtime cache's view in place (docs/Caches.md). Slots S = 3,
 // Hq = 4, Hkv = 2, D = Dv = 32, capacity 64 tokens; paged: 20 pages of 8
 // tokens, 8 table entries per sequence; prefill chunks of 5 tokens; quantised
-// caches group 4 tokens; PQ m = 8 sub-spaces of 256 centroids; recurrent
+// caches group 16 tokens; PQ m = 8 sub-spaces of 256 centroids; recurrent
 // kernels run one sequence (B = 1, 4 heads, D = Dv = 16) per call.
 
 func.func @kv_decode(%q: tensor<3x4x1x32xf32>, %k: tensor<3x2x64x32xf32>, %v: tensor<3x2x64x32xf32>, %n: tensor<3xi32>) -> tensor<3x4x1x32xf32> {
@@ -29,12 +29,12 @@ func.func @paged_chunk(%q: tensor<3x4x5x32xf32>, %k: tensor<20x2x8x32xf32>, %v: 
   return %o : tensor<3x4x5x32xf32>
 }
 
-func.func @quant8_decode(%q: tensor<3x4x1x32xf32>, %kc: tensor<3x2x64x32xi8>, %ks: tensor<3x2x16x32xf32>, %vc: tensor<3x2x64x32xi8>, %vs: tensor<3x2x64x8xf32>, %qn: tensor<3xi32>, %rk: tensor<3x2x4x32xf32>, %rv: tensor<3x2x4x32xf32>, %rn: tensor<3xi32>) -> tensor<3x4x1x32xf32> {
-  %o0, %l0 = attn.quant_attention %q, key(%kc, %ks : tensor<3x2x64x32xi8>, tensor<3x2x16x32xf32>)
-      value(%vc, %vs : tensor<3x2x64x32xi8>, tensor<3x2x64x8xf32>) kv_lens(%qn : tensor<3xi32>)
-      {bits = 8 : i64, group_size = 4 : i64} : tensor<3x4x1x32xf32> -> tensor<3x4x1x32xf32>, tensor<3x4x1xf32>
+func.func @quant8_decode(%q: tensor<3x4x1x32xf32>, %kc: tensor<3x2x64x32xi8>, %ks: tensor<3x2x4x32xf32>, %vc: tensor<3x2x64x32xi8>, %vs: tensor<3x2x64x2xf32>, %qn: tensor<3xi32>, %rk: tensor<3x2x16x32xf32>, %rv: tensor<3x2x16x32xf32>, %rn: tensor<3xi32>) -> tensor<3x4x1x32xf32> {
+  %o0, %l0 = attn.quant_attention %q, key(%kc, %ks : tensor<3x2x64x32xi8>, tensor<3x2x4x32xf32>)
+      value(%vc, %vs : tensor<3x2x64x32xi8>, tensor<3x2x64x2xf32>) kv_lens(%qn : tensor<3xi32>)
+      {bits = 8 : i64, group_size = 16 : i64} : tensor<3x4x1x32xf32> -> tensor<3x4x1x32xf32>, tensor<3x4x1xf32>
   %o1, %l1 = attn.attention %q, %rk, %rv kv_lens(%rn : tensor<3xi32>)
-      : tensor<3x4x1x32xf32>, tensor<3x2x4x32xf32>, tensor<3x2x4x32xf32> -> tensor<3x4x1x32xf32>, tensor<3x4x1xf32>
+      : tensor<3x4x1x32xf32>, tensor<3x2x16x32xf32>, tensor<3x2x16x32xf32> -> tensor<3x4x1x32xf32>, tensor<3x4x1xf32>
   %eo = tensor.empty() : tensor<2x3x4x1x32xf32>
   %el = tensor.empty() : tensor<2x3x4x1xf32>
   %so0 = tensor.insert_slice %o0 into %eo[0, 0, 0, 0, 0] [1, 3, 4, 1, 32] [1, 1, 1, 1, 1]
@@ -49,12 +49,12 @@ func.func @quant8_decode(%q: tensor<3x4x1x32xf32>, %kc: tensor<3x2x64x32xi8>, %k
   return %o : tensor<3x4x1x32xf32>
 }
 
-func.func @quant4z_decode(%q: tensor<3x4x1x32xf32>, %kc: tensor<3x2x64x16xi8>, %ks: tensor<3x2x16x32xf32>, %kz: tensor<3x2x16x32xf32>, %vc: tensor<3x2x64x16xi8>, %vs: tensor<3x2x64x8xf32>, %vz: tensor<3x2x64x8xf32>, %qn: tensor<3xi32>, %rk: tensor<3x2x4x32xf32>, %rv: tensor<3x2x4x32xf32>, %rn: tensor<3xi32>) -> tensor<3x4x1x32xf32> {
-  %o0, %l0 = attn.quant_attention %q, key(%kc, %ks, zero %kz : tensor<3x2x64x16xi8>, tensor<3x2x16x32xf32>, tensor<3x2x16x32xf32>)
-      value(%vc, %vs, zero %vz : tensor<3x2x64x16xi8>, tensor<3x2x64x8xf32>, tensor<3x2x64x8xf32>) kv_lens(%qn : tensor<3xi32>)
-      {bits = 4 : i64, group_size = 4 : i64} : tensor<3x4x1x32xf32> -> tensor<3x4x1x32xf32>, tensor<3x4x1xf32>
+func.func @quant4z_decode(%q: tensor<3x4x1x32xf32>, %kc: tensor<3x2x64x16xi8>, %ks: tensor<3x2x4x32xf32>, %kz: tensor<3x2x4x32xf32>, %vc: tensor<3x2x64x16xi8>, %vs: tensor<3x2x64x2xf32>, %vz: tensor<3x2x64x2xf32>, %qn: tensor<3xi32>, %rk: tensor<3x2x16x32xf32>, %rv: tensor<3x2x16x32xf32>, %rn: tensor<3xi32>) -> tensor<3x4x1x32xf32> {
+  %o0, %l0 = attn.quant_attention %q, key(%kc, %ks, zero %kz : tensor<3x2x64x16xi8>, tensor<3x2x4x32xf32>, tensor<3x2x4x32xf32>)
+      value(%vc, %vs, zero %vz : tensor<3x2x64x16xi8>, tensor<3x2x64x2xf32>, tensor<3x2x64x2xf32>) kv_lens(%qn : tensor<3xi32>)
+      {bits = 4 : i64, group_size = 16 : i64} : tensor<3x4x1x32xf32> -> tensor<3x4x1x32xf32>, tensor<3x4x1xf32>
   %o1, %l1 = attn.attention %q, %rk, %rv kv_lens(%rn : tensor<3xi32>)
-      : tensor<3x4x1x32xf32>, tensor<3x2x4x32xf32>, tensor<3x2x4x32xf32> -> tensor<3x4x1x32xf32>, tensor<3x4x1xf32>
+      : tensor<3x4x1x32xf32>, tensor<3x2x16x32xf32>, tensor<3x2x16x32xf32> -> tensor<3x4x1x32xf32>, tensor<3x4x1xf32>
   %eo = tensor.empty() : tensor<2x3x4x1x32xf32>
   %el = tensor.empty() : tensor<2x3x4x1xf32>
   %so0 = tensor.insert_slice %o0 into %eo[0, 0, 0, 0, 0] [1, 3, 4, 1, 32] [1, 1, 1, 1, 1]

@@ -1,0 +1,149 @@
+//===- CompressedDecodeCpu.cpp - quantised and PQ caches on the decode kernel //
+//
+// Decode over an int8/int4 or PQ cache is bound by reading the codes, so it
+// takes the split-KV decode kernel of DecodeAttentionCpu.cpp with the
+// decoding fused into its loads: int8/int4 codes are dequantised in
+// registers; PQ scores come from per-row tables of q . centroid indexed by
+// the codes (AVX-512 gathers). The codes are read once, in place, and never
+// expanded into a float copy of the cache (which is what the naive
+// decompositions do).
+//
+//===----------------------------------------------------------------------===//
+
+#include "CpuKernelBuilder.h"
+#include "TilePatterns.h"
+
+#include "../KernelBuffers.h"
+#include "attn/Dialect/Attn/AttnDialect.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace attn;
+
+namespace {
+
+struct TileQuantDecodeForCpu : OpRewritePattern<QuantAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(QuantAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    auto qType = op.getQuery().getType();
+    auto kType = op.getKeyCodes().getType();
+    auto outType = op.getOut().getType();
+    for (Value operand : op->getOperands())
+      if (!cast<RankedTensorType>(operand.getType()).hasStaticShape())
+        return rewriter.notifyMatchFailure(op, "dynamic shapes take the naive path");
+    FlashShape s;
+    s.batch = qType.getDimSize(0);
+    s.heads = qType.getDimSize(1);
+    s.lq = qType.getDimSize(2);
+    s.d = qType.getDimSize(3);
+    s.kvHeads = kType.getDimSize(1);
+    s.lk = kType.getDimSize(2);
+    s.dv = outType.getDimSize(3);
+    DecodeCache cache;
+    DecodeQuant &quant = cache.quant.emplace();
+    quant.bits = op.getBits();
+    quant.group = op.getGroupSize();
+    if (s.d % kLanes || s.dv % kLanes)
+      return rewriter.notifyMatchFailure(op, "D and Dv must be multiples of 16");
+    if (quant.group % kLanes)
+      return rewriter.notifyMatchFailure(
+          op, "value groups must hold whole 16-channel vectors");
+    if (s.lq == 0 || s.lk == 0 || s.lq > kDecodeMaxQueries || s.lk < 4 * s.lq)
+      return rewriter.notifyMatchFailure(op, "not a decode shape");
+    s.group = s.heads / s.kvHeads;
+    s.blockQ = kRows;
+    s.blockK = kColVectors * kLanes;
+    s.scale = op.getScale() ? op.getScale()->convertToDouble()
+                            : 1.0 / std::sqrt(double(s.d));
+    s.causal = op.getCausal();
+    s.elementType = qType.getElementType();
+
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value q = readOnlyBuffer(b, op.getQuery());
+    Value kCodes = readOnlyBuffer(b, op.getKeyCodes());
+    Value vCodes = readOnlyBuffer(b, op.getValueCodes());
+    quant.keyScale = readOnlyBuffer(b, op.getKeyScale());
+    quant.valueScale = readOnlyBuffer(b, op.getValueScale());
+    if (op.getKeyZero())
+      quant.keyZero = readOnlyBuffer(b, op.getKeyZero());
+    if (op.getValueZero())
+      quant.valueZero = readOnlyBuffer(b, op.getValueZero());
+    if (op.getKvLens())
+      cache.kvLens = readOnlyBuffer(b, op.getKvLens());
+    Value out = freshBuffer(b, outType, 64);
+    Value lse = op.getLse() ? freshBuffer(b, op.getLse().getType(), 64) : Value();
+    emitDecodeAttention(b, s, q, kCodes, vCodes, /*sinks=*/Value(), out, lse,
+                        cache);
+    SmallVector<Value> results = {resultTensor(b, out, outType)};
+    if (lse)
+      results.push_back(resultTensor(b, lse, op.getLse().getType()));
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+struct TilePqDecodeForCpu : OpRewritePattern<PQAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(PQAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    for (Value operand : op->getOperands())
+      if (!cast<RankedTensorType>(operand.getType()).hasStaticShape())
+        return rewriter.notifyMatchFailure(op, "dynamic shapes take the naive path");
+    auto qType = op.getQuery().getType();
+    auto vType = op.getValue().getType();
+    auto cbType = op.getCodebooks().getType();
+    FlashShape s;
+    s.batch = qType.getDimSize(0);
+    s.heads = qType.getDimSize(1);
+    s.lq = qType.getDimSize(2);
+    s.d = qType.getDimSize(3);
+    s.kvHeads = vType.getDimSize(1);
+    s.lk = vType.getDimSize(2);
+    s.dv = vType.getDimSize(3);
+    DecodeCache cache;
+    DecodePq &pq = cache.pq.emplace();
+    pq.subspaces = cbType.getDimSize(1);
+    pq.centroids = cbType.getDimSize(2);
+    if (s.dv % kLanes)
+      return rewriter.notifyMatchFailure(op, "Dv must be a multiple of 16");
+    if (s.lq == 0 || s.lk == 0 || s.lq > kDecodeMaxQueries || s.lk < 4 * s.lq)
+      return rewriter.notifyMatchFailure(op, "not a decode shape");
+    s.group = s.heads / s.kvHeads;
+    // One table of m x Kc floats per query row of a kv head, per task.
+    if (s.group * s.lq * pq.subspaces * pq.centroids * 4 > (int64_t(4) << 20))
+      return rewriter.notifyMatchFailure(op, "lookup tables over 4 MiB per task");
+    s.blockQ = kRows;
+    s.blockK = kColVectors * kLanes;
+    s.scale = op.getScale() ? op.getScale()->convertToDouble()
+                            : 1.0 / std::sqrt(double(s.d));
+    s.causal = op.getCausal();
+    s.elementType = qType.getElementType();
+
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value q = readOnlyBuffer(b, op.getQuery());
+    Value codes = readOnlyBuffer(b, op.getCodes());
+    Value v = readOnlyBuffer(b, op.getValue());
+    pq.codebooks = readOnlyBuffer(b, op.getCodebooks());
+    if (op.getKvLens())
+      cache.kvLens = readOnlyBuffer(b, op.getKvLens());
+    auto outType = op.getOut().getType();
+    Value out = freshBuffer(b, outType, 64);
+    Value lse = op.getLse() ? freshBuffer(b, op.getLse().getType(), 64) : Value();
+    emitDecodeAttention(b, s, q, codes, v, /*sinks=*/Value(), out, lse, cache);
+    SmallVector<Value> results = {resultTensor(b, out, outType)};
+    if (lse)
+      results.push_back(resultTensor(b, lse, op.getLse().getType()));
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+} // namespace
+
+void attn::populateCpuCompressedDecodePatterns(RewritePatternSet &patterns) {
+  patterns.add<TileQuantDecodeForCpu, TilePqDecodeForCpu>(patterns.getContext());
+}
