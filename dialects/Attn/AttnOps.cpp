@@ -414,10 +414,24 @@ LogicalResult LogLinearOp::verify() {
                                  {"out", getOut().getType()}})))
     return failure();
   std::optional<int64_t> len = sv.get("L");
-  if (failed(sv.derive("NLEV", len ? std::optional(fenwickLevels(*len)) : std::nullopt,
-                       "ceil(log2 L) + 1")) ||
-      failed(sv.operand("lambda", getLambda().getType(), {"B", "H", "L", "NLEV"})))
+  // Streaming: the states fix the level count; otherwise L does.
+  if (!isStreaming() &&
+      failed(sv.derive("NLEV", len ? std::optional(fenwickLevels(*len)) : std::nullopt,
+                       "ceil(log2 L) + 1")))
     return failure();
+  if (failed(sv.operand("lambda", getLambda().getType(), {"B", "H", "L", "NLEV"})))
+    return failure();
+  if (Value state = getStateIn())
+    if (failed(sv.operand("state_in", state.getType(), {"B", "H", "NLEV", "D", "Dv"})))
+      return failure();
+  if (Value state = getStateOut())
+    if (failed(sv.operand("state_out", state.getType(), {"B", "H", "NLEV", "D", "Dv"})))
+      return failure();
+  if (Value start = getStart())
+    if (failed(sv.operand("start", start.getType(), {"B"})))
+      return failure();
+  if (std::optional<int64_t> levels = sv.get("NLEV"); levels && *levels < 1)
+    return emitOpError() << "lambda needs at least one level";
   bool needsGate = getBase() != LogLinearBase::linear;
   bool needsBeta = getBase() == LogLinearBase::gated_deltanet;
   StringRef base = stringifyLogLinearBase(getBase());

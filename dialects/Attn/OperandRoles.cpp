@@ -49,7 +49,8 @@ StringRef attn::getOperandRole(Operation *op, unsigned number) {
       })
       .Case([&](LogLinearOp o) {
         return roleIn(o, number,
-                      {"query", "key", "value", "lambda", "gate", "beta"});
+                      {"query", "key", "value", "lambda", "gate", "beta",
+                       "state_in", "start"});
       })
       .Case([&](LolcatsHybridOp o) {
         return roleIn(o, number,

@@ -323,9 +323,16 @@ bool Interpreter::run(Operation *op) {
         ref::RefTensor g, beta;
         if (o.getGate()) { g = real(o.getGate()); p.g = &g; }
         if (o.getBeta()) { beta = real(o.getBeta()); p.beta = &beta; }
-        set(o.getOut(), ref::logLinear(real(o.getQuery()), real(o.getKey()),
-                                       real(o.getValue()), real(o.getLambda()), p)
-                            .out);
+        p.streaming = o.isStreaming();
+        ref::RefTensor stateIn;
+        ref::IndexTensor start;
+        if (o.getStateIn()) { stateIn = real(o.getStateIn()); p.stateIn = &stateIn; }
+        if (o.getStart()) { start = integral<int32_t>(o.getStart()); p.start = &start; }
+        ref::LogLinearResult r = ref::logLinear(real(o.getQuery()), real(o.getKey()),
+                                                real(o.getValue()), real(o.getLambda()), p);
+        set(o.getOut(), r.out);
+        if (o.getStateOut())
+          set(o.getStateOut(), r.stateOut);
         return true;
       })
       .Case([&](LolcatsHybridOp o) {

@@ -151,8 +151,16 @@ LogLinearResult logLinear(const RefTensor &q, const RefTensor &k,
   int64_t batch = q.dim(0), heads = q.dim(1), len = q.dim(2), d = q.dim(3);
   checkShape(op, "k", k, q.shape);
   checkShape(op, "v", v, {batch, heads, len, -1});
-  int64_t dv = v.dim(3), nlev = logLinearLevelCount(len);
+  int64_t dv = v.dim(3);
+  bool streaming = params.streaming || params.stateIn || params.start;
+  int64_t nlev = streaming ? lambda.dim(3) : logLinearLevelCount(len);
   checkShape(op, "lambda", lambda, {batch, heads, len, nlev});
+  if (nlev < 1)
+    fail(op, "'lambda' needs at least one level");
+  if (params.stateIn)
+    checkShape(op, "state_in", *params.stateIn, {batch, heads, nlev, d, dv});
+  if (params.start)
+    checkShape(op, "start", *params.start, {batch});
   const RefTensor *g = params.g, *beta = params.beta;
   if (params.base == LogLinearBase::Linear) {
     if (g)
@@ -172,7 +180,7 @@ LogLinearResult logLinear(const RefTensor &q, const RefTensor &k,
   }
 
   LogLinearResult r{RefTensor({batch, heads, len, dv})};
-  if (params.base != LogLinearBase::GatedDeltaNet) {
+  if (params.base != LogLinearBase::GatedDeltaNet && !streaming) {
     // out_t = sum_{s<=t} lambda[t, lev(t,s)] (scale q_t . k_s) decay(t,s) v_s
     // with decay(t,s) = exp(sum_{r=s+1..t} g_r), summed walking s downwards.
     for (int64_t b = 0; b < batch; ++b)
@@ -195,30 +203,53 @@ LogLinearResult logLinear(const RefTensor &q, const RefTensor &k,
     return r;
   }
 
+  // The recurrent form: one [D, Dv] state per Fenwick level.
+  if (streaming)
+    r.stateOut = RefTensor({batch, heads, nlev, d, dv});
   std::vector<double> scratch;
+  int64_t levelSize = d * dv;
   for (int64_t b = 0; b < batch; ++b) {
+    int64_t start = params.start ? params.start->data[b] : 0;
+    if (start < 0)
+      fail(op, "'start' must be >= 0, got " + std::to_string(start) +
+                   " for batch row " + std::to_string(b));
     for (int64_t h = 0; h < heads; ++h) {
-      // One [D, Dv] delta-rule state per Fenwick level.
       std::vector<std::vector<double>> levels(
           static_cast<size_t>(nlev),
-          std::vector<double>(static_cast<size_t>(d * dv), 0.0));
+          std::vector<double>(static_cast<size_t>(levelSize), 0.0));
+      if (params.stateIn)
+        for (int64_t l = 0; l < nlev; ++l)
+          std::copy_n(params.stateIn->data.begin() +
+                          (((b * heads + h) * nlev + l) * levelSize),
+                      levelSize, levels[l].begin());
       for (int64_t t = 0; t < len; ++t) {
-        if (t >= 1) {
-          // Binary-counter carry: levels below c merge into level c.
-          int64_t c = logLinearLevel(t, t - 1);
+        int64_t pos = start + t;
+        if (pos >= 1) {
+          // Binary-counter carry: levels below c merge into level c (the
+          // last level when c would pass it).
+          int64_t c = std::min(logLinearLevel(pos, pos - 1), nlev - 1);
           for (int64_t l = 0; l < c; ++l) {
-            for (int64_t x = 0; x < d * dv; ++x)
+            for (int64_t x = 0; x < levelSize; ++x)
               levels[c][x] += levels[l][x];
             std::fill(levels[l].begin(), levels[l].end(), 0.0);
           }
         }
-        const double *kt = row4(k, b, h, t);
-        double bt = beta->data[off3(beta->shape, b, h, t)];
-        double decay = std::exp(g->data[off3(g->shape, b, h, t)]);
-        // Every level sees the transition; only level 0 receives the write.
-        for (int64_t l = 0; l < nlev; ++l)
-          deltaStep(levels[l], kt, row4(v, b, h, t), bt, decay, nullptr, d, dv,
-                    /*write=*/l == 0, scratch);
+        const double *kt = row4(k, b, h, t), *vt = row4(v, b, h, t);
+        double decay = g ? std::exp(g->data[off3(g->shape, b, h, t)]) : 1.0;
+        if (params.base == LogLinearBase::GatedDeltaNet) {
+          double bt = beta->data[off3(beta->shape, b, h, t)];
+          // Every level sees the transition; only level 0 receives the write.
+          for (int64_t l = 0; l < nlev; ++l)
+            deltaStep(levels[l], kt, vt, bt, decay, nullptr, d, dv,
+                      /*write=*/l == 0, scratch);
+        } else {
+          for (auto &level : levels)
+            for (double &x : level)
+              x *= decay;
+          for (int64_t e = 0; e < d; ++e)
+            for (int64_t c = 0; c < dv; ++c)
+              levels[0][e * dv + c] += kt[e] * vt[c];
+        }
         const double *qt = row4(q, b, h, t);
         const double *lam = row4(lambda, b, h, t);
         double *out = row4(r.out, b, h, t);
@@ -227,6 +258,10 @@ LogLinearResult logLinear(const RefTensor &q, const RefTensor &k,
             for (int64_t c = 0; c < dv; ++c)
               out[c] += lam[l] * params.scale * qt[e] * levels[l][e * dv + c];
       }
+      if (streaming)
+        for (int64_t l = 0; l < nlev; ++l)
+          std::copy(levels[l].begin(), levels[l].end(),
+                    r.stateOut.data.begin() + (((b * heads + h) * nlev + l) * levelSize));
     }
   }
   return r;

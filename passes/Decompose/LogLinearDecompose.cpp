@@ -67,7 +67,8 @@ namespace {
 /// decay(t,s) = exp(sum_{r=s+1..t} g_r); gated_deltanet -> the recurrent
 /// level form: states [B,H,NLEV,D,Dv] carried over tokens, binary carries,
 /// the delta-rule transition on every level, the token written into level 0,
-/// out_t = sum_l lambda[t,l] S_l^T (scale q_t).
+/// out_t = sum_l lambda[t,l] S_l^T (scale q_t). The streaming form (states in
+/// or out, start positions) takes the recurrent form for every base.
 struct DecomposeLogLinear : OpRewritePattern<LogLinearOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -75,10 +76,16 @@ struct DecomposeLogLinear : OpRewritePattern<LogLinearOp> {
                                 PatternRewriter &rewriter) const override {
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     NaiveBuilder n(b);
-    Value out = op.getBase() == LogLinearBase::gated_deltanet
-                    ? buildRecurrent(n, op)
-                    : buildQuadratic(n, op);
-    rewriter.replaceOp(op, toResultType(n, out, op.getOut().getType()));
+    if (op.getBase() != LogLinearBase::gated_deltanet && !op.isStreaming()) {
+      Value out = buildQuadratic(n, op);
+      rewriter.replaceOp(op, toResultType(n, out, op.getOut().getType()));
+      return success();
+    }
+    auto [out, states] = buildRecurrent(n, op);
+    SmallVector<Value> results = {toResultType(n, out, op.getOut().getType())};
+    if (Value stateOut = op.getStateOut())
+      results.push_back(toResultType(n, states, stateOut.getType()));
+    rewriter.replaceOp(op, results);
     return success();
   }
 
@@ -138,36 +145,63 @@ private:
     return buildWeightedValues(n, weights, op.getValue());
   }
 
-  static Value buildRecurrent(NaiveBuilder &n, LogLinearOp op) {
+  /// The recurrent level form; returns (out, final level states).
+  static std::pair<Value, Value> buildRecurrent(NaiveBuilder &n, LogLinearOp op) {
     ImplicitLocOpBuilder &b = n.builder();
     auto d = [&](unsigned i) { return n.d(i); };
     Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
-    Value lambda = op.getLambda();
+    Value lambda = op.getLambda(), start = op.getStart();
     double scale = op.getScale().convertToDouble();
     OpFoldResult batch = n.size(q, 0), heads = n.size(q, 1), dk = n.size(q, 3),
                  dv = n.size(v, 3), levels = n.size(lambda, 3);
     Value len = getValueOrCreateConstantIndexOp(b, b.getLoc(), n.size(q, 2));
+    Value lastLevel = arith::SubIOp::create(
+        b, getValueOrCreateConstantIndexOp(b, b.getLoc(), levels), n.index(1));
     AffineMap id5 = n.map(5, {d(0), d(1), d(2), d(3), d(4)});
     AffineMap matrix = n.map(5, {d(0), d(1), d(3), d(4)});
 
-    SmallVector<Value> init = {n.filled(n.sizes(v), 0.0),
-                               n.filled({batch, heads, levels, dk, dv}, 0.0)};
+    Value initStates = op.getStateIn()
+                           ? freshCopy(n, op.getStateIn())
+                           : n.filled({batch, heads, levels, dk, dv}, 0.0);
+    SmallVector<Value> init = {n.filled(n.sizes(v), 0.0), initStates};
     ValueRange final = n.loop(
         n.index(0), len, init,
         [&](ImplicitLocOpBuilder &lb, Value t, ValueRange carried) {
           NaiveBuilder m(lb);
           Value states = carried[1];
-          // Binary carry: c = bit_length(t XOR (t-1)) for t >= 1, and
-          // levels below c merge into level c. At t = 0 c is 0: no carry.
-          Value first = arith::CmpIOp::create(lb, arith::CmpIPredicate::eq, t,
-                                              m.index(0));
-          Value prev = arith::SubIOp::create(lb, t, m.index(1));
-          Value c = arith::SelectOp::create(lb, first, m.index(0),
-                                            buildFenwickLevel(lb, t, prev));
+          // Binary carry at absolute position p = start[b] + t: for p >= 1,
+          // c = bit_length(p XOR (p-1)) (capped at the last level) and the
+          // levels below c merge into level c; at p = 0 nothing carries.
+          auto levelAt = [&](ImplicitLocOpBuilder &nb, Value row) -> Value {
+            NaiveBuilder mm(nb);
+            Value pos = t;
+            if (start) {
+              Value s0 = tensor::ExtractOp::create(nb, start, ValueRange{row});
+              s0 = arith::MaxSIOp::create(nb, s0, arith::ConstantIntOp::create(nb, 0, 32));
+              pos = arith::AddIOp::create(
+                  nb, t, arith::IndexCastOp::create(nb, nb.getIndexType(), s0));
+            }
+            Value first = arith::CmpIOp::create(nb, arith::CmpIPredicate::eq, pos,
+                                                mm.index(0));
+            Value prev = arith::SubIOp::create(nb, pos, mm.index(1));
+            Value c = arith::SelectOp::create(nb, first, mm.index(0),
+                                              buildFenwickLevel(nb, pos, prev));
+            // Only the streaming form can run past its levels.
+            if (op.isStreaming())
+              c = arith::MinSIOp::create(nb, c, lastLevel);
+            return c;
+          };
+          // Without start positions every batch row carries alike: once per
+          // token, outside the level loops.
+          Value shared = start ? Value() : levelAt(lb, Value());
+          auto carryLevel = [&](ImplicitLocOpBuilder &nb, Value row) -> Value {
+            return shared ? shared : levelAt(nb, row);
+          };
           // below[d,e] = sum_{l<c} S_l[d,e]                  loops b,h,l,d,e
           Value below = m.generic(
               m.filled({batch, heads, dk, dv}, 0.0), {states}, {id5, matrix}, 5,
               {2}, [&](ImplicitLocOpBuilder &nb, ValueRange a, ValueRange ivs) {
+                Value c = carryLevel(nb, ivs[0]);
                 Value under = arith::CmpIOp::create(
                     nb, arith::CmpIPredicate::ult, ivs[2], c);
                 Value sum = arith::AddFOp::create(nb, a[1], a[0]);
@@ -179,7 +213,7 @@ private:
               states, {below}, {matrix, id5}, 5, {},
               [&](ImplicitLocOpBuilder &nb, ValueRange a, ValueRange ivs) {
                 NaiveBuilder mm(nb);
-                Value l = ivs[2];
+                Value l = ivs[2], c = carryLevel(nb, ivs[0]);
                 Value under =
                     arith::CmpIOp::create(nb, arith::CmpIPredicate::ult, l, c);
                 Value atC =
@@ -191,10 +225,34 @@ private:
               });
 
           Value kT = tokenAt(m, k, t), vT = tokenAt(m, v, t);
-          states =
-              buildDeltaStep(m, states, kT, vT, tokenAt(m, op.getBeta(), t),
-                             tokenAt(m, op.getGate(), t),
-                             /*levels=*/true);
+          Value gT = op.getGate() ? tokenAt(m, op.getGate(), t) : Value();
+          if (op.getBase() == LogLinearBase::gated_deltanet) {
+            states = buildDeltaStep(m, states, kT, vT, tokenAt(m, op.getBeta(), t),
+                                    gT, /*levels=*/true);
+          } else {
+            // S_l <- a S_l on every level, S_0 += k v^T (a = exp(g) or 1).
+            SmallVector<Value> ins = {kT, vT};
+            SmallVector<AffineMap> maps = {tokenMap(m, 5, {d(0), d(1), d(3)}),
+                                           tokenMap(m, 5, {d(0), d(1), d(4)})};
+            if (gT) {
+              ins.push_back(gT);
+              maps.push_back(tokenMap(m, 5, {d(0), d(1)}));
+            }
+            maps.push_back(id5);
+            states = m.generic(
+                states, ins, maps, 5, {},
+                [&](ImplicitLocOpBuilder &nb, ValueRange a, ValueRange ivs) {
+                  NaiveBuilder mm(nb);
+                  Value s = a.back();
+                  if (gT)
+                    s = arith::MulFOp::create(nb, s, math::ExpOp::create(nb, a[2]));
+                  Value kv = arith::MulFOp::create(nb, mm.toF32(a[0]), mm.toF32(a[1]));
+                  Value level0 = arith::CmpIOp::create(nb, arith::CmpIPredicate::eq,
+                                                       ivs[2], mm.index(0));
+                  Value written = arith::AddFOp::create(nb, s, kv);
+                  return arith::SelectOp::create(nb, level0, written, s).getResult();
+                });
+          }
 
           // out_t[e] = sum_{l,d} lambda[t,l] (scale q_t[d]) S_l[d,e]
           //                                                  loops b,h,l,d,e
@@ -216,7 +274,7 @@ private:
           Value out = insertToken(m, outT, carried[0], t);
           return SmallVector<Value>{out, states};
         });
-    return final[0];
+    return {final[0], final[1]};
   }
 };
 

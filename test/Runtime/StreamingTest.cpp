@@ -33,6 +33,7 @@ constexpr int32_t kSlots = 3, kHq = 4, kHkv = 2, kDim = 32, kCapacity = 64;
 constexpr int32_t kPageSize = 8, kTablePages = 8, kPages = 20, kChunk = 5;
 constexpr int32_t kGroup = 16, kSubspaces = 8, kCentroids = 256;
 constexpr int32_t kHeads = 4, kFeat = 16; // recurrent kernels, one sequence
+constexpr int32_t kLevels = 7;             // log-linear level states
 
 /// One token of one sequence: its query, key and value rows per head.
 struct Token {
@@ -493,14 +494,17 @@ TEST_F(Streaming, PqKeyCacheEncodesOnAppendLikePqEncode) {
 // Recurrent-state caches: linear attention (S, z) and Gated DeltaNet (S)
 //===----------------------------------------------------------------------===//
 
-/// A recurrent token: q, k, v [H, F], the log gate and beta per head.
+/// A recurrent token: q, k, v [H, F], the log gate and beta per head, and
+/// the log-linear level weights [H, kLevels].
 struct RecToken {
-  std::vector<float> q, k, v, g, beta;
+  std::vector<float> q, k, v, g, beta, lambda;
 };
+
+enum class Kind { Linear, GatedDeltaNet, LogLinearMamba2, LogLinearGdn };
 
 struct Family {
   const char *step, *chunk;
-  int32_t tensors; // state tensors: S (and z)
+  Kind kind;
 };
 
 class RecurrentLoop {
@@ -508,8 +512,8 @@ public:
   RecurrentLoop(Streaming &test, Family family) : test(test), family(family) {
     attnrt_state_cache_desc desc{};
     desc.max_seqs = kSlots;
-    desc.num_tensors = family.tensors;
-    desc.tensor_elements[0] = int64_t(kHeads) * kFeat * kFeat;
+    desc.num_tensors = linear() ? 2 : 1;
+    desc.tensor_elements[0] = int64_t(kHeads) * kFeat * kFeat * (logLinear() ? kLevels : 1);
     desc.tensor_elements[1] = int64_t(kHeads) * kFeat;
     desc.checkpoints = 4;
     EXPECT_EQ(attnrt_state_cache_create(&desc, &cache), ATTNRT_OK)
@@ -517,7 +521,13 @@ public:
   }
   ~RecurrentLoop() { attnrt_state_cache_destroy(cache); }
 
-  bool linear() const { return family.tensors == 2; }
+  bool linear() const { return family.kind == Kind::Linear; }
+  bool logLinear() const {
+    return family.kind == Kind::LogLinearMamba2 || family.kind == Kind::LogLinearGdn;
+  }
+  bool hasBeta() const {
+    return family.kind == Kind::GatedDeltaNet || family.kind == Kind::LogLinearGdn;
+  }
 
   /// Runs `tokens` (1 or kChunk) of `seq` through the cache and compares the
   /// outputs with the rows of one reference pass over the whole history.
@@ -533,7 +543,11 @@ public:
     };
     std::vector<float> q = pack(&RecToken::q, kFeat), k = pack(&RecToken::k, kFeat),
                        v = pack(&RecToken::v, kFeat), g = pack(&RecToken::g, 1),
-                       beta = pack(&RecToken::beta, 1);
+                       beta = pack(&RecToken::beta, 1),
+                       lambda = pack(&RecToken::lambda, kLevels);
+    int32_t start = 0;
+    ASSERT_EQ(attnrt_state_length(cache, seq, &start), ATTNRT_OK);
+    EXPECT_EQ(size_t(start), history[seq].size());
     float *in[ATTNRT_STATE_MAX_TENSORS] = {}, *out[ATTNRT_STATE_MAX_TENSORS] = {};
     ASSERT_EQ(attnrt_state_step_begin(cache, seq, n, in, out), ATTNRT_OK)
         << attnrt_last_error();
@@ -542,9 +556,15 @@ public:
     if (linear())
       test.call(entry, {q.data(), k.data(), v.data(), g.data(), in[0], in[1],
                         o.data(), out[0], out[1]});
-    else
+    else if (family.kind == Kind::GatedDeltaNet)
       test.call(entry, {q.data(), k.data(), v.data(), beta.data(), g.data(),
                         in[0], o.data(), out[0]});
+    else if (family.kind == Kind::LogLinearMamba2)
+      test.call(entry, {q.data(), k.data(), v.data(), lambda.data(), g.data(),
+                        in[0], &start, o.data(), out[0]});
+    else
+      test.call(entry, {q.data(), k.data(), v.data(), lambda.data(), g.data(),
+                        beta.data(), in[0], &start, o.data(), out[0]});
     ASSERT_EQ(attnrt_state_step_commit(cache, seq), ATTNRT_OK) << attnrt_last_error();
     auto &h = history[seq];
     h.insert(h.end(), tokens.begin(), tokens.end());
@@ -563,7 +583,9 @@ public:
         << entry << ": sequence " << seq << " at length " << total;
   }
 
-  /// out [1, H, L, F] of one pass over `h` from a zero state.
+  /// out [1, H, L, F] of one pass over `h` from a zero state (log-linear:
+  /// the quadratic formula for mamba2, with the ceil(log2 L) + 1 levels a
+  /// whole-sequence call has).
   std::vector<double> reference(const std::vector<RecToken> &h) {
     int64_t n = int64_t(h.size());
     auto tensor = [&](std::vector<float> RecToken::*field, int32_t width) {
@@ -578,6 +600,22 @@ public:
     ref::RefTensor q = tensor(&RecToken::q, kFeat), k = tensor(&RecToken::k, kFeat),
                    v = tensor(&RecToken::v, kFeat), g = tensor(&RecToken::g, 1),
                    beta = tensor(&RecToken::beta, 1);
+    if (logLinear()) {
+      int64_t nlev = ref::logLinearLevelCount(n);
+      ref::RefTensor lambda({1, kHeads, n, nlev});
+      for (int64_t j = 0; j < n; ++j)
+        for (int32_t hh = 0; hh < kHeads; ++hh)
+          for (int64_t l = 0; l < nlev; ++l)
+            lambda(0, hh, j, l) = h[j].lambda[hh * kLevels + l];
+      ref::LogLinearParams p;
+      p.base = family.kind == Kind::LogLinearGdn ? ref::LogLinearBase::GatedDeltaNet
+                                                 : ref::LogLinearBase::Mamba2;
+      p.g = &g;
+      if (hasBeta())
+        p.beta = &beta;
+      p.scale = 0.25;
+      return ref::logLinear(q, k, v, lambda, p).out.data;
+    }
     if (linear()) {
       ref::LinearAttentionParams p;
       p.decay = ref::DecayKind::Scalar;
@@ -607,10 +645,14 @@ void runRecurrentScript(RecurrentLoop &loop, uint64_t seed) {
     for (int i = 0; i < n; ++i) {
       // Feature-mapped inputs are positive (the normaliser stays away from 0).
       float lo = loop.linear() ? 0.05f : -1.0f;
+      // Log-linear GDN keys stay small: without l2norm its per-level
+      // delta states are bounded only for beta |k|^2 < 2.
+      float kHi = loop.family.kind == Kind::LogLinearGdn ? 0.25f : 1.0f;
       t.push_back({rng.uniform(kHeads * kFeat, lo, 1.0f),
-                   rng.uniform(kHeads * kFeat, lo, 1.0f),
+                   rng.uniform(kHeads * kFeat, loop.linear() ? lo : -kHi, kHi),
                    rng.uniform(kHeads * kFeat), rng.uniform(kHeads, -0.5f, -0.01f),
-                   rng.uniform(kHeads, 0.05f, 0.95f)});
+                   rng.uniform(kHeads, 0.05f, 0.95f),
+                   rng.uniform(kHeads * kLevels, 0.1f, 1.0f)});
     }
     return t;
   };
@@ -639,13 +681,29 @@ void runRecurrentScript(RecurrentLoop &loop, uint64_t seed) {
 }
 
 TEST_F(Streaming, LinearAttentionStateCachePrefillThenDecode) {
-  RecurrentLoop loop(*this, {"linear_step", "linear_chunk", 2});
+  RecurrentLoop loop(*this, {"linear_step", "linear_chunk", Kind::Linear});
   runRecurrentScript(loop, 41);
 }
 
 TEST_F(Streaming, GatedDeltaNetStateCachePrefillThenDecode) {
-  RecurrentLoop loop(*this, {"delta_step", "delta_chunk", 1});
+  RecurrentLoop loop(*this, {"delta_step", "delta_chunk", Kind::GatedDeltaNet});
   runRecurrentScript(loop, 42);
+}
+
+/// Log-linear decode keeps one state per Fenwick level and carries them at
+/// absolute positions (start = the cache's length); chunks and single steps
+/// must reproduce the whole-sequence formula (mamba2) or recurrence (GDN),
+/// across forks and rollbacks, at lengths up to 32 (levels 0..5).
+TEST_F(Streaming, LogLinearMamba2LevelStatesPrefillThenDecode) {
+  RecurrentLoop loop(*this, {"loglinear_mamba2_step", "loglinear_mamba2_chunk",
+                             Kind::LogLinearMamba2});
+  runRecurrentScript(loop, 43);
+}
+
+TEST_F(Streaming, LogLinearGatedDeltaNetLevelStatesPrefillThenDecode) {
+  RecurrentLoop loop(*this, {"loglinear_gdn_step", "loglinear_gdn_chunk",
+                             Kind::LogLinearGdn});
+  runRecurrentScript(loop, 44);
 }
 
 } // namespace

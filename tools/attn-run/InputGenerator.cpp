@@ -11,6 +11,7 @@
 
 #include "llvm/ADT/StringRef.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace mlir;
@@ -78,6 +79,14 @@ static Domain domainFor(Value arg, StringRef role, const HostTensor &t) {
       keys = a.getCodes().getType().getDimSize(2);
     }
     return integer(0, double(keys));
+  }
+  if (op == "log_linear" && operand == "start") {
+    // Positions up to 2^(NL-1): the last ones carry past the coarsest level,
+    // which keeps them (defined, and checked against the reference too).
+    int64_t levels = 4;
+    if (auto l = dyn_cast_or_null<LogLinearOp>(user))
+      levels = l.getLambda().getType().getDimSize(3);
+    return integer(0, double(int64_t(1) << std::min<int64_t>(levels - 1, 20)));
   }
   if (operand == "block_table") {
     int64_t pages = 1;

@@ -271,10 +271,18 @@ struct LogLinearParams {
   const RefTensor *beta = nullptr;
   /// Multiplies q.
   double scale = 1.0;
+  /// Streaming (any of the three): the recurrent form for every base, with
+  /// `levels` = lambda's level count NL, level states [B,H,NL,D,Dv] starting
+  /// from `stateIn` (zeros without it) and token 0 at absolute position
+  /// `start[b]` (0 without it). A carry past level NL-1 stays there.
+  bool streaming = false;
+  const RefTensor *stateIn = nullptr;
+  const IndexTensor *start = nullptr;
 };
 
 struct LogLinearResult {
-  RefTensor out; ///< [B,H,L,Dv]
+  RefTensor out;      ///< [B,H,L,Dv]
+  RefTensor stateOut; ///< [B,H,NL,D,Dv] when streaming
 };
 
 /// ceil(log2 L) + 1: the number of Fenwick levels of a length-L sequence.

@@ -443,3 +443,30 @@ func.func @lolcats_scale_zero(%q: tensor<1x4x32x16xf32>, %k: tensor<1x4x32x16xf3
   %o = attn.lolcats_hybrid %q, %k, %v features(%fq, %fk : tensor<1x4x32x24xf32>) gamma(%gm : tensor<4xf32>) {scale = 0.0} : tensor<1x4x32x16xf32>, tensor<1x4x32x16xf32>, tensor<1x4x32x8xf32> -> tensor<1x4x32x8xf32>
   return
 }
+
+// -----
+
+// log_linear streaming: the state's level axis must match lambda's (NLEV).
+func.func @log_linear_state_levels(%q: tensor<1x2x1x8xf32>, %lam: tensor<1x2x1x5xf32>, %s: tensor<1x2x4x8x8xf32>) {
+  // expected-error @+1 {{'attn.log_linear' op state_in axis 2 (NLEV) is 4, but NLEV = 5 from lambda axis 3}}
+  %o, %s1 = attn.log_linear linear %q, %q, %q, %lam : tensor<1x2x1x5xf32> state(%s : tensor<1x2x4x8x8xf32>) : tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32> -> tensor<1x2x1x8xf32>, state tensor<1x2x4x8x8xf32>
+  return
+}
+
+// -----
+
+// log_linear streaming: one start position per batch row.
+func.func @log_linear_start_rows(%q: tensor<2x2x1x8xf32>, %lam: tensor<2x2x1x3xf32>, %p: tensor<1xi32>) {
+  // expected-error @+1 {{'attn.log_linear' op start axis 0 (B) is 1, but B = 2 from query axis 0}}
+  %o = attn.log_linear linear %q, %q, %q, %lam : tensor<2x2x1x3xf32> start(%p : tensor<1xi32>) : tensor<2x2x1x8xf32>, tensor<2x2x1x8xf32>, tensor<2x2x1x8xf32> -> tensor<2x2x1x8xf32>
+  return
+}
+
+// -----
+
+// log_linear streaming: state_out has the state's shape.
+func.func @log_linear_state_out_shape(%q: tensor<1x2x1x8xf32>, %lam: tensor<1x2x1x3xf32>) {
+  // expected-error @+1 {{'attn.log_linear' op state_out axis 4 (Dv) is 4, but Dv = 8 from value axis 3}}
+  %o, %s1 = attn.log_linear linear %q, %q, %q, %lam : tensor<1x2x1x3xf32> : tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32> -> tensor<1x2x1x8xf32>, state tensor<1x2x3x8x4xf32>
+  return
+}

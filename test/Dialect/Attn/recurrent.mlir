@@ -134,3 +134,12 @@ func.func @lolcats_window_one(%q: tensor<1x2x?x16xf16>, %k: tensor<1x2x?x16xf16>
   %o = attn.lolcats_hybrid %q, %k, %v features(%fq, %fk : tensor<1x2x?x32xf16>) gamma(%gam : tensor<2xf32>) mode sliding {window = 1} : tensor<1x2x?x16xf16>, tensor<1x2x?x16xf16>, tensor<1x2x?x16xf16> -> tensor<1x2x?x16xf16>
   return %o : tensor<1x2x?x16xf16>
 }
+
+// log_linear streaming: level states in and out ([B,H,NL,D,Dv] with NL =
+// lambda's level count, here 7 for one decode token) and start positions.
+// CHECK-LABEL: func.func @log_linear_stream
+// CHECK: attn.log_linear gated_deltanet %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<2x3x1x7xf32> gate(%{{.*}} : tensor<2x3x1xf32>) beta(%{{.*}} : tensor<2x3x1xf32>) state(%{{.*}} : tensor<2x3x7x16x8xf32>) start(%{{.*}} : tensor<2xi32>) : tensor<2x3x1x16xf32>, tensor<2x3x1x16xf32>, tensor<2x3x1x8xf32> -> tensor<2x3x1x8xf32>, state tensor<2x3x7x16x8xf32>
+func.func @log_linear_stream(%q: tensor<2x3x1x16xf32>, %k: tensor<2x3x1x16xf32>, %v: tensor<2x3x1x8xf32>, %lam: tensor<2x3x1x7xf32>, %g: tensor<2x3x1xf32>, %b: tensor<2x3x1xf32>, %s: tensor<2x3x7x16x8xf32>, %p: tensor<2xi32>) -> (tensor<2x3x1x8xf32>, tensor<2x3x7x16x8xf32>) {
+  %o, %s1 = attn.log_linear gated_deltanet %q, %k, %v, %lam : tensor<2x3x1x7xf32> gate(%g : tensor<2x3x1xf32>) beta(%b : tensor<2x3x1xf32>) state(%s : tensor<2x3x7x16x8xf32>) start(%p : tensor<2xi32>) : tensor<2x3x1x16xf32>, tensor<2x3x1x16xf32>, tensor<2x3x1x8xf32> -> tensor<2x3x1x8xf32>, state tensor<2x3x7x16x8xf32>
+  return %o, %s1 : tensor<2x3x1x8xf32>, tensor<2x3x7x16x8xf32>
+}

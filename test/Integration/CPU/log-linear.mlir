@@ -93,3 +93,28 @@ func.func @ll_gdn_bf16(%q: tensor<1x2x37x32xbf16>, %k: tensor<1x2x37x32xbf16>, %
   %o = attn.log_linear gated_deltanet %q, %k, %v, %lam : tensor<1x2x37x7xf32> gate(%g : tensor<1x2x37xf32>) beta(%b : tensor<1x2x37xf32>) : tensor<1x2x37x32xbf16>, tensor<1x2x37x32xbf16>, tensor<1x2x37x24xbf16> -> tensor<1x2x37x24xbf16>
   return %o : tensor<1x2x37x24xbf16>
 }
+
+// The streaming form (decode through level states): states in and out and
+// per-row start positions drawn up to 2^(NL-1), so some carries stay in the
+// last level; every base runs the recurrent form. L = 3 with NL = 4; one
+// decode token (L = 1) with NL = 6 and no state_in (zero states).
+// CHECK: ll_stream_linear {{.*}} PASS
+// CHECK: ll_stream_linear {{.*}} PASS
+func.func @ll_stream_linear(%q: tensor<3x2x3x16xf32>, %k: tensor<3x2x3x16xf32>, %v: tensor<3x2x3x8xf32>, %lam: tensor<3x2x3x4xf32>, %s: tensor<3x2x4x16x8xf32>, %p: tensor<3xi32>) -> (tensor<3x2x3x8xf32>, tensor<3x2x4x16x8xf32>) {
+  %o, %s1 = attn.log_linear linear %q, %k, %v, %lam : tensor<3x2x3x4xf32> state(%s : tensor<3x2x4x16x8xf32>) start(%p : tensor<3xi32>) : tensor<3x2x3x16xf32>, tensor<3x2x3x16xf32>, tensor<3x2x3x8xf32> -> tensor<3x2x3x8xf32>, state tensor<3x2x4x16x8xf32>
+  return %o, %s1 : tensor<3x2x3x8xf32>, tensor<3x2x4x16x8xf32>
+}
+
+// CHECK: ll_stream_mamba2_decode {{.*}} PASS
+// CHECK: ll_stream_mamba2_decode {{.*}} PASS
+func.func @ll_stream_mamba2_decode(%q: tensor<2x3x1x8xf32>, %k: tensor<2x3x1x8xf32>, %v: tensor<2x3x1x8xf32>, %lam: tensor<2x3x1x6xf32>, %g: tensor<2x3x1xf32>, %p: tensor<2xi32>) -> (tensor<2x3x1x8xf32>, tensor<2x3x6x8x8xf32>) {
+  %o, %s1 = attn.log_linear mamba2 %q, %k, %v, %lam : tensor<2x3x1x6xf32> gate(%g : tensor<2x3x1xf32>) start(%p : tensor<2xi32>) : tensor<2x3x1x8xf32>, tensor<2x3x1x8xf32>, tensor<2x3x1x8xf32> -> tensor<2x3x1x8xf32>, state tensor<2x3x6x8x8xf32>
+  return %o, %s1 : tensor<2x3x1x8xf32>, tensor<2x3x6x8x8xf32>
+}
+
+// CHECK: ll_stream_gdn {{.*}} PASS
+// CHECK: ll_stream_gdn {{.*}} PASS
+func.func @ll_stream_gdn(%q: tensor<1x2x5x16xf32>, %k: tensor<1x2x5x16xf32>, %v: tensor<1x2x5x16xf32>, %lam: tensor<1x2x5x5xf32>, %g: tensor<1x2x5xf32>, %b: tensor<1x2x5xf32>, %s: tensor<1x2x5x16x16xf32>, %p: tensor<1xi32>) -> (tensor<1x2x5x16xf32>, tensor<1x2x5x16x16xf32>) {
+  %o, %s1 = attn.log_linear gated_deltanet %q, %k, %v, %lam : tensor<1x2x5x5xf32> gate(%g : tensor<1x2x5xf32>) beta(%b : tensor<1x2x5xf32>) state(%s : tensor<1x2x5x16x16xf32>) start(%p : tensor<1xi32>) : tensor<1x2x5x16xf32>, tensor<1x2x5x16xf32>, tensor<1x2x5x16xf32> -> tensor<1x2x5x16xf32>, state tensor<1x2x5x16x16xf32>
+  return %o, %s1 : tensor<1x2x5x16xf32>, tensor<1x2x5x16x16xf32>
+}

@@ -144,3 +144,25 @@ func.func @gated_deltanet_l5(%q: tensor<1x2x5x8xf32>, %k: tensor<1x2x5x8xf32>, %
   %o = attn.log_linear gated_deltanet %q, %k, %v, %lam : tensor<1x2x5x4xf32> gate(%g : tensor<1x2x5xf32>) beta(%b : tensor<1x2x5xf32>) : tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32> -> tensor<1x2x5x8xf32>
   return %o : tensor<1x2x5x8xf32>
 }
+
+// -----
+
+// The streaming form of the linear base takes the recurrent level form: the
+// carried states start from a copy of state_in; each token's carry level is
+// bit_length(p XOR (p-1)) at p = t + max(start[b], 0), capped at the last
+// level (4); the final states are the state_out result.
+// CHECK-LABEL: func.func @stream_linear
+// CHECK-SAME: %[[S:[a-zA-Z0-9_]+]]: tensor<2x2x5x8x4xf32>, %[[P:[a-zA-Z0-9_]+]]: tensor<2xi32>
+// CHECK: %[[LAST:.*]] = arith.subi %c5, %c1 : index
+// CHECK: %[[COPY:.*]] = linalg.copy ins(%[[S]] : tensor<2x2x5x8x4xf32>)
+// CHECK: %[[LOOP:.*]]:2 = scf.for %{{.*}} = %c0 to %c3 step %c1 iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %[[COPY]])
+// CHECK: tensor.extract %[[P]]
+// CHECK: arith.maxsi %{{.*}}, %c0_i32 : i32
+// CHECK: math.ctlz
+// CHECK: arith.minsi %{{.*}}, %[[LAST]] : index
+// CHECK: return %[[LOOP]]#0, %[[LOOP]]#1
+// NOEXP-LABEL: func.func @stream_linear
+func.func @stream_linear(%q: tensor<2x2x3x8xf32>, %v: tensor<2x2x3x4xf32>, %lam: tensor<2x2x3x5xf32>, %s: tensor<2x2x5x8x4xf32>, %p: tensor<2xi32>) -> (tensor<2x2x3x4xf32>, tensor<2x2x5x8x4xf32>) {
+  %o, %s1 = attn.log_linear linear %q, %q, %v, %lam : tensor<2x2x3x5xf32> state(%s : tensor<2x2x5x8x4xf32>) start(%p : tensor<2xi32>) : tensor<2x2x3x8xf32>, tensor<2x2x3x8xf32>, tensor<2x2x3x4xf32> -> tensor<2x2x3x4xf32>, state tensor<2x2x5x8x4xf32>
+  return %o, %s1 : tensor<2x2x3x4xf32>, tensor<2x2x5x8x4xf32>
+}

@@ -3,7 +3,8 @@
 // Hq = 4, Hkv = 2, D = Dv = 32, capacity 64 tokens; paged: 20 pages of 8
 // tokens, 8 table entries per sequence; prefill chunks of 5 tokens; quantised
 // caches group 16 tokens; PQ m = 8 sub-spaces of 256 centroids; recurrent
-// kernels run one sequence (B = 1, 4 heads, D = Dv = 16) per call.
+// kernels run one sequence (B = 1, 4 heads, D = Dv = 16) per call;
+// log-linear keeps 7 level states (positions below 64).
 
 func.func @kv_decode(%q: tensor<3x4x1x32xf32>, %k: tensor<3x2x64x32xf32>, %v: tensor<3x2x64x32xf32>, %n: tensor<3xi32>) -> tensor<3x4x1x32xf32> {
   %o = attn.attention %q, %k, %v kv_lens(%n : tensor<3xi32>) {causal}
@@ -100,4 +101,32 @@ func.func @delta_chunk(%q: tensor<1x4x5x16xf32>, %k: tensor<1x4x5x16xf32>, %v: t
   %o, %s1 = attn.delta_rule gated %q, %k, %v, %b : tensor<1x4x5xf32> gate(%g : tensor<1x4x5xf32>) state(%s : tensor<1x4x16x16xf32>)
       {l2norm, scale = 0.25} : tensor<1x4x5x16xf32>, tensor<1x4x5x16xf32>, tensor<1x4x5x16xf32> -> tensor<1x4x5x16xf32>, state tensor<1x4x16x16xf32>
   return %o, %s1 : tensor<1x4x5x16xf32>, tensor<1x4x16x16xf32>
+}
+
+func.func @loglinear_mamba2_step(%q: tensor<1x4x1x16xf32>, %k: tensor<1x4x1x16xf32>, %v: tensor<1x4x1x16xf32>, %lam: tensor<1x4x1x7xf32>, %g: tensor<1x4x1xf32>, %s: tensor<1x4x7x16x16xf32>, %p: tensor<1xi32>)
+    -> (tensor<1x4x1x16xf32>, tensor<1x4x7x16x16xf32>) {
+  %o, %s1 = attn.log_linear mamba2 %q, %k, %v, %lam : tensor<1x4x1x7xf32> gate(%g : tensor<1x4x1xf32>)
+      state(%s : tensor<1x4x7x16x16xf32>) start(%p : tensor<1xi32>) {scale = 0.25} : tensor<1x4x1x16xf32>, tensor<1x4x1x16xf32>, tensor<1x4x1x16xf32> -> tensor<1x4x1x16xf32>, state tensor<1x4x7x16x16xf32>
+  return %o, %s1 : tensor<1x4x1x16xf32>, tensor<1x4x7x16x16xf32>
+}
+
+func.func @loglinear_gdn_step(%q: tensor<1x4x1x16xf32>, %k: tensor<1x4x1x16xf32>, %v: tensor<1x4x1x16xf32>, %lam: tensor<1x4x1x7xf32>, %g: tensor<1x4x1xf32>, %b: tensor<1x4x1xf32>, %s: tensor<1x4x7x16x16xf32>, %p: tensor<1xi32>)
+    -> (tensor<1x4x1x16xf32>, tensor<1x4x7x16x16xf32>) {
+  %o, %s1 = attn.log_linear gated_deltanet %q, %k, %v, %lam : tensor<1x4x1x7xf32> gate(%g : tensor<1x4x1xf32>) beta(%b : tensor<1x4x1xf32>)
+      state(%s : tensor<1x4x7x16x16xf32>) start(%p : tensor<1xi32>) {scale = 0.25} : tensor<1x4x1x16xf32>, tensor<1x4x1x16xf32>, tensor<1x4x1x16xf32> -> tensor<1x4x1x16xf32>, state tensor<1x4x7x16x16xf32>
+  return %o, %s1 : tensor<1x4x1x16xf32>, tensor<1x4x7x16x16xf32>
+}
+
+func.func @loglinear_mamba2_chunk(%q: tensor<1x4x5x16xf32>, %k: tensor<1x4x5x16xf32>, %v: tensor<1x4x5x16xf32>, %lam: tensor<1x4x5x7xf32>, %g: tensor<1x4x5xf32>, %s: tensor<1x4x7x16x16xf32>, %p: tensor<1xi32>)
+    -> (tensor<1x4x5x16xf32>, tensor<1x4x7x16x16xf32>) {
+  %o, %s1 = attn.log_linear mamba2 %q, %k, %v, %lam : tensor<1x4x5x7xf32> gate(%g : tensor<1x4x5xf32>)
+      state(%s : tensor<1x4x7x16x16xf32>) start(%p : tensor<1xi32>) {scale = 0.25} : tensor<1x4x5x16xf32>, tensor<1x4x5x16xf32>, tensor<1x4x5x16xf32> -> tensor<1x4x5x16xf32>, state tensor<1x4x7x16x16xf32>
+  return %o, %s1 : tensor<1x4x5x16xf32>, tensor<1x4x7x16x16xf32>
+}
+
+func.func @loglinear_gdn_chunk(%q: tensor<1x4x5x16xf32>, %k: tensor<1x4x5x16xf32>, %v: tensor<1x4x5x16xf32>, %lam: tensor<1x4x5x7xf32>, %g: tensor<1x4x5xf32>, %b: tensor<1x4x5xf32>, %s: tensor<1x4x7x16x16xf32>, %p: tensor<1xi32>)
+    -> (tensor<1x4x5x16xf32>, tensor<1x4x7x16x16xf32>) {
+  %o, %s1 = attn.log_linear gated_deltanet %q, %k, %v, %lam : tensor<1x4x5x7xf32> gate(%g : tensor<1x4x5xf32>) beta(%b : tensor<1x4x5xf32>)
+      state(%s : tensor<1x4x7x16x16xf32>) start(%p : tensor<1xi32>) {scale = 0.25} : tensor<1x4x5x16xf32>, tensor<1x4x5x16xf32>, tensor<1x4x5x16xf32> -> tensor<1x4x5x16xf32>, state tensor<1x4x7x16x16xf32>
+  return %o, %s1 : tensor<1x4x5x16xf32>, tensor<1x4x7x16x16xf32>
 }

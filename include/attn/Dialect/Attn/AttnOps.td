@@ -228,6 +228,13 @@ def Attn_LogLinearOp : Attn_Op<"log_linear",
     `lev(t,s) = bit_length(t XOR s)`, `lev(t,t) = 0`; the `gated_deltanet`
     base keeps one delta-rule state per level (docs/Rationale.md gives the
     recurrent form). `lambda` has `ceil(log2 L) + 1` levels.
+
+    Streaming (docs/Caches.md): with `state_in [B,H,NL,D,Dv]` (the level
+    states after the tokens before this call), `start [B]` (i32, the
+    absolute position of token 0, default 0) or a `state_out` result, the op
+    runs the recurrent form for every base from those states and positions;
+    `lambda` then has NL levels, and a carry that would go past the last
+    level stays in it (positions below 2^(NL-1) never do).
   }];
   let arguments = (ins
     Attn_LogLinearBase:$base,
@@ -235,13 +242,22 @@ def Attn_LogLinearOp : Attn_Op<"log_linear",
     Attn_F32Tensor:$lambda,
     Optional<Attn_F32Tensor>:$gate,
     Optional<Attn_F32Tensor>:$beta,
+    Optional<Attn_F32Tensor>:$state_in,
+    Optional<Attn_I32Tensor>:$start,
     DefaultValuedAttr<F64Attr, "1.0">:$scale);
-  let results = (outs Attn_FloatTensor:$out);
+  let results = (outs Attn_FloatTensor:$out, Optional<Attn_F32Tensor>:$state_out);
   let assemblyFormat = [{
     $base $query `,` $key `,` $value `,` $lambda `:` type($lambda)
     (`gate` `(` $gate^ `:` type($gate) `)`)?
     (`beta` `(` $beta^ `:` type($beta) `)`)?
+    (`state` `(` $state_in^ `:` type($state_in) `)`)?
+    (`start` `(` $start^ `:` type($start) `)`)?
     attr-dict `:` type($query) `,` type($key) `,` type($value) `->` type($out)
+    (`,` `state` type($state_out)^)?
+  }];
+  let extraClassDeclaration = [{
+    /// State in or out, or start positions: the streaming form.
+    bool isStreaming() { return getStateIn() || getStart() || getStateOut(); }
   }];
   let hasVerifier = 1;
 }
