@@ -118,9 +118,16 @@ LogicalResult AttentionOp::verify() {
   if (paged) {
     if (failed(sv.operand("block_table", getBlockTable().getType(), {"B", "NP"})))
       return failure();
-    std::optional<int64_t> pages = sv.get("NP"), pageSize = sv.get("PS");
-    if (pageSize && *pageSize == 0)
+    std::optional<int64_t> pages = sv.get("NP"), pageSize = sv.get("PS"),
+                           pool = sv.get("P");
+    if (!pages || !pageSize)
+      return emitOpError() << "a paged cache needs a static page size (axis 2 "
+                              "of the key pool) and block table width";
+    if (*pageSize == 0)
       return emitOpError() << "page size (axis 2 of the key pool) must be positive";
+    if (pool && *pool == 0)
+      return emitOpError() << "the page pool (axis 0 of the key pool) must hold "
+                              "at least one page";
     if (failed(sv.derive("Lk", pages && pageSize ? std::optional(*pages * *pageSize)
                                                  : std::nullopt,
                          "block table width x page size")))

@@ -209,10 +209,8 @@ LogLinearResult logLinear(const RefTensor &q, const RefTensor &k,
   std::vector<double> scratch;
   int64_t levelSize = d * dv;
   for (int64_t b = 0; b < batch; ++b) {
-    int64_t start = params.start ? params.start->data[b] : 0;
-    if (start < 0)
-      fail(op, "'start' must be >= 0, got " + std::to_string(start) +
-                   " for batch row " + std::to_string(b));
+    // Kernels cannot report a bad position: a negative one reads as 0.
+    int64_t start = params.start ? std::max<int64_t>(params.start->data[b], 0) : 0;
     for (int64_t h = 0; h < heads; ++h) {
       std::vector<std::vector<double>> levels(
           static_cast<size_t>(nlev),

@@ -121,6 +121,8 @@ SoftmaxResult attn::buildSoftmaxAttention(NaiveBuilder &n,
         });
 
   // acc[b,h,i,e] = sum_j p[b,h,i,j] v[b,h/G,j,e]              loops b,h,i,e,j
+  // Keys with p = 0 (invisible ones) are skipped, not multiplied: a cache
+  // holds stale rows past its lengths, and 0 * inf would poison the row.
   Value acc = n.generic(
       n.filled({batch, heads, lq, dv}, 0.0), {probs, spec.value},
       {n.map(5, {d(0), d(1), d(2), d(4)}), n.map(5, {d(0), kvHead, d(4), d(3)}),
@@ -128,7 +130,10 @@ SoftmaxResult attn::buildSoftmaxAttention(NaiveBuilder &n,
       5, {4}, [&](ImplicitLocOpBuilder &nb, ValueRange a, ValueRange) {
         NaiveBuilder m(nb);
         Value prod = arith::MulFOp::create(nb, a[0], m.toF32(a[1]));
-        return arith::AddFOp::create(nb, a[2], prod).getResult();
+        Value sum = arith::AddFOp::create(nb, a[2], prod);
+        Value skip = arith::CmpFOp::create(nb, arith::CmpFPredicate::OEQ, a[0],
+                                           m.f32(0.0));
+        return arith::SelectOp::create(nb, skip, a[2], sum).getResult();
       });
 
   // out = acc / sum, 0 where the row saw nothing.             loops b,h,i,e

@@ -123,7 +123,8 @@ protected:
   }
 
   /// vis & the causal and window rules for lanes whose key lies `delta` =
-  /// (i + Lk - Lq) - j before the query's diagonal (i32 vectors).
+  /// (i + n - Lq) - j before the query's diagonal (i32 vectors; n is Lk, or
+  /// the row's key count when the kernel reads a cache).
   Value andDiagonalRules(Value vis, Value delta) {
     auto ivec = mlir::cast<mlir::VectorType>(delta.getType());
     auto rule = [&](mlir::arith::CmpIPredicate p, int64_t bound) {

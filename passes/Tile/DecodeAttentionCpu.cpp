@@ -313,7 +313,7 @@ void DecodeEmitter::chunk(Value q, Value k, Value v, Value b0, Value kvHead,
             b, cap, math::TanhOp::create(b, arith::DivFOp::create(b, x, cap)));
       }
       // Key j is visible to query i when j < chunk end and the causal and
-      // window rules hold for delta = (i + Lk - Lq) - j.
+      // window rules hold for delta = (i + n - Lq) - j, n the row's count.
       Value i = arith::RemUIOp::create(b, r, idx(s.lq));
       Value j = arith::AddIOp::create(b, bcastI(toI32(j0)), lanes);
       Value vis = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j,

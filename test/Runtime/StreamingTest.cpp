@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <random>
 #include <string>
@@ -261,6 +262,56 @@ TEST_F(Streaming, PagedKvEqualsContiguous) {
   for (size_t i = 0; i < paged.outputs.size(); ++i)
     err = std::max(err, double(std::fabs(paged.outputs[i] - contiguous.outputs[i])));
   EXPECT_LT(err, 1e-6);
+}
+
+/// Rows past a sequence's length are stale, not cleared: here a released
+/// sequence left infinities and NaNs in pages that the next sequence reuses,
+/// and in the unused rows of its last page. A kernel must never let them
+/// reach an output (0 * inf is NaN), also on the naive path that gathers
+/// whole pages (17 queries).
+TEST_F(Streaming, StaleCacheRowsNeverReachOutputs) {
+  KvLoop loop(*this, ATTNRT_KV_PAGED);
+  Rng rng(13);
+  int32_t poisoned = loop.open();
+  std::vector<float> bad(size_t(kHkv) * 40 * kDim, std::numeric_limits<float>::infinity());
+  for (size_t i = 0; i < bad.size(); i += 3)
+    bad[i] = std::nanf("");
+  ASSERT_EQ(attnrt_kv_append(loop.cache, poisoned, 40, bad.data(), bad.data()),
+            ATTNRT_OK);
+  ASSERT_EQ(attnrt_kv_seq_release(loop.cache, poisoned), ATTNRT_OK);
+  loop.history.erase(poisoned);
+  int32_t seq = loop.open();
+  std::vector<Token> prompt;
+  for (int i = 0; i < 17; ++i)
+    prompt.push_back(rng.token(kHq, kHkv, kDim));
+  std::vector<float> k(size_t(kHkv) * 17 * kDim), v(k.size());
+  std::vector<float> q(size_t(kSlots) * kHq * 17 * kDim, 0.5f);
+  for (int32_t i = 0; i < 17; ++i) {
+    for (int32_t h = 0; h < kHkv; ++h)
+      for (int32_t d = 0; d < kDim; ++d) {
+        k[(size_t(h) * 17 + i) * kDim + d] = prompt[i].k[h * kDim + d];
+        v[(size_t(h) * 17 + i) * kDim + d] = prompt[i].v[h * kDim + d];
+      }
+    for (int32_t h = 0; h < kHq; ++h)
+      std::copy_n(&prompt[i].q[h * kDim], kDim,
+                  &q[((size_t(seq) * kHq + h) * 17 + i) * kDim]);
+  }
+  ASSERT_EQ(attnrt_kv_append(loop.cache, seq, 17, k.data(), v.data()), ATTNRT_OK);
+  attnrt_kv_view view{};
+  ASSERT_EQ(attnrt_kv_view_get(loop.cache, &view), ATTNRT_OK);
+  std::vector<float> out(q.size(), std::nanf(""));
+  call("paged_chunk17", {q.data(), view.key, view.value,
+                         const_cast<int32_t *>(view.lengths),
+                         const_cast<int32_t *>(view.block_table), out.data()});
+  std::vector<double> want = prefillRows(prompt, 0, 17);
+  std::vector<float> got;
+  for (int32_t i = 0; i < 17; ++i)
+    for (int32_t h = 0; h < kHq; ++h)
+      for (int32_t d = 0; d < kDim; ++d)
+        got.push_back(out[((size_t(seq) * kHq + h) * 17 + i) * kDim + d]);
+  for (float x : got)
+    ASSERT_TRUE(std::isfinite(x));
+  EXPECT_LT(relError(got, want), 1e-5);
 }
 
 //===----------------------------------------------------------------------===//

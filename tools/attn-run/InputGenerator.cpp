@@ -66,8 +66,8 @@ static Domain domainFor(Value arg, StringRef role, const HostTensor &t) {
     return integer(-1, double(blocks - 1));
   }
   if (operand == "kv_lens") {
-    // Any count from none to all keys (the op clamps, so no other value
-    // means anything new).
+    // Counts from none to all keys, and a little past both ends: the op
+    // clamps them into [0, Lk].
     int64_t keys = 8;
     if (auto a = dyn_cast_or_null<AttentionOp>(user)) {
       keys = a.getKey().getType().getDimSize(2);
@@ -78,15 +78,16 @@ static Domain domainFor(Value arg, StringRef role, const HostTensor &t) {
     } else if (auto a = dyn_cast_or_null<PQAttentionOp>(user)) {
       keys = a.getCodes().getType().getDimSize(2);
     }
-    return integer(0, double(keys));
+    return integer(-2, double(keys + 2));
   }
   if (op == "log_linear" && operand == "start") {
     // Positions up to 2^(NL-1): the last ones carry past the coarsest level,
-    // which keeps them (defined, and checked against the reference too).
+    // which keeps them; -1 reads as 0 (both defined, and checked against the
+    // reference too).
     int64_t levels = 4;
     if (auto l = dyn_cast_or_null<LogLinearOp>(user))
       levels = l.getLambda().getType().getDimSize(3);
-    return integer(0, double(int64_t(1) << std::min<int64_t>(levels - 1, 20)));
+    return integer(-1, double(int64_t(1) << std::min<int64_t>(levels - 1, 20)));
   }
   if (operand == "block_table") {
     int64_t pages = 1;

@@ -274,7 +274,8 @@ struct LogLinearParams {
   /// Streaming (any of the three): the recurrent form for every base, with
   /// `levels` = lambda's level count NL, level states [B,H,NL,D,Dv] starting
   /// from `stateIn` (zeros without it) and token 0 at absolute position
-  /// `start[b]` (0 without it). A carry past level NL-1 stays there.
+  /// `start[b]` (0 without it; negative reads as 0). A carry past level NL-1
+  /// stays there.
   bool streaming = false;
   const RefTensor *stateIn = nullptr;
   const IndexTensor *start = nullptr;

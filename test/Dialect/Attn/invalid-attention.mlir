@@ -592,3 +592,21 @@ func.func @paged_empty_pages(%q: tensor<2x4x1x16xf32>, %k: tensor<9x2x0x16xf32>,
   %o = attn.attention %q, %k, %v block_table(%t : tensor<2x3xi32>) : tensor<2x4x1x16xf32>, tensor<9x2x0x16xf32>, tensor<9x2x0x8xf32> -> tensor<2x4x1x8xf32>
   return
 }
+
+// -----
+
+// A paged cache needs a static page size and table width.
+func.func @paged_dynamic_table(%q: tensor<2x4x1x16xf32>, %k: tensor<9x2x4x16xf32>, %v: tensor<9x2x4x8xf32>, %t: tensor<2x?xi32>) {
+  // expected-error @+1 {{'attn.attention' op a paged cache needs a static page size (axis 2 of the key pool) and block table width}}
+  %o = attn.attention %q, %k, %v block_table(%t : tensor<2x?xi32>) : tensor<2x4x1x16xf32>, tensor<9x2x4x16xf32>, tensor<9x2x4x8xf32> -> tensor<2x4x1x8xf32>
+  return
+}
+
+// -----
+
+// An empty page pool has no page a table entry could name.
+func.func @paged_empty_pool(%q: tensor<2x4x1x16xf32>, %k: tensor<0x2x4x16xf32>, %v: tensor<0x2x4x8xf32>, %t: tensor<2x3xi32>) {
+  // expected-error @+1 {{'attn.attention' op the page pool (axis 0 of the key pool) must hold at least one page}}
+  %o = attn.attention %q, %k, %v block_table(%t : tensor<2x3xi32>) : tensor<2x4x1x16xf32>, tensor<0x2x4x16xf32>, tensor<0x2x4x8xf32> -> tensor<2x4x1x8xf32>
+  return
+}

@@ -127,3 +127,29 @@ func.func @pq16_fused(%q: tensor<1x4x1x32xf32>, %c: tensor<1x2x333x4xi8>,
         tensor<1x2x333x16xf32> -> tensor<1x4x1x16xf32>
   return %o : tensor<1x4x1x16xf32>
 }
+
+// The other code kinds on the fused kernel: int8 with zero points on both
+// sides (unsigned bytes), int4 without (signed nibbles on both sides).
+// CHECK: quant8_zeros_fused{{.*}}PASS
+func.func @quant8_zeros_fused(%q: tensor<2x2x1x16xf32>, %kc: tensor<2x1x100x16xi8>,
+                              %ks: tensor<2x1x7x16xf32>, %kz: tensor<2x1x7x16xf32>,
+                              %vc: tensor<2x1x100x32xi8>, %vs: tensor<2x1x100x2xf32>,
+                              %vz: tensor<2x1x100x2xf32>, %n: tensor<2xi32>)
+    -> tensor<2x2x1x32xf32> {
+  %o = attn.quant_attention %q, key(%kc, %ks, zero %kz : tensor<2x1x100x16xi8>, tensor<2x1x7x16xf32>, tensor<2x1x7x16xf32>)
+      value(%vc, %vs, zero %vz : tensor<2x1x100x32xi8>, tensor<2x1x100x2xf32>, tensor<2x1x100x2xf32>)
+      kv_lens(%n : tensor<2xi32>) {bits = 8 : i64, group_size = 16 : i64}
+      : tensor<2x2x1x16xf32> -> tensor<2x2x1x32xf32>
+  return %o : tensor<2x2x1x32xf32>
+}
+
+// CHECK: quant4_signed_fused{{.*}}PASS
+func.func @quant4_signed_fused(%q: tensor<1x4x3x32xf32>, %kc: tensor<1x2x90x16xi8>,
+                               %ks: tensor<1x2x3x32xf32>, %vc: tensor<1x2x90x16xi8>,
+                               %vs: tensor<1x2x90x1xf32>) -> tensor<1x4x3x32xf32> {
+  %o = attn.quant_attention %q, key(%kc, %ks : tensor<1x2x90x16xi8>, tensor<1x2x3x32xf32>)
+      value(%vc, %vs : tensor<1x2x90x16xi8>, tensor<1x2x90x1xf32>)
+      {bits = 4 : i64, group_size = 32 : i64, causal}
+      : tensor<1x4x3x32xf32> -> tensor<1x4x3x32xf32>
+  return %o : tensor<1x4x3x32xf32>
+}
