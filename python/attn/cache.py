@@ -1,0 +1,247 @@
+"""Host caches of libattnrt (runtime/include/attnrt_cache.h, docs/Caches.md)
+for streaming decode from Python.
+
+    import attn
+    cache = attn.KVCache(max_seqs=4, kv_heads=8, head_dim=128, capacity=4096,
+                         dtype="bf16", page_size=64, num_pages=256)
+    seq = cache.open()
+    cache.append(seq, k, v)              # [kv_heads, n, head_dim] arrays
+    view = cache.view()                  # NumPy arrays over the cache itself
+    lib.call("decode", q, view["key"], view["value"], view["lengths"],
+             view["block_table"], out)   # a kernel that reads it in place
+
+Token arrays use the cache's element type: float32 for "f32", float16 for
+"f16" and uint16 bit patterns for "bf16" (NumPy has no bfloat16). View
+arrays alias the cache's memory: they are valid until the cache is closed
+and change when it changes; do not write to them. Every failing call raises
+AttnError with the runtime's message and leaves the cache unchanged.
+"""
+
+import ctypes
+
+from .runtime import AttnError, _check, _runtime
+
+_I32 = ctypes.c_int32
+_DTYPES = {"f32": (0, "float32", 4), "f16": (1, "float16", 2),
+           "bf16": (2, "uint16", 2)}
+
+
+class _KvDesc(ctypes.Structure):
+    _fields_ = [(n, _I32) for n in ("layout", "dtype", "max_seqs", "kv_heads",
+                                    "head_dim", "value_dim", "capacity",
+                                    "page_size", "num_pages")]
+
+
+class _KvView(ctypes.Structure):
+    _fields_ = [("key", ctypes.c_void_p), ("value", ctypes.c_void_p),
+                ("lengths", ctypes.c_void_p), ("block_table", ctypes.c_void_p)]
+
+
+class _QuantDesc(ctypes.Structure):
+    _fields_ = [(n, _I32) for n in ("dtype", "max_seqs", "kv_heads", "head_dim",
+                                    "value_dim", "capacity", "bits",
+                                    "group_size", "zero_points")]
+
+
+class _QuantView(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_void_p) for n in (
+        "key_codes", "key_scale", "key_zero", "value_codes", "value_scale",
+        "value_zero", "residual_key", "residual_value", "quantized_lengths",
+        "residual_lengths")]
+
+
+class _Memory(ctypes.Structure):
+    _fields_ = [("reserved_bytes", ctypes.c_size_t),
+                ("used_bytes", ctypes.c_size_t), ("free_pages", _I32)]
+
+
+def _bind(prefix, desc, view):
+    """Declares the C signatures of one cache kind's entry points."""
+    rt = _runtime()
+    p, i32 = ctypes.c_void_p, _I32
+    pi32 = ctypes.POINTER(i32)
+    sigs = {
+        "cache_create": ([ctypes.POINTER(desc), ctypes.POINTER(p)], ctypes.c_int),
+        "cache_destroy": ([p], None),
+        "seq_create": ([p, pi32], ctypes.c_int),
+        "seq_release": ([p, i32], ctypes.c_int),
+        "append": ([p, i32, i32, p, p], ctypes.c_int),
+        "truncate": ([p, i32, i32], ctypes.c_int),
+        "fork": ([p, i32, pi32], ctypes.c_int),
+        "length": ([p, i32, pi32], ctypes.c_int),
+        "memory": ([p, ctypes.POINTER(_Memory)], ctypes.c_int),
+        "view_get": ([p, ctypes.POINTER(view)], ctypes.c_int),
+    }
+    fns = {}
+    for name, (args, res) in sigs.items():
+        fn = getattr(rt, f"attnrt_{prefix}_{name}")
+        fn.argtypes, fn.restype = args, res
+        fns[name] = fn
+    return fns
+
+
+def _array(address, ctype, shape, np_dtype=None):
+    import numpy as np
+    if not address:
+        return None
+    arr = np.ctypeslib.as_array(ctypes.cast(address, ctypes.POINTER(ctype)),
+                                shape=tuple(shape))
+    if np_dtype is not None:
+        arr = arr.view(np_dtype)
+    arr.flags.writeable = False
+    return arr
+
+
+class _Cache:
+    """What the KV and quantised caches share: sequences and lifetime."""
+
+    _prefix = None
+
+    def __init__(self, desc, fns):
+        self._fns = fns
+        self._handle = ctypes.c_void_p()
+        _check(fns["cache_create"](ctypes.byref(desc), ctypes.byref(self._handle)),
+               f"attnrt_{self._prefix}_cache_create")
+
+    def _call(self, name, *args):
+        if not self._handle:
+            raise AttnError(f"{self._prefix} cache: used after close()")
+        if self._fns[name](self._handle, *args) != 0:
+            # The runtime's messages name the entry point already.
+            raise AttnError(_runtime().attnrt_last_error().decode())
+
+    def open(self):
+        """A new empty sequence; returns its id (a slot index)."""
+        seq = _I32()
+        self._call("seq_create", ctypes.byref(seq))
+        return seq.value
+
+    def release(self, seq):
+        self._call("seq_release", seq)
+
+    def truncate(self, seq, length):
+        self._call("truncate", seq, length)
+
+    def fork(self, seq):
+        child = _I32()
+        self._call("fork", seq, ctypes.byref(child))
+        return child.value
+
+    def length(self, seq):
+        n = _I32()
+        self._call("length", seq, ctypes.byref(n))
+        return n.value
+
+    def memory(self):
+        m = _Memory()
+        self._call("memory", ctypes.byref(m))
+        return {"reserved_bytes": m.reserved_bytes, "used_bytes": m.used_bytes,
+                "free_pages": m.free_pages}
+
+    def append(self, seq, key, value):
+        """Appends tokens: key [kv_heads, n, head_dim], value [kv_heads, n,
+        value_dim], C-contiguous, in the cache's element type."""
+        import numpy as np
+        n = None
+        for what, arr, width in (("key", key, self.head_dim),
+                                 ("value", value, self.value_dim)):
+            want = np.dtype(self._np_dtype)
+            if not isinstance(arr, np.ndarray) or arr.dtype != want:
+                raise AttnError(f"append: {what} must be a numpy {want} array")
+            if arr.ndim != 3 or arr.shape[0] != self.kv_heads or arr.shape[2] != width:
+                raise AttnError(f"append: {what} must be [{self.kv_heads}, n, "
+                                f"{width}], got {list(arr.shape)}")
+            if not arr.flags["C_CONTIGUOUS"]:
+                raise AttnError(f"append: {what} must be C-contiguous")
+            if n is not None and arr.shape[1] != n:
+                raise AttnError("append: key and value hold different token counts")
+            n = arr.shape[1]
+        self._call("append", seq, n, key.ctypes.data, value.ctypes.data)
+
+    def close(self):
+        if self._handle:
+            self._fns["cache_destroy"](self._handle)
+            self._handle = ctypes.c_void_p()
+
+    def __del__(self):
+        self.close()
+
+
+class KVCache(_Cache):
+    """A KV cache, contiguous (page_size = 0) or paged."""
+
+    _prefix = "kv"
+
+    def __init__(self, max_seqs, kv_heads, head_dim, capacity, value_dim=None,
+                 dtype="f32", page_size=0, num_pages=0):
+        if dtype not in _DTYPES:
+            raise AttnError(f"KVCache: dtype must be one of {sorted(_DTYPES)}")
+        code, self._np_dtype, self._bytes = _DTYPES[dtype]
+        self.max_seqs, self.kv_heads, self.head_dim = max_seqs, kv_heads, head_dim
+        self.value_dim = value_dim or head_dim
+        self.capacity, self.page_size, self.num_pages = capacity, page_size, num_pages
+        desc = _KvDesc(1 if page_size else 0, code, max_seqs, kv_heads, head_dim,
+                       self.value_dim, capacity, page_size, num_pages)
+        super().__init__(desc, _bind("kv", _KvDesc, _KvView))
+
+    def view(self):
+        """The operands of attn.attention's cache form: key and value
+        ([S, H, C, D] or pools [P, H, PS, D]), lengths [S] and, paged,
+        block_table [S, C / PS]."""
+        v = _KvView()
+        self._call("view_get", ctypes.byref(v))
+        rows = (self.num_pages, self.kv_heads, self.page_size) if self.page_size \
+            else (self.max_seqs, self.kv_heads, self.capacity)
+        elem = ctypes.c_float if self._bytes == 4 else ctypes.c_uint16
+        conv = None if self._np_dtype in ("float32", "uint16") else self._np_dtype
+        return {
+            "key": _array(v.key, elem, rows + (self.head_dim,), conv),
+            "value": _array(v.value, elem, rows + (self.value_dim,), conv),
+            "lengths": _array(v.lengths, _I32, (self.max_seqs,)),
+            "block_table": _array(v.block_table, _I32,
+                                  (self.max_seqs, self.capacity // self.page_size))
+            if self.page_size else None,
+        }
+
+
+class QuantCache(_Cache):
+    """An int8/int4 KV cache quantised on append, with a residual window."""
+
+    _prefix = "quant"
+
+    def __init__(self, max_seqs, kv_heads, head_dim, capacity, bits, group_size,
+                 value_dim=None, dtype="f32", zero_points=False):
+        if dtype not in _DTYPES:
+            raise AttnError(f"QuantCache: dtype must be one of {sorted(_DTYPES)}")
+        code, self._np_dtype, self._bytes = _DTYPES[dtype]
+        self.max_seqs, self.kv_heads, self.head_dim = max_seqs, kv_heads, head_dim
+        self.value_dim = value_dim or head_dim
+        self.capacity, self.bits, self.group_size = capacity, bits, group_size
+        self.zero_points = bool(zero_points)
+        desc = _QuantDesc(code, max_seqs, kv_heads, head_dim, self.value_dim,
+                          capacity, bits, group_size, int(self.zero_points))
+        super().__init__(desc, _bind("quant", _QuantDesc, _QuantView))
+
+    def view(self):
+        """The operands of attn.quant_attention (codes, scales, zeros, the
+        quantised lengths) and of the residual window's attn.attention."""
+        v = _QuantView()
+        self._call("view_get", ctypes.byref(v))
+        s, h, c, g = self.max_seqs, self.kv_heads, self.capacity, self.group_size
+        per = 2 if self.bits == 4 else 1
+        vg = -(-self.value_dim // g)
+        elem = ctypes.c_float if self._bytes == 4 else ctypes.c_uint16
+        conv = None if self._np_dtype in ("float32", "uint16") else self._np_dtype
+        f32 = ctypes.c_float
+        return {
+            "key_codes": _array(v.key_codes, ctypes.c_int8, (s, h, c, self.head_dim // per)),
+            "key_scale": _array(v.key_scale, f32, (s, h, c // g, self.head_dim)),
+            "key_zero": _array(v.key_zero, f32, (s, h, c // g, self.head_dim)),
+            "value_codes": _array(v.value_codes, ctypes.c_int8, (s, h, c, self.value_dim // per)),
+            "value_scale": _array(v.value_scale, f32, (s, h, c, vg)),
+            "value_zero": _array(v.value_zero, f32, (s, h, c, vg)),
+            "residual_key": _array(v.residual_key, elem, (s, h, g, self.head_dim), conv),
+            "residual_value": _array(v.residual_value, elem, (s, h, g, self.value_dim), conv),
+            "quantized_lengths": _array(v.quantized_lengths, _I32, (s,)),
+            "residual_lengths": _array(v.residual_lengths, _I32, (s,)),
+        }

@@ -1,0 +1,33 @@
+// attn.KVCache / attn.QuantCache from Python: a paged bf16 cache filled by
+// appends (two sequences, one forked), read in place by a compiled decode
+// kernel through the view arrays, checked against attention written in
+// NumPy float64 over each sequence's own tokens; an int8 cache's view shapes
+// and residual window; failed calls raise AttnError and change nothing.
+// REQUIRES: numpy
+// RUN: rm -rf %t && attn-compile %s -o %t --name pycache
+// RUN: env PYTHONPATH=%attn_src/python ATTN_RUNTIME=%attn_lib/libattnrt.so %python %S/Inputs/python_cache.py %t | FileCheck %s
+
+// CHECK: paged decode seq 0 PASS
+// CHECK: paged decode seq 1 PASS
+// CHECK: paged decode seq 2 PASS
+// CHECK: capacity error: attnrt_kv_append: sequence 1 has 40 of 64 tokens; appending 30 would exceed the capacity
+// CHECK: length after failed append 40
+// CHECK: shape error: append: key must be [2, n, 32], got [2, 3, 31]
+// CHECK: quant view key_codes (3, 2, 64, 32) key_scale (3, 2, 4, 32) residual 5 quantized 16
+// CHECK: quant decode PASS
+
+func.func @paged(%q: tensor<3x4x1x32xbf16>, %k: tensor<24x2x8x32xbf16>, %v: tensor<24x2x8x32xbf16>,
+                 %n: tensor<3xi32>, %t: tensor<3x8xi32>) -> tensor<3x4x1x32xbf16> {
+  %o = attn.attention %q, %k, %v kv_lens(%n : tensor<3xi32>) block_table(%t : tensor<3x8xi32>)
+      : tensor<3x4x1x32xbf16>, tensor<24x2x8x32xbf16>, tensor<24x2x8x32xbf16> -> tensor<3x4x1x32xbf16>
+  return %o : tensor<3x4x1x32xbf16>
+}
+
+func.func @quant(%q: tensor<3x4x1x32xf32>, %kc: tensor<3x2x64x32xi8>, %ks: tensor<3x2x4x32xf32>,
+                 %vc: tensor<3x2x64x32xi8>, %vs: tensor<3x2x64x2xf32>, %qn: tensor<3xi32>)
+    -> tensor<3x4x1x32xf32> {
+  %o = attn.quant_attention %q, key(%kc, %ks : tensor<3x2x64x32xi8>, tensor<3x2x4x32xf32>)
+      value(%vc, %vs : tensor<3x2x64x32xi8>, tensor<3x2x64x2xf32>) kv_lens(%qn : tensor<3xi32>)
+      {bits = 8 : i64, group_size = 16 : i64} : tensor<3x4x1x32xf32> -> tensor<3x4x1x32xf32>
+  return %o : tensor<3x4x1x32xf32>
+}
