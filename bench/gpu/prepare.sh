@@ -8,6 +8,7 @@
 #                                  ref/ENTRY.OUT.npy (the fp64 reference)
 #   .gpu-carry/bench/NAME/         the benchmark kernels of bench/gpu/cases.py
 #   .gpu-carry/cpu/NAME/           CPU kernels for bench/cpu/device_cpu_bench.py
+#   .gpu-carry/decode/NAME/        CPU decode kernels for bench/decode/device_decode_bench.py
 #   .gpu-carry/linear/NAME/, fla/  bench/gpu/bench_linear.py's kernels and FLA
 # Cases: every example and every CPU integration test file (all their
 # entries: odd shapes, GQA, masks, ragged lengths, f16/bf16), except those
@@ -48,6 +49,12 @@ for f in "$out"/bench-src/*.mlir; do
 done
 du -sh "$out"
 
+# CPU decode kernels over runtime caches for bench/decode/device_decode_bench.py.
+python3 bench/decode/device_decode_bench.py --emit "$out/decode-src"
+for f in "$out"/decode-src/*.mlir; do
+  name=$(basename "$f" .mlir)
+  build/bin/attn-compile "$f" --target=cpu -o "$out/decode/$name" --name "$name"
+done
 # CPU kernels for bench/cpu/device_cpu_bench.py (the GPU machine's 16-core
 # CPU against PyTorch's CPU attention), with LLVM's libomp beside them.
 cp -L /usr/lib/llvm-22/lib/libomp.so.5 "$out/lib/"
