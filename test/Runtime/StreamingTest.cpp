@@ -545,13 +545,14 @@ TEST_F(Streaming, PqKeyCacheEncodesOnAppendLikePqEncode) {
 // Recurrent-state caches: linear attention (S, z) and Gated DeltaNet (S)
 //===----------------------------------------------------------------------===//
 
-/// A recurrent token: q, k, v [H, F], the log gate and beta per head, and
-/// the log-linear level weights [H, kLevels].
+/// A recurrent token: q, k, v [H, F], the log gate and beta per head, the
+/// log-linear level weights [H, kLevels] and KDA's per-channel log gates
+/// [H, F].
 struct RecToken {
-  std::vector<float> q, k, v, g, beta, lambda;
+  std::vector<float> q, k, v, g, beta, lambda, gv;
 };
 
-enum class Kind { Linear, GatedDeltaNet, LogLinearMamba2, LogLinearGdn };
+enum class Kind { Linear, GatedDeltaNet, Kda, LogLinearMamba2, LogLinearGdn };
 
 struct Family {
   const char *step, *chunk;
@@ -577,7 +578,7 @@ public:
     return family.kind == Kind::LogLinearMamba2 || family.kind == Kind::LogLinearGdn;
   }
   bool hasBeta() const {
-    return family.kind == Kind::GatedDeltaNet || family.kind == Kind::LogLinearGdn;
+    return family.kind != Kind::Linear && family.kind != Kind::LogLinearMamba2;
   }
 
   /// Runs `tokens` (1 or kChunk) of `seq` through the cache and compares the
@@ -595,7 +596,8 @@ public:
     std::vector<float> q = pack(&RecToken::q, kFeat), k = pack(&RecToken::k, kFeat),
                        v = pack(&RecToken::v, kFeat), g = pack(&RecToken::g, 1),
                        beta = pack(&RecToken::beta, 1),
-                       lambda = pack(&RecToken::lambda, kLevels);
+                       lambda = pack(&RecToken::lambda, kLevels),
+                       gv = pack(&RecToken::gv, kFeat);
     int32_t start = 0;
     ASSERT_EQ(attnrt_state_length(cache, seq, &start), ATTNRT_OK);
     EXPECT_EQ(size_t(start), history[seq].size());
@@ -607,9 +609,10 @@ public:
     if (linear())
       test.call(entry, {q.data(), k.data(), v.data(), g.data(), in[0], in[1],
                         o.data(), out[0], out[1]});
-    else if (family.kind == Kind::GatedDeltaNet)
-      test.call(entry, {q.data(), k.data(), v.data(), beta.data(), g.data(),
-                        in[0], o.data(), out[0]});
+    else if (family.kind == Kind::GatedDeltaNet || family.kind == Kind::Kda)
+      test.call(entry, {q.data(), k.data(), v.data(), beta.data(),
+                        family.kind == Kind::Kda ? gv.data() : g.data(), in[0],
+                        o.data(), out[0]});
     else if (family.kind == Kind::LogLinearMamba2)
       test.call(entry, {q.data(), k.data(), v.data(), lambda.data(), g.data(),
                         in[0], &start, o.data(), out[0]});
@@ -650,7 +653,7 @@ public:
     };
     ref::RefTensor q = tensor(&RecToken::q, kFeat), k = tensor(&RecToken::k, kFeat),
                    v = tensor(&RecToken::v, kFeat), g = tensor(&RecToken::g, 1),
-                   beta = tensor(&RecToken::beta, 1);
+                   beta = tensor(&RecToken::beta, 1), gv = tensor(&RecToken::gv, kFeat);
     if (logLinear()) {
       int64_t nlev = ref::logLinearLevelCount(n);
       ref::RefTensor lambda({1, kHeads, n, nlev});
@@ -676,8 +679,9 @@ public:
       return ref::linearAttention(q, k, v, p).out.data;
     }
     ref::DeltaRuleParams p;
-    p.kind = ref::DeltaRuleKind::Gated;
-    p.g = &g;
+    bool kda = family.kind == Kind::Kda;
+    p.kind = kda ? ref::DeltaRuleKind::Kda : ref::DeltaRuleKind::Gated;
+    p.g = kda ? &gv : &g;
     p.l2norm = true;
     p.scale = 0.25;
     return ref::deltaRule(q, k, v, beta, p).out.data;
@@ -703,7 +707,8 @@ void runRecurrentScript(RecurrentLoop &loop, uint64_t seed) {
                    rng.uniform(kHeads * kFeat, loop.linear() ? lo : -kHi, kHi),
                    rng.uniform(kHeads * kFeat), rng.uniform(kHeads, -0.5f, -0.01f),
                    rng.uniform(kHeads, 0.05f, 0.95f),
-                   rng.uniform(kHeads * kLevels, 0.1f, 1.0f)});
+                   rng.uniform(kHeads * kLevels, 0.1f, 1.0f),
+                   rng.uniform(kHeads * kFeat, -0.5f, -0.01f)});
     }
     return t;
   };
@@ -739,6 +744,11 @@ TEST_F(Streaming, LinearAttentionStateCachePrefillThenDecode) {
 TEST_F(Streaming, GatedDeltaNetStateCachePrefillThenDecode) {
   RecurrentLoop loop(*this, {"delta_step", "delta_chunk", Kind::GatedDeltaNet});
   runRecurrentScript(loop, 42);
+}
+
+TEST_F(Streaming, KimiDeltaAttentionStateCachePrefillThenDecode) {
+  RecurrentLoop loop(*this, {"kda_step", "kda_chunk", Kind::Kda});
+  runRecurrentScript(loop, 45);
 }
 
 /// Log-linear decode keeps one state per Fenwick level and carries them at

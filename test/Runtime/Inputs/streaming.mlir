@@ -138,3 +138,17 @@ func.func @paged_chunk17(%q: tensor<3x4x17x32xf32>, %k: tensor<20x2x8x32xf32>, %
       : tensor<3x4x17x32xf32>, tensor<20x2x8x32xf32>, tensor<20x2x8x32xf32> -> tensor<3x4x17x32xf32>
   return %o : tensor<3x4x17x32xf32>
 }
+
+// Kimi Delta Attention: per-channel gates [1, H, L, F].
+func.func @kda_step(%q: tensor<1x4x1x16xf32>, %k: tensor<1x4x1x16xf32>, %v: tensor<1x4x1x16xf32>, %b: tensor<1x4x1xf32>, %g: tensor<1x4x1x16xf32>, %s: tensor<1x4x16x16xf32>)
+    -> (tensor<1x4x1x16xf32>, tensor<1x4x16x16xf32>) {
+  %o, %s1 = attn.delta_rule kda %q, %k, %v, %b : tensor<1x4x1xf32> gate(%g : tensor<1x4x1x16xf32>) state(%s : tensor<1x4x16x16xf32>)
+      {l2norm, scale = 0.25} : tensor<1x4x1x16xf32>, tensor<1x4x1x16xf32>, tensor<1x4x1x16xf32> -> tensor<1x4x1x16xf32>, state tensor<1x4x16x16xf32>
+  return %o, %s1 : tensor<1x4x1x16xf32>, tensor<1x4x16x16xf32>
+}
+func.func @kda_chunk(%q: tensor<1x4x5x16xf32>, %k: tensor<1x4x5x16xf32>, %v: tensor<1x4x5x16xf32>, %b: tensor<1x4x5xf32>, %g: tensor<1x4x5x16xf32>, %s: tensor<1x4x16x16xf32>)
+    -> (tensor<1x4x5x16xf32>, tensor<1x4x16x16xf32>) {
+  %o, %s1 = attn.delta_rule kda %q, %k, %v, %b : tensor<1x4x5xf32> gate(%g : tensor<1x4x5x16xf32>) state(%s : tensor<1x4x16x16xf32>)
+      {l2norm, scale = 0.25} : tensor<1x4x5x16xf32>, tensor<1x4x5x16xf32>, tensor<1x4x5x16xf32> -> tensor<1x4x5x16xf32>, state tensor<1x4x16x16xf32>
+  return %o, %s1 : tensor<1x4x5x16xf32>, tensor<1x4x16x16xf32>
+}
