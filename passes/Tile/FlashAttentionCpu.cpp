@@ -566,10 +566,16 @@ struct TileAttentionForCpu : OpRewritePattern<AttentionOp> {
       cache.pages = kType.getDimSize(0);
       s.lk = cast<RankedTensorType>(table.getType()).getDimSize(1) * cache.pageSize;
     }
-    bool decode = !hasLists && s.lq <= kDecodeMaxQueries && s.lk >= 4 * s.lq;
-    if ((op.getBlockTable() || op.getKvLens()) && !decode)
+    // A call that reads a cache always takes the split-KV kernel, whatever
+    // Lq: it is the kernel that knows key counts and pages, and its memory
+    // is O(rows x Dv) where the naive form would build Lq x capacity scores
+    // (a prefill chunk against a long cache).
+    bool readsCache = op.getBlockTable() || op.getKvLens();
+    bool decode = !hasLists && ((s.lq <= kDecodeMaxQueries && s.lk >= 4 * s.lq) ||
+                                readsCache);
+    if (readsCache && !decode)
       return rewriter.notifyMatchFailure(
-          op, "key counts and page tables have a kernel for decode only");
+          op, "key counts and page tables with block lists take the naive path");
     if (s.d % kLanes || s.dv % kLanes)
       return rewriter.notifyMatchFailure(op, "D and Dv must be multiples of 16");
     if (s.lq == 0 || s.lk == 0)

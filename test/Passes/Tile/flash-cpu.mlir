@@ -95,13 +95,17 @@ func.func @paged_decode(%q: tensor<2x8x1x64xbf16>, %k: tensor<40x2x16x64xbf16>,
 
 // -----
 
-// A cache read by a prefill chunk (17 queries, more than the decode
-// kernel's 16) has no tiled kernel yet: the op stays for attn-decompose.
-// CHECK-LABEL: func.func @paged_prefill_not_taken
-// CHECK: attn.attention
-func.func @paged_prefill_not_taken(%q: tensor<1x2x17x16xf32>, %k: tensor<8x2x16x16xf32>,
-                                   %v: tensor<8x2x16x16xf32>, %n: tensor<1xi32>,
-                                   %t: tensor<1x4xi32>) -> tensor<1x2x17x16xf32> {
+// A cache read by a prefill chunk (17 queries, more than a decode shape)
+// also takes the split-KV kernel: it reads the pages in place and needs
+// O(rows x Dv) memory, where the naive form would build 17 x 64 scores per
+// head (Lq x capacity in general).
+// CHECK-LABEL: func.func @paged_prefill_chunk
+// CHECK-NOT: attn.attention
+// CHECK: scf.parallel
+// CHECK: memref.load %{{.*}} : memref<1x4xi32>
+func.func @paged_prefill_chunk(%q: tensor<1x2x17x16xf32>, %k: tensor<8x2x16x16xf32>,
+                               %v: tensor<8x2x16x16xf32>, %n: tensor<1xi32>,
+                               %t: tensor<1x4xi32>) -> tensor<1x2x17x16xf32> {
   %o = attn.attention %q, %k, %v kv_lens(%n : tensor<1xi32>)
       block_table(%t : tensor<1x4xi32>) {causal}
       : tensor<1x2x17x16xf32>, tensor<8x2x16x16xf32>, tensor<8x2x16x16xf32>
