@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Ceilings.h"
+#include "RunInChild.h"
 
 #include "attn/Compiler/Compiler.h"
 #include "attn/Support/HostTensor.h"
@@ -27,7 +28,6 @@
 
 #include <cblas.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -184,28 +184,17 @@ void runBaseline(const Config &c, int reps, Result &res) {
 /// memory figure is its own).
 bool runChild(const std::string &lib, const Config &c, int reps, bool baseline,
               Result &res) {
-  int fds[2];
-  if (pipe(fds) != 0)
-    return false;
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(fds[0]);
-    setenv("OMP_NUM_THREADS", std::to_string(c.threads).c_str(), 1);
-    Result r;
-    if (baseline)
-      runBaseline(c, reps, r);
-    else
-      r = runAttn(lib, c, reps);
-    if (write(fds[1], &r, sizeof(r)) != ssize_t(sizeof(r)))
-      _exit(4);
-    _exit(0);
-  }
-  close(fds[1]);
-  bool ok = read(fds[0], &res, sizeof(res)) == ssize_t(sizeof(res));
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  return bench::runInChild(
+      [&] {
+        setenv("OMP_NUM_THREADS", std::to_string(c.threads).c_str(), 1);
+        Result r;
+        if (baseline)
+          runBaseline(c, reps, r);
+        else
+          r = runAttn(lib, c, reps);
+        return r;
+      },
+      res);
 }
 
 } // namespace

@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "../cpu/Ceilings.h"
+#include "../cpu/RunInChild.h"
 
 #include "attn/Compiler/Compiler.h"
 #include "attnrt.h"
@@ -25,7 +26,6 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -319,23 +319,7 @@ bool runChild(const std::string &lib, const Case &c, int reps, double &ms) {
     ms = runCase(lib, c, reps);
     return true;
   }
-  int fds[2];
-  if (pipe(fds) != 0)
-    return false;
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(fds[0]);
-    double t = runCase(lib, c, reps);
-    if (write(fds[1], &t, sizeof(t)) != ssize_t(sizeof(t)))
-      _exit(4);
-    _exit(0);
-  }
-  close(fds[1]);
-  bool ok = read(fds[0], &ms, sizeof(ms)) == ssize_t(sizeof(ms));
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  return bench::runInChild([&] { return runCase(lib, c, reps); }, ms);
 }
 
 } // namespace

@@ -21,6 +21,59 @@
 using namespace mlir;
 using namespace attn;
 
+/// The decode shape of a compressed-cache op: q [B,Hq,Lq,D], keys counted by
+/// `keys` ([B,Hkv,Lk,*]), out [B,Hq,Lq,Dv]; fails unless every operand is
+/// static and the call is a decode shape with Dv a multiple of 16.
+template <typename OpT>
+static FailureOr<FlashShape> decodeShape(OpT op, Value keys,
+                                         PatternRewriter &rewriter) {
+  for (Value operand : op->getOperands())
+    if (!cast<RankedTensorType>(operand.getType()).hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic shapes take the naive path");
+  auto qType = op.getQuery().getType();
+  auto kType = cast<RankedTensorType>(keys.getType());
+  FlashShape s;
+  s.batch = qType.getDimSize(0);
+  s.heads = qType.getDimSize(1);
+  s.lq = qType.getDimSize(2);
+  s.d = qType.getDimSize(3);
+  s.kvHeads = kType.getDimSize(1);
+  s.lk = kType.getDimSize(2);
+  s.dv = op.getOut().getType().getDimSize(3);
+  if (s.dv % kLanes)
+    return rewriter.notifyMatchFailure(op, "Dv must be a multiple of 16");
+  if (s.lq == 0 || s.lk == 0 || s.lq > kDecodeMaxQueries || s.lk < 4 * s.lq)
+    return rewriter.notifyMatchFailure(op, "not a decode shape");
+  s.group = s.heads / s.kvHeads;
+  s.blockQ = kRows;
+  s.blockK = kColVectors * kLanes;
+  s.scale = op.getScale() ? op.getScale()->convertToDouble()
+                          : 1.0 / std::sqrt(double(s.d));
+  s.causal = op.getCausal();
+  s.elementType = qType.getElementType();
+  return s;
+}
+
+/// Emits the decode kernel over buffers of the operands and replaces the
+/// op's (out[, lse]).
+template <typename OpT>
+static void replaceWithDecodeKernel(OpT op, ImplicitLocOpBuilder &b,
+                                    const FlashShape &s, Value keys,
+                                    Value values, DecodeCache &cache,
+                                    PatternRewriter &rewriter) {
+  Value q = readOnlyBuffer(b, op.getQuery());
+  if (op.getKvLens())
+    cache.kvLens = readOnlyBuffer(b, op.getKvLens());
+  auto outType = op.getOut().getType();
+  Value out = freshBuffer(b, outType, 64);
+  Value lse = op.getLse() ? freshBuffer(b, op.getLse().getType(), 64) : Value();
+  emitDecodeAttention(b, s, q, keys, values, /*sinks=*/Value(), out, lse, cache);
+  SmallVector<Value> results = {resultTensor(b, out, outType)};
+  if (lse)
+    results.push_back(resultTensor(b, lse, op.getLse().getType()));
+  rewriter.replaceOp(op, results);
+}
+
 namespace {
 
 struct TileQuantDecodeForCpu : OpRewritePattern<QuantAttentionOp> {
@@ -28,41 +81,20 @@ struct TileQuantDecodeForCpu : OpRewritePattern<QuantAttentionOp> {
 
   LogicalResult matchAndRewrite(QuantAttentionOp op,
                                 PatternRewriter &rewriter) const override {
-    auto qType = op.getQuery().getType();
-    auto kType = op.getKeyCodes().getType();
-    auto outType = op.getOut().getType();
-    for (Value operand : op->getOperands())
-      if (!cast<RankedTensorType>(operand.getType()).hasStaticShape())
-        return rewriter.notifyMatchFailure(op, "dynamic shapes take the naive path");
-    FlashShape s;
-    s.batch = qType.getDimSize(0);
-    s.heads = qType.getDimSize(1);
-    s.lq = qType.getDimSize(2);
-    s.d = qType.getDimSize(3);
-    s.kvHeads = kType.getDimSize(1);
-    s.lk = kType.getDimSize(2);
-    s.dv = outType.getDimSize(3);
+    FailureOr<FlashShape> s = decodeShape(op, op.getKeyCodes(), rewriter);
+    if (failed(s))
+      return failure();
     DecodeCache cache;
     DecodeQuant &quant = cache.quant.emplace();
     quant.bits = op.getBits();
     quant.group = op.getGroupSize();
-    if (s.d % kLanes || s.dv % kLanes)
-      return rewriter.notifyMatchFailure(op, "D and Dv must be multiples of 16");
+    if (s->d % kLanes)
+      return rewriter.notifyMatchFailure(op, "D must be a multiple of 16");
     if (quant.group % kLanes)
       return rewriter.notifyMatchFailure(
           op, "value groups must hold whole 16-channel vectors");
-    if (s.lq == 0 || s.lk == 0 || s.lq > kDecodeMaxQueries || s.lk < 4 * s.lq)
-      return rewriter.notifyMatchFailure(op, "not a decode shape");
-    s.group = s.heads / s.kvHeads;
-    s.blockQ = kRows;
-    s.blockK = kColVectors * kLanes;
-    s.scale = op.getScale() ? op.getScale()->convertToDouble()
-                            : 1.0 / std::sqrt(double(s.d));
-    s.causal = op.getCausal();
-    s.elementType = qType.getElementType();
 
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-    Value q = readOnlyBuffer(b, op.getQuery());
     Value kCodes = readOnlyBuffer(b, op.getKeyCodes());
     Value vCodes = readOnlyBuffer(b, op.getValueCodes());
     quant.keyScale = readOnlyBuffer(b, op.getKeyScale());
@@ -71,16 +103,7 @@ struct TileQuantDecodeForCpu : OpRewritePattern<QuantAttentionOp> {
       quant.keyZero = readOnlyBuffer(b, op.getKeyZero());
     if (op.getValueZero())
       quant.valueZero = readOnlyBuffer(b, op.getValueZero());
-    if (op.getKvLens())
-      cache.kvLens = readOnlyBuffer(b, op.getKvLens());
-    Value out = freshBuffer(b, outType, 64);
-    Value lse = op.getLse() ? freshBuffer(b, op.getLse().getType(), 64) : Value();
-    emitDecodeAttention(b, s, q, kCodes, vCodes, /*sinks=*/Value(), out, lse,
-                        cache);
-    SmallVector<Value> results = {resultTensor(b, out, outType)};
-    if (lse)
-      results.push_back(resultTensor(b, lse, op.getLse().getType()));
-    rewriter.replaceOp(op, results);
+    replaceWithDecodeKernel(op, b, *s, kCodes, vCodes, cache, rewriter);
     return success();
   }
 };
@@ -90,54 +113,23 @@ struct TilePqDecodeForCpu : OpRewritePattern<PQAttentionOp> {
 
   LogicalResult matchAndRewrite(PQAttentionOp op,
                                 PatternRewriter &rewriter) const override {
-    for (Value operand : op->getOperands())
-      if (!cast<RankedTensorType>(operand.getType()).hasStaticShape())
-        return rewriter.notifyMatchFailure(op, "dynamic shapes take the naive path");
-    auto qType = op.getQuery().getType();
-    auto vType = op.getValue().getType();
+    FailureOr<FlashShape> s = decodeShape(op, op.getValue(), rewriter);
+    if (failed(s))
+      return failure();
     auto cbType = op.getCodebooks().getType();
-    FlashShape s;
-    s.batch = qType.getDimSize(0);
-    s.heads = qType.getDimSize(1);
-    s.lq = qType.getDimSize(2);
-    s.d = qType.getDimSize(3);
-    s.kvHeads = vType.getDimSize(1);
-    s.lk = vType.getDimSize(2);
-    s.dv = vType.getDimSize(3);
     DecodeCache cache;
     DecodePq &pq = cache.pq.emplace();
     pq.subspaces = cbType.getDimSize(1);
     pq.centroids = cbType.getDimSize(2);
-    if (s.dv % kLanes)
-      return rewriter.notifyMatchFailure(op, "Dv must be a multiple of 16");
-    if (s.lq == 0 || s.lk == 0 || s.lq > kDecodeMaxQueries || s.lk < 4 * s.lq)
-      return rewriter.notifyMatchFailure(op, "not a decode shape");
-    s.group = s.heads / s.kvHeads;
     // One table of m x Kc floats per query row of a kv head, per task.
-    if (s.group * s.lq * pq.subspaces * pq.centroids * 4 > (int64_t(4) << 20))
+    if (s->group * s->lq * pq.subspaces * pq.centroids * 4 > (int64_t(4) << 20))
       return rewriter.notifyMatchFailure(op, "lookup tables over 4 MiB per task");
-    s.blockQ = kRows;
-    s.blockK = kColVectors * kLanes;
-    s.scale = op.getScale() ? op.getScale()->convertToDouble()
-                            : 1.0 / std::sqrt(double(s.d));
-    s.causal = op.getCausal();
-    s.elementType = qType.getElementType();
 
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-    Value q = readOnlyBuffer(b, op.getQuery());
     Value codes = readOnlyBuffer(b, op.getCodes());
     Value v = readOnlyBuffer(b, op.getValue());
     pq.codebooks = readOnlyBuffer(b, op.getCodebooks());
-    if (op.getKvLens())
-      cache.kvLens = readOnlyBuffer(b, op.getKvLens());
-    auto outType = op.getOut().getType();
-    Value out = freshBuffer(b, outType, 64);
-    Value lse = op.getLse() ? freshBuffer(b, op.getLse().getType(), 64) : Value();
-    emitDecodeAttention(b, s, q, codes, v, /*sinks=*/Value(), out, lse, cache);
-    SmallVector<Value> results = {resultTensor(b, out, outType)};
-    if (lse)
-      results.push_back(resultTensor(b, lse, op.getLse().getType()));
-    rewriter.replaceOp(op, results);
+    replaceWithDecodeKernel(op, b, *s, codes, v, cache, rewriter);
     return success();
   }
 };
