@@ -27,6 +27,8 @@ typedef enum attnrt_status {
   ATTNRT_UNAVAILABLE = 5,
   /* The CUDA driver rejected a call or a kernel failed on the device. */
   ATTNRT_DEVICE_ERROR = 6,
+  /* A cache has no room: no free sequence slot or too few free pages. */
+  ATTNRT_CACHE_FULL = 7,
 } attnrt_status;
 
 typedef struct attnrt_module attnrt_module;

@@ -18,8 +18,8 @@
  *   page tables, free lists). ATTNRT_INVALID_ARGUMENT: a bad argument or
  *   descriptor field, or a sequence id outside [0, max_seqs);
  *   ATTNRT_NOT_FOUND: an id whose slot is not live (never created, or
- *   released); ATTNRT_OUT_OF_MEMORY: no free slot, not enough free pages, or
- *   an allocation at create time failed.
+ *   released); ATTNRT_CACHE_FULL: no free slot or not enough free pages;
+ *   ATTNRT_OUT_OF_MEMORY: an allocation at create time failed.
  * - Rows past a sequence's length hold unspecified (stale) data; kernels
  *   bound their reads by the lengths arrays.
  * - Token inputs are host arrays in the cache's element type with the layout

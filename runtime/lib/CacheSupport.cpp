@@ -108,7 +108,7 @@ attnrt_status CacheBase::findFreeSlot(const char *fn, int32_t &seq) const {
       seq = s;
       return ATTNRT_OK;
     }
-  return failf(ATTNRT_OUT_OF_MEMORY,
+  return failf(ATTNRT_CACHE_FULL,
                "%s: all %d sequence slots (max_seqs) are in use", fn, numSlots);
 }
 

@@ -189,7 +189,7 @@ attnrt_status attnrt_kv_cache::checkAppendable(const char *fn, int32_t seq,
   int32_t needed = pagesFor(length + tokens) - pagesFor(length) + copy;
   if (needed <= freeCount)
     return ATTNRT_OK;
-  return failf(ATTNRT_OUT_OF_MEMORY,
+  return failf(ATTNRT_CACHE_FULL,
                "%s: appending %d tokens to sequence %d needs %d free pages%s; "
                "%d of %d are free",
                fn, tokens, seq, needed,

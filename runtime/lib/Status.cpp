@@ -90,6 +90,8 @@ const char *attnrt_status_string(attnrt_status status) {
     return "CUDA driver or device unavailable";
   case ATTNRT_DEVICE_ERROR:
     return "device error";
+  case ATTNRT_CACHE_FULL:
+    return "cache full";
   }
   return "unknown status";
 }

@@ -513,7 +513,7 @@ TEST(QuantCache, RefusedCallsChangeNothing) {
                 [&] { return attnrt_quant_seq_release(c, 1); });
   ASSERT_OK(attnrt_quant_fork(c, a, &b));
   h.model[b] = h.model[a];
-  expectRefused(h, ATTNRT_OUT_OF_MEMORY, "all 2 sequence slots",
+  expectRefused(h, ATTNRT_CACHE_FULL, "all 2 sequence slots",
                 [&] { return attnrt_quant_fork(c, a, &b); });
   expectRefused(h, ATTNRT_INVALID_ARGUMENT, "NULL view",
                 [&] { return attnrt_quant_view_get(c, nullptr); });

@@ -289,7 +289,7 @@ TEST(StateCache, RefusedCallsAndDescriptors) {
                 [&] { return attnrt_state_read(h.cache, a, 2, dst.data()); });
   expectRefused(h, {a}, ATTNRT_INVALID_ARGUMENT, "NULL dst",
                 [&] { return attnrt_state_read(h.cache, a, 0, nullptr); });
-  expectRefused(h, {a}, ATTNRT_OUT_OF_MEMORY, "all 1 sequence slots",
+  expectRefused(h, {a}, ATTNRT_CACHE_FULL, "all 1 sequence slots",
                 [&] { return attnrt_state_fork(h.cache, a, &other); });
   expectRefused(h, {a}, ATTNRT_INVALID_ARGUMENT, "sequence 5 is outside",
                 [&] { return attnrt_state_step_commit(h.cache, 5); });
@@ -350,7 +350,7 @@ TEST(StateCache, RandomisedOperationsAgainstModel) {
       int32_t seq = -1;
       attnrt_status s = attnrt_state_seq_create(h.cache, &seq);
       ASSERT_EQ(s, int32_t(live.size()) < maxSeqs ? ATTNRT_OK
-                                                  : ATTNRT_OUT_OF_MEMORY);
+                                                  : ATTNRT_CACHE_FULL);
       if (s == ATTNRT_OK)
         live[seq].committed.push_back({0, zeroState()});
       continue;
@@ -424,7 +424,7 @@ TEST(StateCache, RandomisedOperationsAgainstModel) {
         live[child] = copy;
         ++outcomes["fork"];
       } else {
-        expectRefused(h, seqs, ATTNRT_OUT_OF_MEMORY, "attnrt_state_fork",
+        expectRefused(h, seqs, ATTNRT_CACHE_FULL, "attnrt_state_fork",
                       [&] { return attnrt_state_fork(h.cache, seq, &child); });
         ++outcomes["fork refused"];
       }

@@ -57,6 +57,7 @@ TEST(CudaUnavailable, StatusStrings) {
   EXPECT_STREQ(attnrt_status_string(ATTNRT_UNAVAILABLE),
                "CUDA driver or device unavailable");
   EXPECT_STREQ(attnrt_status_string(ATTNRT_DEVICE_ERROR), "device error");
+  EXPECT_STREQ(attnrt_status_string(ATTNRT_CACHE_FULL), "cache full");
 }
 
 TEST(CudaUnavailable, CallsFailWithoutTouchingOutputs) {
