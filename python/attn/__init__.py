@@ -9,8 +9,9 @@ tensors (CPU or CUDA libraries).
 
 The runtime is found through $ATTN_RUNTIME (a path to libattnrt.so), then
 next to this package in a build tree (build/lib/libattnrt.so). attn.KVCache and
-attn.QuantCache hold caches that kernels read in place (attn/cache.py).
+attn.QuantCache and attn.StateCache hold caches that kernels read in place
+(attn/cache.py).
 """
 
 from .runtime import AttnError, Library, load, runtime_path  # noqa: F401
-from .cache import KVCache, QuantCache  # noqa: F401,E402
+from .cache import KVCache, QuantCache, StateCache  # noqa: F401,E402

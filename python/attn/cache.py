@@ -55,7 +55,12 @@ class _Memory(ctypes.Structure):
                 ("used_bytes", ctypes.c_size_t), ("free_pages", _I32)]
 
 
-def _bind(prefix, desc, view):
+class _StateDesc(ctypes.Structure):
+    _fields_ = [("max_seqs", _I32), ("num_tensors", _I32),
+                ("tensor_elements", ctypes.c_int64 * 4), ("checkpoints", _I32)]
+
+
+def _bind(prefix, desc, view=None):
     """Declares the C signatures of one cache kind's entry points."""
     rt = _runtime()
     p, i32 = ctypes.c_void_p, _I32
@@ -65,13 +70,23 @@ def _bind(prefix, desc, view):
         "cache_destroy": ([p], None),
         "seq_create": ([p, pi32], ctypes.c_int),
         "seq_release": ([p, i32], ctypes.c_int),
-        "append": ([p, i32, i32, p, p], ctypes.c_int),
         "truncate": ([p, i32, i32], ctypes.c_int),
         "fork": ([p, i32, pi32], ctypes.c_int),
         "length": ([p, i32, pi32], ctypes.c_int),
         "memory": ([p, ctypes.POINTER(_Memory)], ctypes.c_int),
-        "view_get": ([p, ctypes.POINTER(view)], ctypes.c_int),
     }
+    if view is not None:
+        sigs["append"] = ([p, i32, i32, p, p], ctypes.c_int)
+        sigs["view_get"] = ([p, ctypes.POINTER(view)], ctypes.c_int)
+    else:  # the recurrent-state cache
+        fp = ctypes.POINTER(ctypes.POINTER(ctypes.c_float))
+        sigs.update({
+            "reset": ([p, i32], ctypes.c_int),
+            "step_begin": ([p, i32, i32, fp, fp], ctypes.c_int),
+            "step_commit": ([p, i32], ctypes.c_int),
+            "step_abort": ([p, i32], ctypes.c_int),
+            "read": ([p, i32, i32, ctypes.POINTER(ctypes.c_float)], ctypes.c_int),
+        })
     fns = {}
     for name, (args, res) in sigs.items():
         fn = getattr(rt, f"attnrt_{prefix}_{name}")
@@ -138,6 +153,18 @@ class _Cache:
         return {"reserved_bytes": m.reserved_bytes, "used_bytes": m.used_bytes,
                 "free_pages": m.free_pages}
 
+    def close(self):
+        if self._handle:
+            self._fns["cache_destroy"](self._handle)
+            self._handle = ctypes.c_void_p()
+
+    def __del__(self):
+        self.close()
+
+
+class _TokenCache(_Cache):
+    """Caches that hold tokens: appends of [heads, n, dim] arrays."""
+
     def append(self, seq, key, value):
         """Appends tokens: key [kv_heads, n, head_dim], value [kv_heads, n,
         value_dim], C-contiguous, in the cache's element type."""
@@ -158,16 +185,8 @@ class _Cache:
             n = arr.shape[1]
         self._call("append", seq, n, key.ctypes.data, value.ctypes.data)
 
-    def close(self):
-        if self._handle:
-            self._fns["cache_destroy"](self._handle)
-            self._handle = ctypes.c_void_p()
 
-    def __del__(self):
-        self.close()
-
-
-class KVCache(_Cache):
+class KVCache(_TokenCache):
     """A KV cache, contiguous (page_size = 0) or paged."""
 
     _prefix = "kv"
@@ -204,7 +223,7 @@ class KVCache(_Cache):
         }
 
 
-class QuantCache(_Cache):
+class QuantCache(_TokenCache):
     """An int8/int4 KV cache quantised on append, with a residual window."""
 
     _prefix = "quant"
@@ -245,3 +264,56 @@ class QuantCache(_Cache):
             "quantized_lengths": _array(v.quantized_lengths, _I32, (s,)),
             "residual_lengths": _array(v.residual_lengths, _I32, (s,)),
         }
+
+
+class StateCache(_Cache):
+    """Recurrent states (linear attention's S and z, the delta rule's S,
+    log-linear's level states): f32 tensors of the given shapes per
+    sequence, stepped in two phases with checkpoints for rollback.
+
+        in_, out = cache.begin(seq, tokens)    # lists of arrays, one per tensor
+        lib.call("step", q, k, v, ..., in_[0], o, out[0])
+        cache.commit(seq)                      # or cache.abort(seq)
+    """
+
+    _prefix = "state"
+
+    def __init__(self, max_seqs, shapes, checkpoints=0):
+        import numpy as np
+        if not 1 <= len(shapes) <= 4:
+            raise AttnError("StateCache: between 1 and 4 state tensors")
+        self.max_seqs, self.shapes = max_seqs, [tuple(x) for x in shapes]
+        sizes = [int(np.prod(x)) for x in self.shapes] + [0] * (4 - len(shapes))
+        desc = _StateDesc(max_seqs, len(shapes), (ctypes.c_int64 * 4)(*sizes),
+                          checkpoints)
+        super().__init__(desc, _bind("state", _StateDesc))
+
+    def begin(self, seq, tokens):
+        """Opens a step: (current states, buffers for the next ones) as NumPy
+        arrays over the cache, valid until commit or abort."""
+        fp = ctypes.POINTER(ctypes.c_float)
+        ins, outs = (fp * 4)(), (fp * 4)()
+        self._call("step_begin", seq, tokens, ins, outs)
+        wrap = lambda ptrs: [_array(ctypes.cast(ptrs[i], ctypes.c_void_p).value,
+                                    ctypes.c_float, shape)
+                             for i, shape in enumerate(self.shapes)]
+        current, following = wrap(ins), wrap(outs)
+        for arr in following:
+            arr.flags.writeable = True  # the kernel's outputs go here
+        return current, following
+
+    def commit(self, seq):
+        self._call("step_commit", seq)
+
+    def abort(self, seq):
+        self._call("step_abort", seq)
+
+    def reset(self, seq):
+        self._call("reset", seq)
+
+    def read(self, seq, index=0):
+        """A copy of state tensor `index` of the sequence."""
+        import numpy as np
+        out = np.empty(self.shapes[index], np.float32)
+        self._call("read", seq, index, out.ctypes.data_as(ctypes.POINTER(ctypes.c_float)))
+        return out

@@ -1,8 +1,10 @@
-// attn.KVCache / attn.QuantCache from Python: a paged bf16 cache filled by
+// attn.KVCache / attn.QuantCache / attn.StateCache from Python: a paged bf16 cache filled by
 // appends (two sequences, one forked), read in place by a compiled decode
 // kernel through the view arrays, checked against attention written in
 // NumPy float64 over each sequence's own tokens; an int8 cache's view shapes
-// and residual window; failed calls raise AttnError and change nothing.
+// and residual window; linear-attention steps through a StateCache
+// (begin/commit, rollback to a checkpoint) against NumPy; failed calls raise
+// AttnError and change nothing.
 // REQUIRES: numpy
 // RUN: rm -rf %t && attn-compile %s -o %t --name pycache
 // RUN: env PYTHONPATH=%attn_src/python ATTN_RUNTIME=%attn_lib/libattnrt.so %python %S/Inputs/python_cache.py %t | FileCheck %s
@@ -15,6 +17,12 @@
 // CHECK: shape error: append: key must be [2, n, 32], got [2, 3, 31]
 // CHECK: quant view key_codes (3, 2, 64, 32) key_scale (3, 2, 4, 32) residual 5 quantized 16
 // CHECK: quant decode PASS
+// CHECK: state step 0 PASS
+// CHECK: state step 1 PASS
+// CHECK: state step 2 PASS
+// CHECK: state rollback PASS
+// CHECK: state step 3 PASS
+// CHECK: state error: attnrt_state_step_begin: {{.*}}open
 
 func.func @paged(%q: tensor<3x4x1x32xbf16>, %k: tensor<24x2x8x32xbf16>, %v: tensor<24x2x8x32xbf16>,
                  %n: tensor<3xi32>, %t: tensor<3x8xi32>) -> tensor<3x4x1x32xbf16> {
@@ -30,4 +38,12 @@ func.func @quant(%q: tensor<3x4x1x32xf32>, %kc: tensor<3x2x64x32xi8>, %ks: tenso
       value(%vc, %vs : tensor<3x2x64x32xi8>, tensor<3x2x64x2xf32>) kv_lens(%qn : tensor<3xi32>)
       {bits = 8 : i64, group_size = 16 : i64} : tensor<3x4x1x32xf32> -> tensor<3x4x1x32xf32>
   return %o : tensor<3x4x1x32xf32>
+}
+
+func.func @lin_step(%q: tensor<1x2x1x16xf32>, %k: tensor<1x2x1x16xf32>, %v: tensor<1x2x1x8xf32>,
+                    %s: tensor<1x2x16x8xf32>) -> (tensor<1x2x1x8xf32>, tensor<1x2x16x8xf32>) {
+  %o, %s1 = attn.linear_attention none %q, %k, %v state(%s : tensor<1x2x16x8xf32>) {scale = 0.5}
+      : tensor<1x2x1x16xf32>, tensor<1x2x1x16xf32>, tensor<1x2x1x8xf32>
+      -> tensor<1x2x1x8xf32>, state tensor<1x2x16x8xf32>
+  return %o, %s1 : tensor<1x2x1x8xf32>, tensor<1x2x16x8xf32>
 }

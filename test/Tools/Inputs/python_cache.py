@@ -90,3 +90,39 @@ deq_v = qv["value_codes"][s, :, :16].astype(np.float64) * np.repeat(
 want = attention(qq[s, :, 0].astype(np.float64), deq_k, deq_v)
 err = np.abs(qout[s, :, 0] - want).max() / np.abs(want).max()
 print("quant decode", "PASS" if err < 1e-4 else f"FAIL {err}")
+
+# Linear attention through a StateCache: S += k v^T, out = (0.5 q)^T S.
+states = attn.StateCache(max_seqs=2, shapes=[(1, 2, 16, 8)], checkpoints=2)
+seq = states.open()
+S = np.zeros((2, 16, 8))
+history = []
+
+
+def step(i):
+    global S
+    q, k = (rng.uniform(-1, 1, (1, 2, 1, 16)).astype(np.float32) for _ in range(2))
+    v = rng.uniform(-1, 1, (1, 2, 1, 8)).astype(np.float32)
+    current, following = states.begin(seq, 1)
+    o = np.empty((1, 2, 1, 8), np.float32)
+    lib.call("lin_step", q, k, v, current[0], o, following[0])
+    states.commit(seq)
+    history.append(S.copy())
+    S = S + np.einsum("hd,he->hde", k[0, :, 0].astype(np.float64), v[0, :, 0])
+    want = np.einsum("hd,hde->he", 0.5 * q[0, :, 0].astype(np.float64), S)
+    err = np.abs(o[0, :, 0] - want).max() / np.abs(want).max()
+    print(f"state step {i}", "PASS" if err < 1e-5 else f"FAIL {err}")
+
+
+for i in range(3):
+    step(i)
+states.truncate(seq, 2)  # back one step: the checkpoint before step 2
+S = history[2]
+ok = np.abs(states.read(seq, 0)[0] - S).max() < 1e-6
+print("state rollback", "PASS" if ok else "FAIL")
+step(3)
+states.begin(seq, 1)
+try:
+    states.begin(seq, 1)
+except attn.AttnError as e:
+    print("state error:", e)
+states.abort(seq)
