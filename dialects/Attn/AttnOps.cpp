@@ -479,6 +479,36 @@ LogicalResult LolcatsHybridOp::verify() {
   return verifyScale(*this, asDouble(getScale()));
 }
 
+LogicalResult LolcatsDecodeOp::verify() {
+  ShapeVerifier sv(*this);
+  if (failed(sv.operand("query", getQuery().getType(), {"B", "H", "1", "D"})) ||
+      failed(sv.operand("key", getKey().getType(), {"B", "H", "1", "D"})) ||
+      failed(sv.operand("value", getValue().getType(), {"B", "H", "1", "Dv"})) ||
+      failed(sv.operand("feature_query", getFeatureQuery().getType(),
+                        {"B", "H", "1", "F"})) ||
+      failed(sv.operand("feature_key", getFeatureKey().getType(),
+                        {"B", "H", "1", "F"})) ||
+      failed(sv.operand("gamma", getGamma().getType(), {"H"})) ||
+      failed(sv.operand("position", getPosition().getType(), {"B"})) ||
+      failed(sv.operand("state", getState().getType(), {"B", "H", "F", "Dv"})) ||
+      failed(sv.operand("norm", getNorm().getType(), {"B", "H", "F"})) ||
+      failed(sv.operand("window_key", getWindowKey().getType(), {"B", "H", "W", "D"})) ||
+      failed(sv.operand("window_value", getWindowValue().getType(),
+                        {"B", "H", "W", "Dv"})) ||
+      failed(sv.operand("window_feature", getWindowFeature().getType(),
+                        {"B", "H", "W", "F"})) ||
+      failed(sv.operand("out", getOut().getType(), {"B", "H", "1", "Dv"})) ||
+      failed(sv.sameElementType({{"query", getQuery().getType()},
+                                 {"key", getKey().getType()},
+                                 {"value", getValue().getType()},
+                                 {"feature_query", getFeatureQuery().getType()},
+                                 {"out", getOut().getType()}})))
+    return failure();
+  if (std::optional<int64_t> w = sv.get("W"); w && *w < 1)
+    return emitOpError() << "the window must hold at least one token";
+  return verifyScale(*this, asDouble(getScale()));
+}
+
 //===----------------------------------------------------------------------===//
 // Token-sparse attention and selection ops
 //===----------------------------------------------------------------------===//

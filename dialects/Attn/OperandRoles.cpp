@@ -57,6 +57,12 @@ StringRef attn::getOperandRole(Operation *op, unsigned number) {
                       {"query", "key", "value", "feature_query", "feature_key",
                        "gamma"});
       })
+      .Case([&](LolcatsDecodeOp o) {
+        return roleIn(o, number,
+                      {"query", "key", "value", "feature_query", "feature_key",
+                       "gamma", "position", "state", "norm", "window_key",
+                       "window_value", "window_feature"});
+      })
       .Case([&](SparseAttentionOp o) {
         return roleIn(o, number, {"query", "key", "value", "indices"});
       })

@@ -335,6 +335,22 @@ bool Interpreter::run(Operation *op) {
           set(o.getStateOut(), r.stateOut);
         return true;
       })
+      .Case([&](LolcatsDecodeOp o) {
+        ref::LolcatsState state{real(o.getState()), real(o.getNorm()),
+                                real(o.getWindowKey()), real(o.getWindowValue()),
+                                real(o.getWindowFeature())};
+        ref::LolcatsDecodeResult r = ref::lolcatsDecode(
+            real(o.getQuery()), real(o.getKey()), real(o.getValue()),
+            real(o.getFeatureQuery()), real(o.getFeatureKey()), real(o.getGamma()),
+            integral<int32_t>(o.getPosition()), state, opt(o.getScale()));
+        set(o.getOut(), r.out);
+        set(o.getStateOut(), r.next.state);
+        set(o.getNormOut(), r.next.norm);
+        set(o.getWindowKeyOut(), r.next.windowKey);
+        set(o.getWindowValueOut(), r.next.windowValue);
+        set(o.getWindowFeatureOut(), r.next.windowFeature);
+        return true;
+      })
       .Case([&](LolcatsHybridOp o) {
         ref::LolcatsParams p;
         p.window = o.getWindow();

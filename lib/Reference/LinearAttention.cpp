@@ -277,5 +277,84 @@ LolcatsResult lolcatsHybrid(const RefTensor &q, const RefTensor &k,
   return r;
 }
 
+LolcatsDecodeResult lolcatsDecode(const RefTensor &q, const RefTensor &k,
+                                  const RefTensor &v, const RefTensor &fq,
+                                  const RefTensor &fk, const RefTensor &gamma,
+                                  const IndexTensor &position,
+                                  const LolcatsState &in,
+                                  std::optional<double> scaleAttr) {
+  const char *op = "lolcats_decode";
+  checkRank(op, "q", q, 4);
+  int64_t batch = q.dim(0), heads = q.dim(1), d = q.dim(3);
+  checkShape(op, "q", q, {batch, heads, 1, d});
+  checkShape(op, "k", k, q.shape);
+  checkShape(op, "v", v, {batch, heads, 1, -1});
+  checkShape(op, "fq", fq, {batch, heads, 1, -1});
+  checkShape(op, "fk", fk, fq.shape);
+  checkShape(op, "gamma", gamma, {heads});
+  checkShape(op, "position", position, {batch});
+  int64_t dv = v.dim(3), f = fq.dim(3);
+  checkShape(op, "state", in.state, {batch, heads, f, dv});
+  checkShape(op, "norm", in.norm, {batch, heads, f});
+  checkShape(op, "window_key", in.windowKey, {batch, heads, -1, d});
+  int64_t w = in.windowKey.dim(2);
+  if (w < 1)
+    fail(op, "the window must hold at least one token");
+  checkShape(op, "window_value", in.windowValue, {batch, heads, w, dv});
+  checkShape(op, "window_feature", in.windowFeature, {batch, heads, w, f});
+  double scale = scaleAttr.value_or(1.0 / std::sqrt(static_cast<double>(d)));
+
+  LolcatsDecodeResult r{RefTensor({batch, heads, 1, dv}), in};
+  LolcatsState &s = r.next;
+  std::vector<double> num(static_cast<size_t>(dv));
+  for (int64_t b = 0; b < batch; ++b) {
+    int64_t p = std::max<int64_t>(position.data[b], 0), slot = p % w;
+    int64_t count = std::min(p + 1, w);
+    for (int64_t h = 0; h < heads; ++h) {
+      double *st = s.state.data.data() + off4(s.state.shape, b, h, 0, 0);
+      double *nz = s.norm.data.data() + off3(s.norm.shape, b, h, 0);
+      if (p >= w) { // token p - W leaves the window
+        const double *fo = row4(s.windowFeature, b, h, slot),
+                     *vo = row4(s.windowValue, b, h, slot);
+        for (int64_t e = 0; e < f; ++e) {
+          for (int64_t c = 0; c < dv; ++c)
+            st[e * dv + c] += fo[e] * vo[c];
+          nz[e] += fo[e];
+        }
+      }
+      std::copy_n(row4(k, b, h, 0), d, row4(s.windowKey, b, h, slot));
+      std::copy_n(row4(v, b, h, 0), dv, row4(s.windowValue, b, h, slot));
+      std::copy_n(row4(fk, b, h, 0), f, row4(s.windowFeature, b, h, slot));
+
+      const double *qn = row4(q, b, h, 0), *fqn = row4(fq, b, h, 0);
+      double weight = 1.0 / (1.0 + std::exp(-gamma.data[h]));
+      double cmax = -kInf;
+      std::vector<double> logits(static_cast<size_t>(count));
+      for (int64_t j = 0; j < count; ++j) {
+        logits[j] = scale * dot(qn, row4(s.windowKey, b, h, j), d);
+        cmax = std::max(cmax, logits[j]);
+      }
+      std::fill(num.begin(), num.end(), 0.0);
+      double den = 0.0;
+      for (int64_t j = 0; j < count; ++j) {
+        double pj = weight * std::exp(logits[j] - cmax);
+        den += pj;
+        const double *vj = row4(s.windowValue, b, h, j);
+        for (int64_t c = 0; c < dv; ++c)
+          num[c] += pj * vj[c];
+      }
+      for (int64_t e = 0; e < f; ++e) {
+        for (int64_t c = 0; c < dv; ++c)
+          num[c] += fqn[e] * st[e * dv + c];
+        den += fqn[e] * nz[e];
+      }
+      double *out = row4(r.out, b, h, 0);
+      for (int64_t c = 0; c < dv; ++c)
+        out[c] = num[c] / den;
+    }
+  }
+  return r;
+}
+
 } // namespace reference
 } // namespace attn

@@ -394,7 +394,172 @@ struct DecomposeLolcatsHybrid : OpRewritePattern<LolcatsHybridOp> {
 
 } // namespace
 
+namespace {
+
+/// attn.lolcats_decode -> the eviction into the linear terms, the ring slot
+/// written, then the sliding hybrid's output over the valid window slots,
+/// in the order lib/Reference/LinearAttention.cpp's lolcatsDecode uses.
+struct DecomposeLolcatsDecode : OpRewritePattern<LolcatsDecodeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(LolcatsDecodeOp op,
+                                PatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    NaiveBuilder n(b);
+    auto d = [&](unsigned i) { return n.d(i); };
+    Value position = op.getPosition();
+    Value window = getValueOrCreateConstantIndexOp(
+        b, b.getLoc(), n.size(op.getWindowKey(), 2));
+    int64_t dim = op.getQuery().getType().getDimSize(3);
+    double scale = op.getScale() ? op.getScale()->convertToDouble()
+                                 : 1.0 / std::sqrt(double(dim));
+    // Token p = max(position[b], 0) goes to slot p mod W; p - W leaves.
+    struct Step {
+      Value slot, evicts, count;
+    };
+    auto stepOf = [&](ImplicitLocOpBuilder &nb, Value row) {
+      NaiveBuilder m(nb);
+      Value raw = tensor::ExtractOp::create(nb, position, ValueRange{row});
+      raw = arith::MaxSIOp::create(nb, raw, arith::ConstantIntOp::create(nb, 0, 32));
+      Value p = arith::IndexCastOp::create(nb, nb.getIndexType(), raw);
+      Value next = arith::AddIOp::create(nb, p, m.index(1));
+      return Step{arith::RemUIOp::create(nb, p, window),
+                  arith::CmpIOp::create(nb, arith::CmpIPredicate::uge, p, window),
+                  arith::MinSIOp::create(nb, next, window)};
+    };
+    AffineMap id3 = n.map(3, {d(0), d(1), d(2)});
+    AffineMap id4 = n.map(4, {d(0), d(1), d(2), d(3)});
+    Value wk = op.getWindowKey(), wv = op.getWindowValue(),
+          wf = op.getWindowFeature();
+
+    // state[b,h,f,e] += phi_k v^T of the evicted slot.       loops b,h,f,e
+    Value state = n.generic(
+        n.empty(n.sizes(op.getState()), b.getF32Type()), {op.getState()},
+        {id4, id4}, 4, {}, [&](ImplicitLocOpBuilder &nb, ValueRange a, ValueRange ivs) {
+          Step s = stepOf(nb, ivs[0]);
+          Value fo = tensor::ExtractOp::create(nb, wf, ValueRange{ivs[0], ivs[1], s.slot, ivs[2]});
+          Value vo = tensor::ExtractOp::create(nb, wv, ValueRange{ivs[0], ivs[1], s.slot, ivs[3]});
+          Value add = arith::AddFOp::create(nb, a[0], arith::MulFOp::create(nb, fo, vo));
+          return arith::SelectOp::create(nb, s.evicts, add, a[0]).getResult();
+        });
+    // norm[b,h,f] += phi_k of the evicted slot.                loops b,h,f
+    Value norm = n.generic(
+        n.empty(n.sizes(op.getNorm()), b.getF32Type()), {op.getNorm()}, {id3, id3}, 3,
+        {}, [&](ImplicitLocOpBuilder &nb, ValueRange a, ValueRange ivs) {
+          Step s = stepOf(nb, ivs[0]);
+          Value fo = tensor::ExtractOp::create(nb, wf, ValueRange{ivs[0], ivs[1], s.slot, ivs[2]});
+          Value add = arith::AddFOp::create(nb, a[0], fo);
+          return arith::SelectOp::create(nb, s.evicts, add, a[0]).getResult();
+        });
+    // The ring slot takes the new token.                       loops b,h,j,x
+    auto write = [&](Value ring, Value token) {
+      return n.generic(
+          n.empty(n.sizes(ring), b.getF32Type()), {ring}, {id4, id4}, 4, {},
+          [&](ImplicitLocOpBuilder &nb, ValueRange a, ValueRange ivs) {
+            NaiveBuilder m(nb);
+            Step s = stepOf(nb, ivs[0]);
+            Value here = arith::CmpIOp::create(nb, arith::CmpIPredicate::eq, ivs[2], s.slot);
+            Value x = tensor::ExtractOp::create(nb, token,
+                                                ValueRange{ivs[0], ivs[1], m.index(0), ivs[3]});
+            return arith::SelectOp::create(nb, here, m.toF32(x), a[0]).getResult();
+          });
+    };
+    wk = write(wk, op.getKey());
+    wv = write(wv, op.getValue());
+    wf = write(wf, op.getFeatureKey());
+
+    // s[b,h,j] = scale q . k_j, -inf past the valid slots.   loops b,h,j,d
+    OpFoldResult batch = n.size(wk, 0), heads = n.size(wk, 1), slots = n.size(wk, 2);
+    Value dots = n.generic(
+        n.filled({batch, heads, slots}, 0.0), {op.getQuery(), wk},
+        {tokenMap(n, 4, {d(0), d(1), d(3)}), id4, n.map(4, {d(0), d(1), d(2)})}, 4,
+        {3}, [&](ImplicitLocOpBuilder &nb, ValueRange a, ValueRange) {
+          NaiveBuilder m(nb);
+          return arith::AddFOp::create(
+                     nb, a[2], arith::MulFOp::create(nb, m.toF32(a[0]), a[1]))
+              .getResult();
+        });
+    Value scores = n.generic(
+        n.empty({batch, heads, slots}, b.getF32Type()), {dots}, {id3, id3}, 3, {},
+        [&](ImplicitLocOpBuilder &nb, ValueRange a, ValueRange ivs) {
+          NaiveBuilder m(nb);
+          Step s = stepOf(nb, ivs[0]);
+          Value valid = arith::CmpIOp::create(nb, arith::CmpIPredicate::ult, ivs[2], s.count);
+          Value x = arith::MulFOp::create(nb, a[0], m.f32(scale));
+          return arith::SelectOp::create(nb, valid, x, m.negInf()).getResult();
+        });
+    AffineMap row3 = n.map(3, {d(0), d(1)});
+    Value cmax = n.generic(
+        n.filled({batch, heads}, -std::numeric_limits<double>::infinity()), {scores},
+        {id3, row3}, 3, {2}, [&](ImplicitLocOpBuilder &nb, ValueRange a, ValueRange) {
+          return arith::MaximumFOp::create(nb, a[0], a[1]).getResult();
+        });
+    // p_j = sigmoid(gamma[h]) exp(s_j - max), 0 past the valid slots.
+    auto windowWeight = [&](ImplicitLocOpBuilder &nb, Value sj, Value mx, Value g) {
+      NaiveBuilder m(nb);
+      Value masked = arith::CmpFOp::create(nb, arith::CmpFPredicate::OEQ, sj, m.negInf());
+      Value sig = arith::DivFOp::create(
+          nb, m.f32(1.0),
+          arith::AddFOp::create(nb, m.f32(1.0),
+                                math::ExpOp::create(nb, arith::NegFOp::create(nb, g))));
+      Value e = math::ExpOp::create(nb, arith::SubFOp::create(nb, sj, mx));
+      return arith::SelectOp::create(nb, masked, m.f32(0.0),
+                                     arith::MulFOp::create(nb, sig, e))
+          .getResult();
+    };
+    // num[b,h,e] = sum_j p_j v_j + sum_f phi_q[f] state[f,e]  loops b,h,e,j|f
+    Value numW = n.generic(
+        n.filled({batch, heads, n.size(wv, 3)}, 0.0), {scores, cmax, op.getGamma(), wv},
+        {n.map(4, {d(0), d(1), d(3)}), n.map(4, {d(0), d(1)}), n.map(4, {d(1)}),
+         n.map(4, {d(0), d(1), d(3), d(2)}), n.map(4, {d(0), d(1), d(2)})},
+        4, {3}, [&](ImplicitLocOpBuilder &nb, ValueRange a, ValueRange) {
+          Value w = windowWeight(nb, a[0], a[1], a[2]);
+          return arith::AddFOp::create(nb, a[4], arith::MulFOp::create(nb, w, a[3]))
+              .getResult();
+        });
+    Value num = n.generic(
+        numW, {op.getFeatureQuery(), state},
+        {tokenMap(n, 4, {d(0), d(1), d(3)}), n.map(4, {d(0), d(1), d(3), d(2)}),
+         n.map(4, {d(0), d(1), d(2)})},
+        4, {3}, [&](ImplicitLocOpBuilder &nb, ValueRange a, ValueRange) {
+          NaiveBuilder m(nb);
+          return arith::AddFOp::create(
+                     nb, a[2], arith::MulFOp::create(nb, m.toF32(a[0]), a[1]))
+              .getResult();
+        });
+    // den[b,h] = sum_j p_j + sum_f phi_q[f] norm[f]          loops b,h,j|f
+    Value denW = n.generic(
+        n.filled({batch, heads}, 0.0), {scores, cmax, op.getGamma()},
+        {id3, row3, n.map(3, {d(1)}), row3}, 3, {2},
+        [&](ImplicitLocOpBuilder &nb, ValueRange a, ValueRange) {
+          return arith::AddFOp::create(nb, a[3], windowWeight(nb, a[0], a[1], a[2]))
+              .getResult();
+        });
+    Value den = n.generic(
+        denW, {op.getFeatureQuery(), norm},
+        {tokenMap(n, 3, {d(0), d(1), d(2)}), id3, row3}, 3, {2},
+        [&](ImplicitLocOpBuilder &nb, ValueRange a, ValueRange) {
+          NaiveBuilder m(nb);
+          return arith::AddFOp::create(
+                     nb, a[2], arith::MulFOp::create(nb, m.toF32(a[0]), a[1]))
+              .getResult();
+        });
+    // out[b,h,0,e] = num / den.                            loops b,h,1,e
+    Value out = n.generic(
+        n.empty(n.sizes(op.getOut()), b.getF32Type()), {num, den},
+        {n.map(4, {d(0), d(1), d(3)}), n.map(4, {d(0), d(1)}), id4}, 4, {},
+        [&](ImplicitLocOpBuilder &nb, ValueRange a, ValueRange) {
+          return arith::DivFOp::create(nb, a[0], a[1]).getResult();
+        });
+    rewriter.replaceOp(op, {toResultType(n, out, op.getOut().getType()), state, norm,
+                            wk, wv, wf});
+    return success();
+  }
+};
+
+} // namespace
+
 void attn::populateLogLinearDecompositions(RewritePatternSet &patterns) {
-  patterns.add<DecomposeLogLinear, DecomposeLolcatsHybrid>(
+  patterns.add<DecomposeLogLinear, DecomposeLolcatsHybrid, DecomposeLolcatsDecode>(
       patterns.getContext());
 }

@@ -57,7 +57,7 @@ class _Memory(ctypes.Structure):
 
 class _StateDesc(ctypes.Structure):
     _fields_ = [("max_seqs", _I32), ("num_tensors", _I32),
-                ("tensor_elements", ctypes.c_int64 * 4), ("checkpoints", _I32)]
+                ("tensor_elements", ctypes.c_int64 * 8), ("checkpoints", _I32)]
 
 
 def _bind(prefix, desc, view=None):
@@ -280,11 +280,11 @@ class StateCache(_Cache):
 
     def __init__(self, max_seqs, shapes, checkpoints=0):
         import numpy as np
-        if not 1 <= len(shapes) <= 4:
-            raise AttnError("StateCache: between 1 and 4 state tensors")
+        if not 1 <= len(shapes) <= 8:
+            raise AttnError("StateCache: between 1 and 8 state tensors")
         self.max_seqs, self.shapes = max_seqs, [tuple(x) for x in shapes]
-        sizes = [int(np.prod(x)) for x in self.shapes] + [0] * (4 - len(shapes))
-        desc = _StateDesc(max_seqs, len(shapes), (ctypes.c_int64 * 4)(*sizes),
+        sizes = [int(np.prod(x)) for x in self.shapes] + [0] * (8 - len(shapes))
+        desc = _StateDesc(max_seqs, len(shapes), (ctypes.c_int64 * 8)(*sizes),
                           checkpoints)
         super().__init__(desc, _bind("state", _StateDesc))
 
@@ -292,7 +292,7 @@ class StateCache(_Cache):
         """Opens a step: (current states, buffers for the next ones) as NumPy
         arrays over the cache, valid until commit or abort."""
         fp = ctypes.POINTER(ctypes.c_float)
-        ins, outs = (fp * 4)(), (fp * 4)()
+        ins, outs = (fp * 8)(), (fp * 8)()
         self._call("step_begin", seq, tokens, ins, outs)
         wrap = lambda ptrs: [_array(ctypes.cast(ptrs[i], ctypes.c_void_p).value,
                                     ctypes.c_float, shape)

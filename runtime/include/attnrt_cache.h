@@ -278,7 +278,7 @@ attnrt_status attnrt_pq_view_get(attnrt_pq_cache *cache, attnrt_pq_view *view);
  * one sequence, so a batched kernel needs one call per sequence or a copy.
  *===----------------------------------------------------------------------===*/
 
-#define ATTNRT_STATE_MAX_TENSORS 4
+#define ATTNRT_STATE_MAX_TENSORS 8
 
 typedef struct attnrt_state_cache_desc {
   int32_t max_seqs;

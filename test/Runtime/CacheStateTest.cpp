@@ -300,8 +300,8 @@ TEST(StateCache, RefusedCallsAndDescriptors) {
   };
   const Case cases[] = {
       {[](attnrt_state_cache_desc &d) { d.num_tensors = 0; },
-       "num_tensors must be in [1, 4], got 0"},
-      {[](attnrt_state_cache_desc &d) { d.num_tensors = 5; }, "got 5"},
+       "num_tensors must be in [1, 8], got 0"},
+      {[](attnrt_state_cache_desc &d) { d.num_tensors = 9; }, "got 9"},
       {[](attnrt_state_cache_desc &d) { d.tensor_elements[1] = 0; },
        "tensor_elements[1] must be positive, got 0"},
       {[](attnrt_state_cache_desc &d) { d.checkpoints = -1; },

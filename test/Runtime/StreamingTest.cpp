@@ -768,4 +768,86 @@ TEST_F(Streaming, LogLinearGatedDeltaNetLevelStatesPrefillThenDecode) {
   runRecurrentScript(loop, 44);
 }
 
+/// LoLCATs: the state cache holds the linear terms and a ring of the last W
+/// tokens; each step's kernel evicts the token leaving the window into the
+/// linear terms. Token by token, across a fork and a rollback, every output
+/// equals the sliding hybrid over the sequence's whole history.
+TEST_F(Streaming, LolcatsWindowAndLinearStatePrefillThenDecode) {
+  constexpr int32_t kWindow = 6;
+  attnrt_state_cache_desc desc{};
+  desc.max_seqs = kSlots;
+  desc.num_tensors = 5;
+  const int64_t ring = int64_t(kHeads) * kWindow * kFeat;
+  const int64_t sizes[] = {int64_t(kHeads) * kFeat * kFeat, int64_t(kHeads) * kFeat,
+                           ring, ring, ring};
+  std::copy(std::begin(sizes), std::end(sizes), desc.tensor_elements);
+  desc.checkpoints = 3;
+  attnrt_state_cache *cache = nullptr;
+  ASSERT_EQ(attnrt_state_cache_create(&desc, &cache), ATTNRT_OK) << attnrt_last_error();
+  Rng rng(46);
+  std::vector<float> gamma = rng.uniform(kHeads, -1.0f, 1.0f);
+  struct Tok {
+    std::vector<float> q, k, v, fq, fk;
+  };
+  std::map<int32_t, std::vector<Tok>> history;
+  auto step = [&](int32_t seq) {
+    size_t hf = size_t(kHeads) * kFeat;
+    Tok t{rng.uniform(hf), rng.uniform(hf), rng.uniform(hf),
+          rng.uniform(hf, 0.05f, 1.0f), rng.uniform(hf, 0.05f, 1.0f)};
+    int32_t position = 0;
+    ASSERT_EQ(attnrt_state_length(cache, seq, &position), ATTNRT_OK);
+    float *in[ATTNRT_STATE_MAX_TENSORS] = {}, *out[ATTNRT_STATE_MAX_TENSORS] = {};
+    ASSERT_EQ(attnrt_state_step_begin(cache, seq, 1, in, out), ATTNRT_OK)
+        << attnrt_last_error();
+    std::vector<float> o(hf, std::nanf(""));
+    call("lolcats_step", {t.q.data(), t.k.data(), t.v.data(), t.fq.data(), t.fk.data(),
+                          gamma.data(), &position, in[0], in[1], in[2], in[3], in[4],
+                          o.data(), out[0], out[1], out[2], out[3], out[4]});
+    ASSERT_EQ(attnrt_state_step_commit(cache, seq), ATTNRT_OK);
+    auto &h = history[seq];
+    h.push_back(t);
+    int64_t n = int64_t(h.size());
+    auto stack = [&](std::vector<float> Tok::*field) {
+      ref::RefTensor x({1, kHeads, n, kFeat});
+      for (int64_t j = 0; j < n; ++j)
+        for (int32_t hh = 0; hh < kHeads; ++hh)
+          for (int32_t e = 0; e < kFeat; ++e)
+            x(0, hh, j, e) = (h[j].*field)[hh * kFeat + e];
+      return x;
+    };
+    ref::RefTensor g({kHeads});
+    std::copy(gamma.begin(), gamma.end(), g.data.begin());
+    ref::LolcatsParams p;
+    p.window = kWindow;
+    ref::RefTensor want = ref::lolcatsHybrid(stack(&Tok::q), stack(&Tok::k), stack(&Tok::v),
+                                             stack(&Tok::fq), stack(&Tok::fk), g, p)
+                              .out;
+    std::vector<double> last;
+    for (int32_t hh = 0; hh < kHeads; ++hh)
+      for (int32_t e = 0; e < kFeat; ++e)
+        last.push_back(want(0, hh, n - 1, e));
+    std::vector<float> got; // o is [1, H, 1, F]
+    for (size_t x = 0; x < hf; ++x)
+      got.push_back(o[x]);
+    EXPECT_LT(relError(got, last), 1e-5) << "sequence " << seq << " at length " << n;
+  };
+  int32_t a = -1, b = -1;
+  ASSERT_EQ(attnrt_state_seq_create(cache, &a), ATTNRT_OK);
+  for (int i = 0; i < 14; ++i) // the window fills, then tokens leave it
+    step(a);
+  ASSERT_EQ(attnrt_state_fork(cache, a, &b), ATTNRT_OK);
+  history[b] = history[a];
+  for (int i = 0; i < 4; ++i) {
+    step(a);
+    step(b);
+  }
+  // Back two tokens (checkpointed), then on: the ring and the linear terms
+  // return with it.
+  ASSERT_EQ(attnrt_state_truncate(cache, a, 16), ATTNRT_OK) << attnrt_last_error();
+  history[a].resize(16);
+  for (int i = 0; i < 3; ++i)
+    step(a);
+  attnrt_state_cache_destroy(cache);
+}
+
 } // namespace

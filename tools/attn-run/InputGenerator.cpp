@@ -109,8 +109,18 @@ static Domain domainFor(Value arg, StringRef role, const HostTensor &t) {
     return {Domain::Uniform, 0.1, 1.0};
   if (operand == "norm_weight" || operand == "weights")
     return {Domain::Uniform, 0.5, 1.5};
-  if (operand == "norm_in")
+  if (operand == "norm_in" || (op == "lolcats_decode" && operand == "norm"))
     return {Domain::Uniform, 0.5, 2.0};
+  if (op == "lolcats_decode" && operand == "window_feature")
+    return {Domain::Uniform, 0.05, 1.0};
+  if (op == "lolcats_decode" && operand == "position") {
+    // Positions in the first window (no eviction) and past it (evictions,
+    // wrapped slots); -1 reads as 0.
+    int64_t w = 4;
+    if (auto l = dyn_cast_or_null<LolcatsDecodeOp>(user))
+      w = l.getWindowKey().getType().getDimSize(2);
+    return integer(-1, double(3 * w));
+  }
   // Feature-mapped queries and keys are positive in every map the dialect
   // offers; signed ones can drive a shared normaliser through zero.
   if (operand == "feature_query" || operand == "feature_key")

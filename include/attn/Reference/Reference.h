@@ -317,6 +317,32 @@ LolcatsResult lolcatsHybrid(const RefTensor &q, const RefTensor &k,
                             const RefTensor &fk, const RefTensor &gamma,
                             const LolcatsParams &params = {});
 
+/// The streaming state of a sliding LoLCATs sequence (attn.lolcats_decode):
+/// linear terms of the evicted keys and a ring of the last W tokens.
+struct LolcatsState {
+  RefTensor state;         ///< [B,H,F,Dv]
+  RefTensor norm;          ///< [B,H,F]
+  RefTensor windowKey;     ///< [B,H,W,D]
+  RefTensor windowValue;   ///< [B,H,W,Dv]
+  RefTensor windowFeature; ///< [B,H,W,F]
+};
+
+struct LolcatsDecodeResult {
+  RefTensor out; ///< [B,H,1,Dv]
+  LolcatsState next;
+};
+
+/// attn.lolcats_decode: token p = position[b] (negative reads as 0) of each
+/// row, q, k [B,H,1,D], v [B,H,1,Dv], fq, fk [B,H,1,F]; it replaces ring slot
+/// p mod W, moving the token there (p - W) into the linear terms, then
+/// gives the sliding hybrid's output over window slots [0, min(p+1, W)).
+LolcatsDecodeResult lolcatsDecode(const RefTensor &q, const RefTensor &k,
+                                  const RefTensor &v, const RefTensor &fq,
+                                  const RefTensor &fk, const RefTensor &gamma,
+                                  const IndexTensor &position,
+                                  const LolcatsState &state,
+                                  std::optional<double> scale);
+
 //===----------------------------------------------------------------------===//
 // Token-sparse attention and selection
 //===----------------------------------------------------------------------===//

@@ -470,3 +470,30 @@ func.func @log_linear_state_out_shape(%q: tensor<1x2x1x8xf32>, %lam: tensor<1x2x
   %o, %s1 = attn.log_linear linear %q, %q, %q, %lam : tensor<1x2x1x3xf32> : tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32> -> tensor<1x2x1x8xf32>, state tensor<1x2x3x8x4xf32>
   return
 }
+
+// -----
+
+// lolcats_decode: one token per step.
+func.func @lolcats_decode_two_tokens(%q: tensor<1x2x2x8xf32>, %fq: tensor<1x2x2x4xf32>, %g: tensor<2xf32>, %p: tensor<1xi32>, %s: tensor<1x2x4x8xf32>, %z: tensor<1x2x4xf32>, %wk: tensor<1x2x3x8xf32>, %wf: tensor<1x2x3x4xf32>) {
+  // expected-error @+1 {{'attn.lolcats_decode' op query axis 2 must be 1, got 2}}
+  %o, %s1, %z1, %wk1, %wv1, %wf1 = attn.lolcats_decode %q, %q, %q features(%fq, %fq : tensor<1x2x2x4xf32>) gamma(%g : tensor<2xf32>) position(%p : tensor<1xi32>) state(%s, %z : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) window(%wk, %wk, %wf : tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>, tensor<1x2x3x4xf32>) : tensor<1x2x2x8xf32>, tensor<1x2x2x8xf32>, tensor<1x2x2x8xf32> -> tensor<1x2x2x8xf32>
+  return
+}
+
+// -----
+
+// lolcats_decode: the window rings share their length W.
+func.func @lolcats_decode_ring_lengths(%q: tensor<1x2x1x8xf32>, %fq: tensor<1x2x1x4xf32>, %g: tensor<2xf32>, %p: tensor<1xi32>, %s: tensor<1x2x4x8xf32>, %z: tensor<1x2x4xf32>, %wk: tensor<1x2x3x8xf32>, %wv: tensor<1x2x5x8xf32>, %wf: tensor<1x2x3x4xf32>) {
+  // expected-error @+1 {{'attn.lolcats_decode' op window_value axis 2 (W) is 5, but W = 3 from window_key axis 2}}
+  %o, %s1, %z1, %wk1, %wv1, %wf1 = attn.lolcats_decode %q, %q, %q features(%fq, %fq : tensor<1x2x1x4xf32>) gamma(%g : tensor<2xf32>) position(%p : tensor<1xi32>) state(%s, %z : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) window(%wk, %wv, %wf : tensor<1x2x3x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x3x4xf32>) : tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32> -> tensor<1x2x1x8xf32>
+  return
+}
+
+// -----
+
+// lolcats_decode: the window must hold at least one token.
+func.func @lolcats_decode_empty_window(%q: tensor<1x2x1x8xf32>, %fq: tensor<1x2x1x4xf32>, %g: tensor<2xf32>, %p: tensor<1xi32>, %s: tensor<1x2x4x8xf32>, %z: tensor<1x2x4xf32>, %wk: tensor<1x2x0x8xf32>, %wf: tensor<1x2x0x4xf32>) {
+  // expected-error @+1 {{'attn.lolcats_decode' op the window must hold at least one token}}
+  %o, %s1, %z1, %wk1, %wv1, %wf1 = attn.lolcats_decode %q, %q, %q features(%fq, %fq : tensor<1x2x1x4xf32>) gamma(%g : tensor<2xf32>) position(%p : tensor<1xi32>) state(%s, %z : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) window(%wk, %wk, %wf : tensor<1x2x0x8xf32>, tensor<1x2x0x8xf32>, tensor<1x2x0x4xf32>) : tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32> -> tensor<1x2x1x8xf32>
+  return
+}

@@ -143,3 +143,12 @@ func.func @log_linear_stream(%q: tensor<2x3x1x16xf32>, %k: tensor<2x3x1x16xf32>,
   %o, %s1 = attn.log_linear gated_deltanet %q, %k, %v, %lam : tensor<2x3x1x7xf32> gate(%g : tensor<2x3x1xf32>) beta(%b : tensor<2x3x1xf32>) state(%s : tensor<2x3x7x16x8xf32>) start(%p : tensor<2xi32>) : tensor<2x3x1x16xf32>, tensor<2x3x1x16xf32>, tensor<2x3x1x8xf32> -> tensor<2x3x1x8xf32>, state tensor<2x3x7x16x8xf32>
   return %o, %s1 : tensor<2x3x1x8xf32>, tensor<2x3x7x16x8xf32>
 }
+
+// lolcats_decode: one step over the streaming state (linear terms and a
+// ring of the last 6 tokens); the results are the state's new values.
+// CHECK-LABEL: func.func @lolcats_decode
+// CHECK: attn.lolcats_decode %{{.*}}, %{{.*}}, %{{.*}} features(%{{.*}}, %{{.*}} : tensor<2x4x1x16xbf16>) gamma(%{{.*}} : tensor<4xf32>) position(%{{.*}} : tensor<2xi32>) state(%{{.*}}, %{{.*}} : tensor<2x4x16x8xf32>, tensor<2x4x16xf32>) window(%{{.*}}, %{{.*}}, %{{.*}} : tensor<2x4x6x32xf32>, tensor<2x4x6x8xf32>, tensor<2x4x6x16xf32>) {scale = 2.500000e-01 : f64} : tensor<2x4x1x32xbf16>, tensor<2x4x1x32xbf16>, tensor<2x4x1x8xbf16> -> tensor<2x4x1x8xbf16>
+func.func @lolcats_decode(%q: tensor<2x4x1x32xbf16>, %v: tensor<2x4x1x8xbf16>, %fq: tensor<2x4x1x16xbf16>, %g: tensor<4xf32>, %p: tensor<2xi32>, %s: tensor<2x4x16x8xf32>, %z: tensor<2x4x16xf32>, %wk: tensor<2x4x6x32xf32>, %wv: tensor<2x4x6x8xf32>, %wf: tensor<2x4x6x16xf32>) -> tensor<2x4x1x8xbf16> {
+  %o, %s1, %z1, %wk1, %wv1, %wf1 = attn.lolcats_decode %q, %q, %v features(%fq, %fq : tensor<2x4x1x16xbf16>) gamma(%g : tensor<4xf32>) position(%p : tensor<2xi32>) state(%s, %z : tensor<2x4x16x8xf32>, tensor<2x4x16xf32>) window(%wk, %wv, %wf : tensor<2x4x6x32xf32>, tensor<2x4x6x8xf32>, tensor<2x4x6x16xf32>) {scale = 0.25} : tensor<2x4x1x32xbf16>, tensor<2x4x1x32xbf16>, tensor<2x4x1x8xbf16> -> tensor<2x4x1x8xbf16>
+  return %o : tensor<2x4x1x8xbf16>
+}

@@ -91,3 +91,27 @@ func.func @lc_terrace_bf16(%q: tensor<1x2x37x32xbf16>, %k: tensor<1x2x37x32xbf16
   %o = attn.lolcats_hybrid %q, %k, %v features(%fq, %fk : tensor<1x2x37x32xbf16>) gamma(%gam : tensor<2xf32>) mode terrace {window = 4} : tensor<1x2x37x32xbf16>, tensor<1x2x37x32xbf16>, tensor<1x2x37x24xbf16> -> tensor<1x2x37x24xbf16>
   return %o : tensor<1x2x37x24xbf16>
 }
+
+// One decode step over the streaming state (attn.lolcats_decode): random
+// ring contents, linear terms and positions before, inside and past the
+// first window (evictions, wrapped slots), the updated state checked too.
+// CHECK: lolcats_decode_step {{.*}} PASS
+// CHECK: lolcats_decode_step {{.*}} PASS
+// CHECK: lolcats_decode_step {{.*}} PASS
+// CHECK: lolcats_decode_step {{.*}} PASS
+// CHECK: lolcats_decode_step {{.*}} PASS
+// CHECK: lolcats_decode_step {{.*}} PASS
+func.func @lolcats_decode_step(%q: tensor<3x2x1x16xf32>, %k: tensor<3x2x1x16xf32>, %v: tensor<3x2x1x8xf32>,
+                               %fq: tensor<3x2x1x6xf32>, %fk: tensor<3x2x1x6xf32>, %g: tensor<2xf32>,
+                               %p: tensor<3xi32>, %s: tensor<3x2x6x8xf32>, %z: tensor<3x2x6xf32>,
+                               %wk: tensor<3x2x5x16xf32>, %wv: tensor<3x2x5x8xf32>, %wf: tensor<3x2x5x6xf32>)
+    -> (tensor<3x2x1x8xf32>, tensor<3x2x6x8xf32>, tensor<3x2x6xf32>, tensor<3x2x5x16xf32>,
+        tensor<3x2x5x8xf32>, tensor<3x2x5x6xf32>) {
+  %o, %s1, %z1, %wk1, %wv1, %wf1 = attn.lolcats_decode %q, %k, %v
+      features(%fq, %fk : tensor<3x2x1x6xf32>) gamma(%g : tensor<2xf32>)
+      position(%p : tensor<3xi32>) state(%s, %z : tensor<3x2x6x8xf32>, tensor<3x2x6xf32>)
+      window(%wk, %wv, %wf : tensor<3x2x5x16xf32>, tensor<3x2x5x8xf32>, tensor<3x2x5x6xf32>)
+      : tensor<3x2x1x16xf32>, tensor<3x2x1x16xf32>, tensor<3x2x1x8xf32> -> tensor<3x2x1x8xf32>
+  return %o, %s1, %z1, %wk1, %wv1, %wf1 : tensor<3x2x1x8xf32>, tensor<3x2x6x8xf32>, tensor<3x2x6xf32>,
+      tensor<3x2x5x16xf32>, tensor<3x2x5x8xf32>, tensor<3x2x5x6xf32>
+}

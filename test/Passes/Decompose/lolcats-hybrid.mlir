@@ -80,3 +80,31 @@ func.func @lolcats_sliding_window_one(%q: tensor<1x2x?x16xf16>, %k: tensor<1x2x?
   %o = attn.lolcats_hybrid %q, %k, %v features(%fq, %fk : tensor<1x2x?x32xf16>) gamma(%gam : tensor<2xf32>) {window = 1, scale = 0.25} : tensor<1x2x?x16xf16>, tensor<1x2x?x16xf16>, tensor<1x2x?x16xf16> -> tensor<1x2x?x16xf16>
   return %o : tensor<1x2x?x16xf16>
 }
+
+// -----
+
+// attn.lolcats_decode: the slot of token p = max(position, 0) is p mod W
+// (W = 3); when p >= W the token there leaves the window into state and
+// norm; the ring slot takes the new token; window logits are -inf past
+// min(p + 1, W) slots; p = sigmoid(gamma) exp(s - max) joins phi_q . state
+// and phi_q . norm in num / den.
+// CHECK-LABEL: func.func @decode_step
+// CHECK: %[[STATE:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<1x2x4x8xf32>)
+// CHECK:   arith.remui %{{.*}}, %c3 : index
+// CHECK:   %[[EVICT:.*]] = arith.cmpi uge, %{{.*}}, %c3 : index
+// CHECK:   arith.select %[[EVICT]]
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<1x2x4xf32>)
+// CHECK:   arith.cmpi uge
+// CHECK: %[[RING:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<1x2x3x8xf32>)
+// CHECK:   %[[HERE:.*]] = arith.cmpi eq
+// CHECK:   arith.select %[[HERE]]
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[RING]] : tensor<1x2x1x8xf32>, tensor<1x2x3x8xf32>)
+// CHECK: arith.cmpi ult
+// CHECK: arith.negf
+// CHECK: math.exp
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[STATE]] : tensor<1x2x1x4xf32>, tensor<1x2x4x8xf32>)
+// CHECK: arith.divf
+func.func @decode_step(%q: tensor<1x2x1x8xf32>, %fq: tensor<1x2x1x4xf32>, %g: tensor<2xf32>, %p: tensor<1xi32>, %s: tensor<1x2x4x8xf32>, %z: tensor<1x2x4xf32>, %wk: tensor<1x2x3x8xf32>, %wf: tensor<1x2x3x4xf32>) -> (tensor<1x2x1x8xf32>, tensor<1x2x4x8xf32>) {
+  %o, %s1, %z1, %wk1, %wv1, %wf1 = attn.lolcats_decode %q, %q, %q features(%fq, %fq : tensor<1x2x1x4xf32>) gamma(%g : tensor<2xf32>) position(%p : tensor<1xi32>) state(%s, %z : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) window(%wk, %wk, %wf : tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>, tensor<1x2x3x4xf32>) : tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32> -> tensor<1x2x1x8xf32>
+  return %o, %s1 : tensor<1x2x1x8xf32>, tensor<1x2x4x8xf32>
+}

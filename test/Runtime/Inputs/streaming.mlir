@@ -163,3 +163,20 @@ func.func @kda_chunk(%q: tensor<1x4x5x16xf32>, %k: tensor<1x4x5x16xf32>, %v: ten
       {l2norm, scale = 0.25} : tensor<1x4x5x16xf32>, tensor<1x4x5x16xf32>, tensor<1x4x5x16xf32> -> tensor<1x4x5x16xf32>, state tensor<1x4x16x16xf32>
   return %o, %s1 : tensor<1x4x5x16xf32>, tensor<1x4x16x16xf32>
 }
+
+// LoLCATs (sliding window of 6): one decode step over the streaming state
+// (linear terms S, z and a ring of the last 6 keys, values, key features).
+func.func @lolcats_step(%q: tensor<1x4x1x16xf32>, %k: tensor<1x4x1x16xf32>, %v: tensor<1x4x1x16xf32>,
+                        %fq: tensor<1x4x1x16xf32>, %fk: tensor<1x4x1x16xf32>, %g: tensor<4xf32>,
+                        %p: tensor<1xi32>, %s: tensor<1x4x16x16xf32>, %z: tensor<1x4x16xf32>,
+                        %wk: tensor<1x4x6x16xf32>, %wv: tensor<1x4x6x16xf32>, %wf: tensor<1x4x6x16xf32>)
+    -> (tensor<1x4x1x16xf32>, tensor<1x4x16x16xf32>, tensor<1x4x16xf32>, tensor<1x4x6x16xf32>,
+        tensor<1x4x6x16xf32>, tensor<1x4x6x16xf32>) {
+  %o, %s1, %z1, %wk1, %wv1, %wf1 = attn.lolcats_decode %q, %k, %v
+      features(%fq, %fk : tensor<1x4x1x16xf32>) gamma(%g : tensor<4xf32>)
+      position(%p : tensor<1xi32>) state(%s, %z : tensor<1x4x16x16xf32>, tensor<1x4x16xf32>)
+      window(%wk, %wv, %wf : tensor<1x4x6x16xf32>, tensor<1x4x6x16xf32>, tensor<1x4x6x16xf32>)
+      : tensor<1x4x1x16xf32>, tensor<1x4x1x16xf32>, tensor<1x4x1x16xf32> -> tensor<1x4x1x16xf32>
+  return %o, %s1, %z1, %wk1, %wv1, %wf1 : tensor<1x4x1x16xf32>, tensor<1x4x16x16xf32>, tensor<1x4x16xf32>,
+      tensor<1x4x6x16xf32>, tensor<1x4x6x16xf32>, tensor<1x4x6x16xf32>
+}

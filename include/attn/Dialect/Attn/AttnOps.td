@@ -287,6 +287,47 @@ def Attn_LolcatsHybridOp : Attn_Op<"lolcats_hybrid",
   let hasVerifier = 1;
 }
 
+def Attn_LolcatsDecodeOp : Attn_Op<"lolcats_decode",
+    [Pure, AllTypesMatch<["feature_query", "feature_key"]>,
+     AllTypesMatch<["state", "state_out"]>, AllTypesMatch<["norm", "norm_out"]>,
+     AllTypesMatch<["window_key", "window_key_out"]>,
+     AllTypesMatch<["window_value", "window_value_out"]>,
+     AllTypesMatch<["window_feature", "window_feature_out"]>]> {
+  let summary = "one decode step of the sliding LoLCATs hybrid over its streaming state";
+  let description = [{
+    The state of a sequence after `position[b]` tokens (docs/Caches.md): the
+    linear terms `state [B,H,F,Dv]`, `norm [B,H,F]` of the keys that left
+    the window, and a ring of the last W tokens' keys, values and key
+    features (`window_key [B,H,W,D]`, `window_value [B,H,W,Dv]`,
+    `window_feature [B,H,W,F]`, f32; W is the window). Token p =
+    position[b] goes to slot p mod W; the token it replaces (p - W, when
+    p >= W) leaves the window: `state += phi_k v^T`, `norm += phi_k`. The
+    result is `lolcats_hybrid`'s sliding output for token p, and the
+    updated state. Negative positions read as 0.
+  }];
+  let arguments = (ins
+    Attn_FloatTensor:$query, Attn_FloatTensor:$key, Attn_FloatTensor:$value,
+    Attn_FloatTensor:$feature_query, Attn_FloatTensor:$feature_key,
+    Attn_F32Tensor:$gamma, Attn_I32Tensor:$position,
+    Attn_F32Tensor:$state, Attn_F32Tensor:$norm,
+    Attn_F32Tensor:$window_key, Attn_F32Tensor:$window_value,
+    Attn_F32Tensor:$window_feature,
+    OptionalAttr<F64Attr>:$scale);
+  let results = (outs Attn_FloatTensor:$out, Attn_F32Tensor:$state_out,
+                      Attn_F32Tensor:$norm_out, Attn_F32Tensor:$window_key_out,
+                      Attn_F32Tensor:$window_value_out,
+                      Attn_F32Tensor:$window_feature_out);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `features` `(` $feature_query `,` $feature_key `:` type($feature_query) `)`
+    `gamma` `(` $gamma `:` type($gamma) `)` `position` `(` $position `:` type($position) `)`
+    `state` `(` $state `,` $norm `:` type($state) `,` type($norm) `)`
+    `window` `(` $window_key `,` $window_value `,` $window_feature `:`
+      type($window_key) `,` type($window_value) `,` type($window_feature) `)`
+    attr-dict `:` type($query) `,` type($key) `,` type($value) `->` type($out)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Token-sparse attention and selection
 //===----------------------------------------------------------------------===//
