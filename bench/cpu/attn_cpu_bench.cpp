@@ -1,6 +1,6 @@
 //===- attn_cpu_bench.cpp - CPU benchmark of attn kernels -----------------===//
 //
-// attn-cpu-bench [--quick] [--json FILE]
+// attn-cpu-bench [--quick] [--only KIND] [--json FILE]
 //
 // Measures, in one run: the FMA ceiling and memcpy bandwidth of this
 // machine; attn's compiled softmax attention (f32 and bf16, causal and not,
@@ -8,7 +8,10 @@
 // fraction of the ceiling; an unfused OpenBLAS baseline of the same math
 // (sgemm, softmax, sgemm) and attn's speed-up over it; the extra peak memory
 // of each call (attn's is O(L): no L x L buffer; the baseline's is L x L);
-// and decode against a long cache as a fraction of memcpy bandwidth.
+// and decode against a long cache as a fraction of memcpy bandwidth; the
+// chunkwise linear attention (scalar decay) and Gated DeltaNet kernels
+// against the same ceiling and an OpenBLAS baseline of the same chunkwise
+// math (sgemm per chunk, strsm for the delta rule's triangular solve).
 // Every configuration runs in a child process so OMP_NUM_THREADS and peak
 // memory are its own. Prints a table and writes JSON.
 //
@@ -50,7 +53,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 struct Config {
-  std::string kind; // "prefill" or "decode"
+  std::string kind; // "prefill", "decode", "linear" or "gdn"
   int64_t batch = 1, heads, kvHeads, lq, lk, d;
   bool causal;
   std::string dtype; // f32 or bf16
@@ -67,7 +70,27 @@ std::string tensorType(int64_t b, int64_t h, int64_t l, int64_t d,
   return llvm::formatv("tensor<{0}x{1}x{2}x{3}x{4}>", b, h, l, d, dtype);
 }
 
+/// Chunk length of the chunkwise kernels (ChunkwiseRecurrentCpu.cpp).
+constexpr int64_t kChunk = 64;
+
+bool recurrent(const Config &c) { return c.kind == "linear" || c.kind == "gdn"; }
+
 std::string kernelSource(const Config &c) {
+  if (recurrent(c)) {
+    std::string x = tensorType(c.batch, c.heads, c.lq, c.d, c.dtype);
+    std::string g = llvm::formatv("tensor<{0}x{1}x{2}xf32>", c.batch, c.heads, c.lq);
+    if (c.kind == "linear")
+      return llvm::formatv(R"(func.func @kernel(%q: {0}, %k: {0}, %v: {0}, %g: {1}) -> {0} {
+  %o = attn.linear_attention scalar %q, %k, %v gate(%g : {1}) : {0}, {0}, {0} -> {0}
+  return %o : {0}
+})",
+                           x, g);
+    return llvm::formatv(R"(func.func @kernel(%q: {0}, %k: {0}, %v: {0}, %b: {1}, %g: {1}) -> {0} {
+  %o = attn.delta_rule gated %q, %k, %v, %b : {1} gate(%g : {1}) {l2norm} : {0}, {0}, {0} -> {0}
+  return %o : {0}
+})",
+                         x, g);
+  }
   std::string q = tensorType(c.batch, c.heads, c.lq, c.d, c.dtype);
   std::string kv = tensorType(c.batch, c.kvHeads, c.lk, c.d, c.dtype);
   return llvm::formatv(R"(func.func @kernel(%q: {0}, %k: {1}, %v: {1}) -> {0} {
@@ -110,12 +133,28 @@ Result runAttn(const std::string &lib, const Config &c, int reps) {
   std::vector<uint8_t> q = make(c.heads, c.lq, 1), k = make(c.kvHeads, c.lk, 2),
                        v = make(c.kvHeads, c.lk, 3);
   std::vector<uint8_t> out(q.size(), 0);
-  std::vector<void *> args = {q.data(), k.data(), v.data(), out.data()};
+  std::vector<void *> args = {q.data(), k.data(), v.data()};
+  // Per-token f32 operands of the recurrent kernels: beta (gdn), gate.
+  std::vector<std::vector<float>> perToken;
+  auto token = [&](double lo, double hi, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> u{float(lo), float(hi)};
+    perToken.emplace_back(size_t(c.batch * c.heads * c.lq));
+    for (float &x : perToken.back())
+      x = u(rng);
+    args.push_back(perToken.back().data());
+  };
+  perToken.reserve(2);
+  if (c.kind == "gdn")
+    token(0.05, 0.95, 4);
+  if (recurrent(c))
+    token(-0.1, -0.01, 5);
+  args.push_back(out.data());
   double before = peakRssMB();
   std::vector<double> times;
   for (int r = 0; r <= reps; ++r) {
     auto start = Clock::now();
-    if (attnrt_call(module, "kernel", args.data(), 4) != ATTNRT_OK) {
+    if (attnrt_call(module, "kernel", args.data(), int(args.size())) != ATTNRT_OK) {
       fprintf(stderr, "%s\n", attnrt_last_error());
       exit(3);
     }
@@ -179,6 +218,116 @@ void runBaseline(const Config &c, int reps, Result &res) {
   res.blasPeakMB = std::max(0.0, peakRssMB() - before);
 }
 
+/// The unfused chunkwise baseline of the recurrent kernels on OpenBLAS,
+/// per (b, h) and chunk of 64 tokens: A = Q K^T (sgemm), the causal mask and
+/// decay exp(G_i - G_j) by loops, O = A V + gamma . (Q S) (sgemm), and the
+/// state update S = gamma_last S + K^T (w . V) (sgemm). The delta rule first
+/// turns V into the chunk's new values: R = V - gamma . (K S) (sgemm), the
+/// strictly lower decayed K K^T (sgemm), and the unit-diagonal system
+/// (diag(1/beta) + L) X = R (strtrsm). f32, q and k l2-normalised (gdn).
+void runBaselineRecurrent(const Config &c, int reps, Result &res) {
+  openblas_set_num_threads(c.threads);
+  const int64_t L = c.lq, D = c.d, C = kChunk;
+  size_t n = size_t(c.heads) * L * D;
+  std::vector<float> q(n), k(n), v(n), out(n), gate(size_t(c.heads) * L),
+      beta(size_t(c.heads) * L);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f), ug(-0.1f, -0.01f),
+      ub(0.05f, 0.95f);
+  for (auto *buf : {&q, &k, &v})
+    for (float &x : *buf)
+      x = u(rng);
+  for (float &x : gate)
+    x = ug(rng);
+  for (float &x : beta)
+    x = ub(rng);
+  bool delta = c.kind == "gdn";
+  float scale = 1.0f;
+  double before = peakRssMB();
+  std::vector<float> S(size_t(D) * D), A(size_t(C) * C), Lm(size_t(C) * C),
+      X(size_t(C) * D), tmp(size_t(C) * D), G(C), qn(size_t(C) * D), kn(size_t(C) * D);
+  std::vector<double> times;
+  for (int r = 0; r <= reps; ++r) {
+    auto start = Clock::now();
+    for (int64_t h = 0; h < c.heads; ++h) {
+      std::fill(S.begin(), S.end(), 0.0f);
+      for (int64_t t0 = 0; t0 < L; t0 += C) {
+        int64_t m = std::min(C, L - t0);
+        size_t base = (size_t(h) * L + t0) * D;
+        const float *g = gate.data() + size_t(h) * L + t0;
+        const float *bt = beta.data() + size_t(h) * L + t0;
+        float acc = 0.0f;
+        for (int64_t i = 0; i < m; ++i)
+          G[i] = acc += g[i];
+        // Normalised copies of the chunk's q and k rows (gdn), else copies.
+        for (int64_t i = 0; i < m; ++i)
+          for (auto [src, dst] : {std::pair{&q, &qn}, std::pair{&k, &kn}}) {
+            const float *row = src->data() + base + i * D;
+            float f = scale;
+            if (delta) {
+              float sq = 0.0f;
+              for (int64_t d = 0; d < D; ++d)
+                sq += row[d] * row[d];
+              f = 1.0f / std::sqrt(sq + 1e-6f);
+            }
+            for (int64_t d = 0; d < D; ++d)
+              (*dst)[i * D + d] = row[d] * f;
+          }
+        const float *vh = v.data() + base;
+        std::copy(vh, vh + m * D, X.begin());
+        if (delta) {
+          // R = V - gamma . (K S)
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), int(D), int(D),
+                      1.0f, kn.data(), int(D), S.data(), int(D), 0.0f, tmp.data(), int(D));
+          for (int64_t i = 0; i < m; ++i) {
+            float gi = std::exp(G[i]);
+            for (int64_t d = 0; d < D; ++d)
+              X[i * D + d] -= gi * tmp[i * D + d];
+          }
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(m), int(m), int(D),
+                      1.0f, kn.data(), int(D), kn.data(), int(D), 0.0f, Lm.data(), int(m));
+          for (int64_t i = 0; i < m; ++i)
+            for (int64_t j = 0; j < m; ++j)
+              Lm[i * m + j] = j < i ? Lm[i * m + j] * std::exp(G[i] - G[j])
+                                    : (j == i ? 1.0f / bt[i] : 0.0f);
+          cblas_strsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit,
+                      int(m), int(D), 1.0f, Lm.data(), int(m), X.data(), int(D));
+        }
+        // O = gamma . (Q S) + (tril(Q K^T) . Gamma) X
+        float *o = out.data() + base;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), int(D), int(D),
+                    1.0f, qn.data(), int(D), S.data(), int(D), 0.0f, o, int(D));
+        for (int64_t i = 0; i < m; ++i) {
+          float gi = std::exp(G[i]);
+          for (int64_t d = 0; d < D; ++d)
+            o[i * D + d] *= gi;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(m), int(m), int(D),
+                    1.0f, qn.data(), int(D), kn.data(), int(D), 0.0f, A.data(), int(m));
+        for (int64_t i = 0; i < m; ++i)
+          for (int64_t j = 0; j < m; ++j)
+            A[i * m + j] = j <= i ? A[i * m + j] * std::exp(G[i] - G[j]) : 0.0f;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), int(D), int(m),
+                    1.0f, A.data(), int(m), X.data(), int(D), 1.0f, o, int(D));
+        // S = gamma_last S + K^T (w . X)
+        float gl = std::exp(G[m - 1]);
+        for (int64_t j = 0; j < m; ++j) {
+          float w = std::exp(G[m - 1] - G[j]);
+          for (int64_t d = 0; d < D; ++d)
+            X[j * D + d] *= w;
+        }
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(D), int(D), int(m), 1.0f,
+                    kn.data(), int(D), X.data(), int(D), gl, S.data(), int(D));
+      }
+    }
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    if (r > 0)
+      times.push_back(ms);
+  }
+  res.blasMs = medianMs(times);
+  res.blasPeakMB = std::max(0.0, peakRssMB() - before);
+}
+
 /// Runs `c` in a child process with OMP_NUM_THREADS set: attn's kernel, or
 /// the baseline when `baseline` is set (separate processes, so each peak
 /// memory figure is its own).
@@ -188,7 +337,9 @@ bool runChild(const std::string &lib, const Config &c, int reps, bool baseline,
       [&] {
         setenv("OMP_NUM_THREADS", std::to_string(c.threads).c_str(), 1);
         Result r;
-        if (baseline)
+        if (baseline && recurrent(c))
+          runBaselineRecurrent(c, reps, r);
+        else if (baseline)
           runBaseline(c, reps, r);
         else
           r = runAttn(lib, c, reps);
@@ -201,15 +352,18 @@ bool runChild(const std::string &lib, const Config &c, int reps, bool baseline,
 
 int main(int argc, char **argv) {
   bool quick = false;
+  std::string only; // run one kind: prefill, decode, linear or gdn
   std::string jsonPath = "attn-cpu-bench.json";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--quick")
       quick = true;
+    else if (a == "--only" && i + 1 < argc)
+      only = argv[++i];
     else if (a == "--json" && i + 1 < argc)
       jsonPath = argv[++i];
     else {
-      fprintf(stderr, "usage: attn-cpu-bench [--quick] [--json FILE]\n");
+      fprintf(stderr, "usage: attn-cpu-bench [--quick] [--only KIND] [--json FILE]\n");
       return 2;
     }
   }
@@ -235,6 +389,21 @@ int main(int argc, char **argv) {
     configs.push_back({"prefill", 1, 4, 4, 4096, 4096, 128, false, "bf16", t, false});
   for (int t : {1, 2})
     configs.push_back({"decode", 1, 8, 8, 1, quick ? 8192 : 32768, 128, true, "f32", t, false});
+  // Chunkwise linear attention and Gated DeltaNet: heads x L = 64k tokens.
+  std::vector<int64_t> recurrentLengths =
+      quick ? std::vector<int64_t>{4096} : std::vector<int64_t>{512, 4096, 32768};
+  for (std::string kind : {"linear", "gdn"})
+    for (int64_t d : {64, 128})
+      for (int64_t l : recurrentLengths)
+        for (int t : {1, 2}) {
+          int64_t heads = std::max<int64_t>(2, 65536 / l);
+          configs.push_back({kind, 1, heads, heads, l, l, d, true, "f32", t, true});
+        }
+
+  if (!only.empty())
+    configs.erase(std::remove_if(configs.begin(), configs.end(),
+                                 [&](const Config &c) { return c.kind != only; }),
+                  configs.end());
 
   mlir::DialectRegistry registry;
   registerCompilerDialects(registry);
@@ -281,6 +450,16 @@ int main(int argc, char **argv) {
     double flops = 4.0 * c.batch * c.heads * double(c.lq) * c.lk * c.d;
     if (c.causal && c.kind == "prefill")
       flops /= 2;
+    if (recurrent(c)) {
+      // Per token, the chunkwise form's products (D = Dv, C = 64, the causal
+      // C x C products counted once): Q K^T and A V, C D each; Q S and the
+      // state update, 2 D^2 each; the delta rule adds K S (2 D^2), K K^T
+      // (C D) and the triangular solve (C D).
+      double perToken = 2.0 * kChunk * c.d + 4.0 * c.d * c.d;
+      if (c.kind == "gdn")
+        perToken += 2.0 * kChunk * c.d + 2.0 * c.d * c.d;
+      flops = perToken * c.batch * c.heads * double(c.lq);
+    }
     double gflops = flops / (r.attnMs * 1e-3) / 1e9;
     double bytes = 2.0 * c.batch * c.kvHeads * c.lk * c.d * (c.dtype == "f32" ? 4 : 2);
     double gbs = bytes / (r.attnMs * 1e-3) / 1e9;

@@ -1,8 +1,9 @@
 //===- AttnTile.cpp - the attn-tile pass ----------------------------------===//
 //
 // This file implements attn-tile, which rewrites the attn ops it has a fast
-// form for (the kernels live in FlashAttentionCpu.cpp and
-// DecodeAttentionCpu.cpp).
+// form for (the kernels live in FlashAttentionCpu.cpp,
+// DecodeAttentionCpu.cpp, CompressedDecodeCpu.cpp and
+// ChunkwiseRecurrentCpu.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -39,6 +40,7 @@ struct AttnTilePass : attn::impl::AttnTileBase<AttnTilePass> {
     RewritePatternSet patterns(&getContext());
     attn::populateCpuTilingPatterns(patterns, blockQ);
     attn::populateCpuCompressedDecodePatterns(patterns);
+    attn::populateCpuChunkwisePatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

@@ -20,6 +20,10 @@ void populateCpuTilingPatterns(mlir::RewritePatternSet &patterns,
 /// decode kernel, with dequantisation or PQ table lookups fused into it.
 void populateCpuCompressedDecodePatterns(mlir::RewritePatternSet &patterns);
 
+/// attn.linear_attention (decay none/constant/scalar) and attn.delta_rule
+/// (DeltaNet, Gated DeltaNet) in their chunkwise-parallel forms.
+void populateCpuChunkwisePatterns(mlir::RewritePatternSet &patterns);
+
 } // namespace attn
 
 #endif // ATTN_PASSES_TILE_TILEPATTERNS_H

@@ -1,0 +1,595 @@
+//===- ChunkwiseRecurrentCpu.cpp - chunkwise linear / delta-rule kernels ---===//
+//
+// This file implements the CPU tiling of attn.linear_attention (decay none,
+// constant or scalar) and attn.delta_rule (DeltaNet, Gated DeltaNet): the
+// chunkwise-parallel forms, which turn the token recurrence into small
+// matrix products on register tiles.
+//
+// One parallel task per (batch, head) keeps the state S [D, Dv] (and the
+// normaliser z [D]) in a scratch buffer and walks the sequence in chunks of
+// C tokens. With G_i the cumulative log decay inside the chunk (0 without
+// decay), gamma_i = exp(G_i), and Gamma[i, j] = exp(G_i - G_j):
+//
+//   linear attention, X = V:
+//     O   = gamma . (Q S) + (tril(Q K^T) . Gamma) X
+//     den = gamma . (Q z) + rowsum(tril(Q K^T) . Gamma)       (normalize)
+//   delta rule, the chunk's "new values" X from a forward substitution
+//   (the UT transform of the WY form, solved in place):
+//     x_i = beta_i (v_i - gamma_i S^T k_i - sum_{j<i} Gamma[i, j] (k_i.k_j) x_j)
+//     O   = gamma . (Q S) + (tril(Q K^T) . Gamma) X
+//   then, for both,
+//     S  <- gamma_last S + K^T (w . X),   w_j = exp(G_last - G_j)
+//     z  <- gamma_last z + K^T w                              (normalize)
+//
+// Every product runs on 4-row x 64-column register tiles (one broadcast
+// and four FMAs per depth step and row). The state never leaves the task;
+// q and k are scaled, l2-normalised (delta_rule l2norm) and converted to
+// f32 once, when a chunk is packed. Work is O(L C D + L D Dv) per head
+// instead of the recurrence's O(L D Dv) memory-bound state updates.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CpuKernelBuilder.h"
+#include "TilePatterns.h"
+
+#include "attn/Dialect/Attn/AttnDialect.h"
+#include "../KernelBuffers.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+using namespace mlir;
+using namespace attn;
+
+namespace {
+
+/// How the log decay of a token is found.
+enum class Gate { None, PerHead, PerToken };
+
+/// Static facts of one chunkwise kernel.
+struct ChunkShape {
+  int64_t batch, heads, len, d, dv;
+  int64_t chunk; // C: a multiple of 16, at most 64
+  double scale;
+  Gate gate = Gate::None;
+  bool delta = false;     // delta rule (forward substitution) or linear
+  bool normalize = false; // linear attention's shared normaliser
+  double eps = 0.0;
+  bool l2norm = false;
+  Type elementType;
+};
+
+/// The operands of one kernel, as buffers (null when absent).
+struct ChunkOperands {
+  Value q, k, v, gate, beta, stateIn, normIn;
+  Value out, stateOut, normOut;
+};
+
+class ChunkwiseEmitter : public CpuKernelBuilder {
+public:
+  ChunkwiseEmitter(ImplicitLocOpBuilder &b, const FlashShape &fs,
+                   const ChunkShape &c)
+      : CpuKernelBuilder(b, fs), c(c) {}
+
+  void emit(const ChunkOperands &ops);
+
+private:
+  using ScalarAt = llvm::function_ref<Value(Value row, Value k)>;
+  using VectorAt = llvm::function_ref<Value(Value k, Value col)>;
+  using InitAt = llvm::function_ref<Value(Value row, Value col)>;
+  using StoreAt = llvm::function_ref<void(Value row, Value col, Value acc)>;
+
+  /// acc[row, col..col+16) = init(row, col) + sum_{k < depth(row0)}
+  /// a(row, k) * bv(k, col), then store(row, col, acc); rows [0, rows) in
+  /// register tiles of 4 rows (rows a multiple of 4), n columns (a multiple
+  /// of 16) in pieces of up to 4 vectors.
+  void gemm(Value rows, int64_t n, llvm::function_ref<Value(Value row0)> depth,
+            ScalarAt a, VectorAt bv, InitAt init, StoreAt store);
+
+  Value bcast(Value x) { return vector::BroadcastOp::create(b, vec, x); }
+  Value vload(Value mem, ValueRange at) {
+    return vector::LoadOp::create(b, vec, mem, at);
+  }
+  void vstore(Value x, Value mem, ValueRange at) {
+    vector::StoreOp::create(b, x, mem, at);
+  }
+  Value load(Value mem, ValueRange at) { return memref::LoadOp::create(b, mem, at); }
+  Value fadd(Value x, Value y) { return arith::AddFOp::create(b, x, y); }
+  Value fsub(Value x, Value y) { return arith::SubFOp::create(b, x, y); }
+  Value fmul(Value x, Value y) { return arith::MulFOp::create(b, x, y); }
+  Value fexp(Value x) { return math::ExpOp::create(b, x); }
+  Value lt(Value x, Value y) {
+    return arith::CmpIOp::create(b, arith::CmpIPredicate::slt, x, y);
+  }
+  /// Sum of the 16 lanes of x.
+  Value hsum(Value x) {
+    return vector::ReductionOp::create(b, vector::CombiningKind::ADD, x);
+  }
+  /// n rounded up to the 4-row register tiles.
+  Value roundRows(Value n) {
+    return mul(arith::DivUIOp::create(b, add(n, idx(kRows - 1)), idx(kRows)),
+               idx(kRows));
+  }
+
+  void loadGates(const ChunkOperands &ops, Value b0, Value h, Value t0, Value n);
+  void packRows(Value src, Value dst, Value b0, Value h, Value t0, Value n,
+                int64_t width, double factor, bool l2norm);
+  void transpose(Value src, Value dst);
+  void scores(Value lhs, Value dst, Value n, bool strict);
+  void deltaValues(Value n);
+  void output(const ChunkOperands &ops, Value b0, Value h, Value t0, Value n);
+  void updateState(Value n);
+
+  const ChunkShape &c;
+  // Per-task scratch (f32): the chunk's cumulative log decay G [C] and
+  // exp(G_last - G_j) weights W [C], beta [C], q rows Qp [C, D], k rows
+  // Kp [C, D] and columns Kt [D, C], values / new values X [C, Dv], masked
+  // scores A [C, C] (and L [C, C] for the delta rule), outputs O [C, Dv],
+  // the state S [D, Dv] and normaliser z [D].
+  Value G, W, beta, Qp, Kp, Kt, X, A, L, O, S, z;
+};
+
+} // namespace
+
+void ChunkwiseEmitter::gemm(Value rows, int64_t n,
+                            llvm::function_ref<Value(Value)> depth, ScalarAt a,
+                            VectorAt bv, InitAt init, StoreAt store) {
+  int64_t nVecs = n / kLanes;
+  forLoop(idx(0), rows, kRows, {}, [&](Value r0, ValueRange) {
+    Value kEnd = depth(r0);
+    for (int64_t first = 0; first < nVecs; first += kColVectors) {
+      int64_t cols = std::min<int64_t>(kColVectors, nVecs - first);
+      SmallVector<Value> acc0;
+      for (int64_t r = 0; r < kRows; ++r)
+        for (int64_t cc = 0; cc < cols; ++cc)
+          acc0.push_back(init(add(r0, idx(r)), idx((first + cc) * kLanes)));
+      ValueRange acc = forLoop(idx(0), kEnd, 1, acc0, [&](Value kk, ValueRange a0) {
+        SmallVector<Value> bs, next;
+        for (int64_t cc = 0; cc < cols; ++cc)
+          bs.push_back(bv(kk, idx((first + cc) * kLanes)));
+        for (int64_t r = 0; r < kRows; ++r) {
+          Value x = bcast(a(add(r0, idx(r)), kk));
+          for (int64_t cc = 0; cc < cols; ++cc)
+            next.push_back(vector::FMAOp::create(b, x, bs[cc], a0[r * cols + cc]));
+        }
+        return next;
+      });
+      for (int64_t r = 0; r < kRows; ++r)
+        for (int64_t cc = 0; cc < cols; ++cc)
+          store(add(r0, idx(r)), idx((first + cc) * kLanes), acc[r * cols + cc]);
+    }
+    return SmallVector<Value>{};
+  });
+}
+
+/// G[i] = sum_{l <= i} g_{t0 + l} for i < n (G[i] = G[n-1] past n), W[j] =
+/// exp(G[n-1] - G[j]) for j < n and 0 past it; beta[i] (delta rule, 0 past n).
+void ChunkwiseEmitter::loadGates(const ChunkOperands &ops, Value b0, Value h,
+                                 Value t0, Value n) {
+  Value last = sub(n, idx(1));
+  if (c.gate != Gate::None) {
+    forLoop(idx(0), idx(c.chunk), 1, {cf(0.0)}, [&](Value i, ValueRange acc) {
+      Value t = add(t0, minI(i, last));
+      Value g = c.gate == Gate::PerHead ? load(ops.gate, {h})
+                                        : load(ops.gate, {b0, h, t});
+      Value inside = lt(i, n);
+      Value sum = arith::SelectOp::create(b, inside, fadd(acc[0], g), acc[0]);
+      memref::StoreOp::create(b, sum, G, ValueRange{i});
+      return SmallVector<Value>{sum};
+    });
+  }
+  Value gLast = c.gate == Gate::None ? Value() : load(G, {last});
+  forLoop(idx(0), idx(c.chunk), 1, {}, [&](Value j, ValueRange) {
+    Value inside = lt(j, n);
+    Value w = cf(1.0);
+    if (gLast)
+      w = fexp(fsub(gLast, load(G, {j})));
+    memref::StoreOp::create(b, arith::SelectOp::create(b, inside, w, cf(0.0)), W,
+                            ValueRange{j});
+    if (c.delta) {
+      Value t = add(t0, minI(j, last));
+      Value be = load(ops.beta, {b0, h, t});
+      memref::StoreOp::create(b, arith::SelectOp::create(b, inside, be, cf(0.0)),
+                              beta, ValueRange{j});
+    }
+    return SmallVector<Value>{};
+  });
+}
+
+/// dst[i, :] = factor * src[b0, h, t0 + i, :] in f32 (l2-normalised first
+/// when asked), rows past n zero.
+void ChunkwiseEmitter::packRows(Value src, Value dst, Value b0, Value h,
+                                Value t0, Value n, int64_t width, double factor,
+                                bool l2norm) {
+  auto srcType = cast<MemRefType>(src.getType());
+  auto srcVec = VectorType::get({kLanes}, srcType.getElementType());
+  Value last = sub(n, idx(1));
+  forLoop(idx(0), idx(c.chunk), 1, {}, [&](Value i, ValueRange) {
+    Value t = add(t0, minI(i, last));
+    auto rowAt = [&](int64_t col) {
+      Value x = vector::LoadOp::create(b, srcVec, src, ValueRange{b0, h, t, idx(col)});
+      return x.getType() == vec ? x : arith::ExtFOp::create(b, vec, x).getResult();
+    };
+    Value f = cf(factor);
+    if (l2norm) {
+      // x * (1 / sqrt(sum x^2 + 1e-6)), the reference's order.
+      Value sq = splat(0.0);
+      for (int64_t col = 0; col < width; col += kLanes) {
+        Value x = rowAt(col);
+        sq = vector::FMAOp::create(b, x, x, sq);
+      }
+      Value norm = math::SqrtOp::create(b, fadd(hsum(sq), cf(1e-6)));
+      f = fmul(arith::DivFOp::create(b, cf(1.0), norm), f);
+    }
+    f = arith::SelectOp::create(b, lt(i, n), f, cf(0.0));
+    Value fv = bcast(f);
+    for (int64_t col = 0; col < width; col += kLanes)
+      vstore(fmul(rowAt(col), fv), dst, {i, idx(col)});
+    return SmallVector<Value>{};
+  });
+}
+
+/// dst[d, i] = src[i, d] for the chunk's rows.
+void ChunkwiseEmitter::transpose(Value src, Value dst) {
+  forLoop(idx(0), idx(c.chunk), 1, {}, [&](Value i, ValueRange) {
+    forLoop(idx(0), idx(c.d), 1, {}, [&](Value d, ValueRange) {
+      memref::StoreOp::create(b, load(src, {i, d}), dst, ValueRange{d, i});
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+}
+
+/// dst[i, j] = (lhs_i . k_j) Gamma[i, j] for j <= i (j < i when strict),
+/// 0 elsewhere; rows of the chunk up to n.
+void ChunkwiseEmitter::scores(Value lhs, Value dst, Value n, bool strict) {
+  auto i32 = b.getI32Type();
+  auto ivec = VectorType::get({kLanes}, i32);
+  SmallVector<int32_t> lanes;
+  for (int32_t lane = 0; lane < kLanes; ++lane)
+    lanes.push_back(lane);
+  Value laneIds = arith::ConstantOp::create(b, DenseElementsAttr::get(ivec, ArrayRef(lanes)));
+  auto toI32 = [&](Value x) { return arith::IndexCastOp::create(b, i32, x); };
+  gemm(
+      roundRows(n), c.chunk, [&](Value) { return idx(c.d); },
+      [&](Value row, Value kk) { return load(lhs, {row, kk}); },
+      [&](Value kk, Value col) { return vload(Kt, {kk, col}); },
+      [&](Value, Value) { return splat(0.0); },
+      [&](Value row, Value col, Value acc) {
+        Value j = arith::AddIOp::create(
+            b, vector::BroadcastOp::create(b, ivec, toI32(col)), laneIds);
+        Value i = vector::BroadcastOp::create(b, ivec, toI32(row));
+        Value keep = arith::CmpIOp::create(
+            b, strict ? arith::CmpIPredicate::slt : arith::CmpIPredicate::sle, j, i);
+        Value x = acc;
+        if (c.gate != Gate::None)
+          x = fmul(x, fexp(fsub(bcast(load(G, {row})), vload(G, {col}))));
+        vstore(arith::SelectOp::create(b, keep, x, splat(0.0)), dst, {row, col});
+      });
+}
+
+/// Delta rule: X <- the chunk's new values (see the file comment), rows < n.
+void ChunkwiseEmitter::deltaValues(Value n) {
+  // X = V - gamma . (K S).
+  gemm(
+      roundRows(n), c.dv, [&](Value) { return idx(c.d); },
+      [&](Value row, Value kk) { return load(Kp, {row, kk}); },
+      [&](Value kk, Value col) { return vload(S, {kk, col}); },
+      [&](Value, Value) { return splat(0.0); },
+      [&](Value row, Value col, Value acc) {
+        if (c.gate != Gate::None)
+          acc = fmul(acc, bcast(fexp(load(G, {row}))));
+        vstore(fsub(vload(X, {row, col}), acc), X, {row, col});
+      });
+  // L = strict lower (K K^T) . Gamma.
+  scores(Kp, L, n, /*strict=*/true);
+  // x_i = beta_i (x_i - sum_{j<i} L[i, j] x_j), rows in order.
+  int64_t dvVecs = c.dv / kLanes, piece = 2 * kColVectors;
+  forLoop(idx(0), n, 1, {}, [&](Value i, ValueRange) {
+    Value bi = bcast(load(beta, {i}));
+    for (int64_t first = 0; first < dvVecs; first += piece) {
+      int64_t cols = std::min<int64_t>(piece, dvVecs - first);
+      SmallVector<Value> acc0;
+      for (int64_t cc = 0; cc < cols; ++cc)
+        acc0.push_back(vload(X, {i, idx((first + cc) * kLanes)}));
+      ValueRange acc = forLoop(idx(0), i, 1, acc0, [&](Value j, ValueRange a0) {
+        Value lij = arith::NegFOp::create(b, bcast(load(L, {i, j})));
+        SmallVector<Value> next;
+        for (int64_t cc = 0; cc < cols; ++cc)
+          next.push_back(vector::FMAOp::create(
+              b, lij, vload(X, {j, idx((first + cc) * kLanes)}), a0[cc]));
+        return next;
+      });
+      for (int64_t cc = 0; cc < cols; ++cc)
+        vstore(fmul(acc[cc], bi), X, {i, idx((first + cc) * kLanes)});
+    }
+    return SmallVector<Value>{};
+  });
+}
+
+/// out rows t0 .. t0 + n: gamma . (Q S) + A X (divided by the normaliser).
+void ChunkwiseEmitter::output(const ChunkOperands &ops, Value b0, Value h,
+                              Value t0, Value n) {
+  Value rows = roundRows(n);
+  gemm(
+      rows, c.dv, [&](Value) { return idx(c.d); },
+      [&](Value row, Value kk) { return load(Qp, {row, kk}); },
+      [&](Value kk, Value col) { return vload(S, {kk, col}); },
+      [&](Value, Value) { return splat(0.0); },
+      [&](Value row, Value col, Value acc) {
+        if (c.gate != Gate::None)
+          acc = fmul(acc, bcast(fexp(load(G, {row}))));
+        vstore(acc, O, {row, col});
+      });
+  // A is lower triangular: row block r0 needs keys up to r0 + 3.
+  gemm(
+      rows, c.dv, [&](Value r0) { return minI(add(r0, idx(kRows)), n); },
+      [&](Value row, Value kk) { return load(A, {row, kk}); },
+      [&](Value kk, Value col) { return vload(X, {kk, col}); },
+      [&](Value row, Value col) { return vload(O, {row, col}); },
+      [&](Value row, Value col, Value acc) { vstore(acc, O, {row, col}); });
+
+  auto outType = cast<MemRefType>(ops.out.getType());
+  auto outVec = VectorType::get({kLanes}, outType.getElementType());
+  forLoop(idx(0), n, 1, {}, [&](Value i, ValueRange) {
+    Value inv;
+    if (c.normalize) {
+      // den = gamma_i (q_i . z) + sum_j A[i, j] + eps.
+      Value qz = splat(0.0), rs = splat(0.0);
+      for (int64_t col = 0; col < c.d; col += kLanes)
+        qz = vector::FMAOp::create(b, vload(Qp, {i, idx(col)}), vload(z, {idx(col)}), qz);
+      for (int64_t col = 0; col < c.chunk; col += kLanes)
+        rs = fadd(rs, vload(A, {i, idx(col)}));
+      Value qzs = hsum(qz);
+      if (c.gate != Gate::None)
+        qzs = fmul(qzs, fexp(load(G, {i})));
+      Value den = fadd(fadd(qzs, hsum(rs)), cf(c.eps));
+      inv = bcast(arith::DivFOp::create(b, cf(1.0), den));
+    }
+    for (int64_t col = 0; col < c.dv; col += kLanes) {
+      Value x = vload(O, {i, idx(col)});
+      if (inv)
+        x = fmul(x, inv);
+      if (outVec != vec)
+        x = arith::TruncFOp::create(b, outVec, x);
+      vstore(x, ops.out, {b0, h, add(t0, i), idx(col)});
+    }
+    return SmallVector<Value>{};
+  });
+}
+
+/// S <- gamma_last S + K^T (w . X); z <- gamma_last z + K^T w.
+void ChunkwiseEmitter::updateState(Value n) {
+  Value gammaLast;
+  if (c.gate != Gate::None) {
+    gammaLast = fexp(load(G, {sub(n, idx(1))}));
+    forLoop(idx(0), n, 1, {}, [&](Value j, ValueRange) {
+      Value w = bcast(load(W, {j}));
+      for (int64_t col = 0; col < c.dv; col += kLanes)
+        vstore(fmul(vload(X, {j, idx(col)}), w), X, {j, idx(col)});
+      return SmallVector<Value>{};
+    });
+  }
+  gemm(
+      idx(c.d), c.dv, [&](Value) { return n; },
+      [&](Value row, Value kk) { return load(Kt, {row, kk}); },
+      [&](Value kk, Value col) { return vload(X, {kk, col}); },
+      [&](Value row, Value col) {
+        Value s0 = vload(S, {row, col});
+        return gammaLast ? fmul(s0, bcast(gammaLast)) : s0;
+      },
+      [&](Value row, Value col, Value acc) { vstore(acc, S, {row, col}); });
+  if (!c.normalize)
+    return;
+  forLoop(idx(0), idx(c.d), 1, {}, [&](Value f, ValueRange) {
+    Value kw = splat(0.0);
+    for (int64_t col = 0; col < c.chunk; col += kLanes)
+      kw = vector::FMAOp::create(b, vload(Kt, {f, idx(col)}), vload(W, {idx(col)}), kw);
+    Value z0 = load(z, {f});
+    if (gammaLast)
+      z0 = fmul(z0, gammaLast);
+    memref::StoreOp::create(b, fadd(z0, hsum(kw)), z, ValueRange{f});
+    return SmallVector<Value>{};
+  });
+}
+
+void ChunkwiseEmitter::emit(const ChunkOperands &ops) {
+  int64_t numChunks = (c.len + c.chunk - 1) / c.chunk;
+  parallel({c.batch, c.heads}, [&](ValueRange ivs) {
+    Value b0 = ivs[0], h = ivs[1];
+    G = alloc({c.chunk});
+    W = alloc({c.chunk});
+    beta = c.delta ? alloc({c.chunk}) : Value();
+    Qp = alloc({c.chunk, c.d});
+    Kp = alloc({c.chunk, c.d});
+    Kt = alloc({c.d, c.chunk});
+    X = alloc({c.chunk, c.dv});
+    A = alloc({c.chunk, c.chunk});
+    L = c.delta ? alloc({c.chunk, c.chunk}) : Value();
+    O = alloc({c.chunk, c.dv});
+    S = alloc({c.d, c.dv});
+    z = c.normalize ? alloc({c.d}) : Value();
+    if (c.gate == Gate::None) {
+      linalgFill(G, 0.0);
+    }
+    // The state from state_in (norm_in), or zero.
+    if (ops.stateIn) {
+      forLoop(idx(0), idx(c.d), 1, {}, [&](Value f, ValueRange) {
+        for (int64_t col = 0; col < c.dv; col += kLanes)
+          vstore(vload(ops.stateIn, {b0, h, f, idx(col)}), S, {f, idx(col)});
+        if (z)
+          memref::StoreOp::create(b, load(ops.normIn, {b0, h, f}), z, ValueRange{f});
+        return SmallVector<Value>{};
+      });
+    } else {
+      linalgFill(S, 0.0);
+      if (z)
+        linalgFill(z, 0.0);
+    }
+
+    forLoop(idx(0), idx(numChunks), 1, {}, [&](Value chunkIdx, ValueRange) {
+      Value t0 = mul(chunkIdx, idx(c.chunk));
+      Value n = minI(idx(c.chunk), sub(idx(c.len), t0));
+      loadGates(ops, b0, h, t0, n);
+      packRows(ops.q, Qp, b0, h, t0, n, c.d, c.scale, c.l2norm);
+      packRows(ops.k, Kp, b0, h, t0, n, c.d, 1.0, c.l2norm);
+      packRows(ops.v, X, b0, h, t0, n, c.dv, 1.0, false);
+      transpose(Kp, Kt);
+      if (c.delta)
+        deltaValues(n);
+      scores(Qp, A, n, /*strict=*/false);
+      output(ops, b0, h, t0, n);
+      updateState(n);
+      return SmallVector<Value>{};
+    });
+
+    if (ops.stateOut) {
+      forLoop(idx(0), idx(c.d), 1, {}, [&](Value f, ValueRange) {
+        for (int64_t col = 0; col < c.dv; col += kLanes)
+          vstore(vload(S, {f, idx(col)}), ops.stateOut, {b0, h, f, idx(col)});
+        if (ops.normOut)
+          memref::StoreOp::create(b, load(z, {f}), ops.normOut, ValueRange{b0, h, f});
+        return SmallVector<Value>{};
+      });
+    }
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// The rewrites
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// The shape facts both ops share; failure when the kernel does not apply.
+LogicalResult chunkShapeOf(PatternRewriter &rewriter, Operation *op,
+                           Value query, Value value, ChunkShape &c) {
+  auto qType = cast<RankedTensorType>(query.getType());
+  auto vType = cast<RankedTensorType>(value.getType());
+  if (!qType.hasStaticShape() || !vType.hasStaticShape())
+    return rewriter.notifyMatchFailure(op, "dynamic shapes take the naive path");
+  c.batch = qType.getDimSize(0);
+  c.heads = qType.getDimSize(1);
+  c.len = qType.getDimSize(2);
+  c.d = qType.getDimSize(3);
+  c.dv = vType.getDimSize(3);
+  if (c.d % kLanes || c.dv % kLanes)
+    return rewriter.notifyMatchFailure(op, "D and Dv must be multiples of 16");
+  if (c.len == 0 || c.batch == 0 || c.heads == 0)
+    return rewriter.notifyMatchFailure(op, "empty tensors take the naive path");
+  // Chunks of 64 tokens; shorter sequences take one chunk of L rounded up
+  // to the 16-lane score vectors.
+  c.chunk = std::min<int64_t>(64, (c.len + kLanes - 1) / kLanes * kLanes);
+  c.elementType = qType.getElementType();
+  return success();
+}
+
+FlashShape builderShape(const ChunkShape &c) {
+  FlashShape s{};
+  s.elementType = c.elementType;
+  return s;
+}
+
+/// The fresh result buffers and the kernel, then the op's results.
+template <typename OpT>
+void emitAndReplace(PatternRewriter &rewriter, OpT op, const ChunkShape &c,
+                    ChunkOperands &ops) {
+  ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+  auto in = [&](Value v) { return v ? readOnlyBuffer(b, v) : Value(); };
+  Value qIn = ops.q, kIn = ops.k, vIn = ops.v, gIn = ops.gate, bIn = ops.beta,
+        sIn = ops.stateIn, zIn = ops.normIn;
+  ops.q = in(qIn);
+  ops.k = in(kIn);
+  ops.v = in(vIn);
+  ops.gate = in(gIn);
+  ops.beta = in(bIn);
+  ops.stateIn = in(sIn);
+  ops.normIn = in(zIn);
+  SmallVector<std::pair<Value, Type>> results;
+  ops.out = freshBuffer(b, op->getResult(0).getType(), 64);
+  results.push_back({ops.out, op->getResult(0).getType()});
+  for (unsigned i = 1; i < op->getNumResults(); ++i) {
+    Value buffer = freshBuffer(b, op->getResult(i).getType(), 64);
+    results.push_back({buffer, op->getResult(i).getType()});
+    (i == 1 ? ops.stateOut : ops.normOut) = buffer;
+  }
+  FlashShape fs = builderShape(c);
+  ChunkwiseEmitter(b, fs, c).emit(ops);
+  SmallVector<Value> tensors;
+  for (auto [buffer, type] : results)
+    tensors.push_back(resultTensor(b, buffer, type));
+  rewriter.replaceOp(op, tensors);
+}
+
+/// attn.linear_attention (decay none, constant, scalar) -> the kernel.
+struct TileLinearAttentionForCpu : OpRewritePattern<LinearAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LinearAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    ChunkShape c;
+    if (failed(chunkShapeOf(rewriter, op, op.getQuery(), op.getValue(), c)))
+      return failure();
+    switch (op.getDecay()) {
+    case DecayKind::none:
+      c.gate = Gate::None;
+      break;
+    case DecayKind::constant:
+      c.gate = Gate::PerHead;
+      break;
+    case DecayKind::scalar:
+      c.gate = Gate::PerToken;
+      break;
+    case DecayKind::vector:
+      return rewriter.notifyMatchFailure(op, "per-channel decay takes the naive path");
+    }
+    c.scale = op.getScale().convertToDouble();
+    c.normalize = op.getNormalize();
+    c.eps = op.getEps().convertToDouble();
+    ChunkOperands ops;
+    ops.q = op.getQuery();
+    ops.k = op.getKey();
+    ops.v = op.getValue();
+    ops.gate = op.getGate();
+    ops.stateIn = op.getStateIn();
+    ops.normIn = op.getNormIn();
+    emitAndReplace(rewriter, op, c, ops);
+    return success();
+  }
+};
+
+/// attn.delta_rule (DeltaNet, Gated DeltaNet) -> the kernel.
+struct TileDeltaRuleForCpu : OpRewritePattern<DeltaRuleOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DeltaRuleOp op,
+                                PatternRewriter &rewriter) const override {
+    ChunkShape c;
+    if (failed(chunkShapeOf(rewriter, op, op.getQuery(), op.getValue(), c)))
+      return failure();
+    if (op.getKind() == DeltaKind::kda)
+      return rewriter.notifyMatchFailure(op, "per-channel decay takes the naive path");
+    c.gate = op.getKind() == DeltaKind::gated ? Gate::PerToken : Gate::None;
+    c.delta = true;
+    c.l2norm = op.getL2norm();
+    c.scale = op.getScale().convertToDouble();
+    ChunkOperands ops;
+    ops.q = op.getQuery();
+    ops.k = op.getKey();
+    ops.v = op.getValue();
+    ops.gate = op.getGate();
+    ops.beta = op.getBeta();
+    ops.stateIn = op.getStateIn();
+    emitAndReplace(rewriter, op, c, ops);
+    return success();
+  }
+};
+
+} // namespace
+
+void attn::populateCpuChunkwisePatterns(RewritePatternSet &patterns) {
+  patterns.add<TileLinearAttentionForCpu, TileDeltaRuleForCpu>(patterns.getContext());
+}
