@@ -139,16 +139,17 @@ private:
 void ChunkwiseEmitter::gemm(Value rows, int64_t n,
                             llvm::function_ref<Value(Value)> depth, ScalarAt a,
                             VectorAt bv, InitAt init, StoreAt store) {
+  // Column pieces outside, row blocks inside: a piece of B (depth x 64
+  // columns, 32 KiB at depth 128) stays in L1 while every row block reads it.
   int64_t nVecs = n / kLanes;
-  forLoop(idx(0), rows, kRows, {}, [&](Value r0, ValueRange) {
-    Value kEnd = depth(r0);
-    for (int64_t first = 0; first < nVecs; first += kColVectors) {
-      int64_t cols = std::min<int64_t>(kColVectors, nVecs - first);
+  for (int64_t first = 0; first < nVecs; first += kColVectors) {
+    int64_t cols = std::min<int64_t>(kColVectors, nVecs - first);
+    forLoop(idx(0), rows, kRows, {}, [&](Value r0, ValueRange) {
       SmallVector<Value> acc0;
       for (int64_t r = 0; r < kRows; ++r)
         for (int64_t cc = 0; cc < cols; ++cc)
           acc0.push_back(init(add(r0, idx(r)), idx((first + cc) * kLanes)));
-      ValueRange acc = forLoop(idx(0), kEnd, 1, acc0, [&](Value kk, ValueRange a0) {
+      ValueRange acc = forLoop(idx(0), depth(r0), 1, acc0, [&](Value kk, ValueRange a0) {
         SmallVector<Value> bs, next;
         for (int64_t cc = 0; cc < cols; ++cc)
           bs.push_back(bv(kk, idx((first + cc) * kLanes)));
@@ -162,9 +163,9 @@ void ChunkwiseEmitter::gemm(Value rows, int64_t n,
       for (int64_t r = 0; r < kRows; ++r)
         for (int64_t cc = 0; cc < cols; ++cc)
           store(add(r0, idx(r)), idx((first + cc) * kLanes), acc[r * cols + cc]);
-    }
-    return SmallVector<Value>{};
-  });
+      return SmallVector<Value>{};
+    });
+  }
 }
 
 /// G[i] = sum_{l <= i} g_{t0 + l} for i < n (G[i] = G[n-1] past n), W[j] =
