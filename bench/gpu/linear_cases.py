@@ -1,22 +1,24 @@
 """The linear-family GPU benchmark cases (prepare.sh compiles them; the
 flash-linear-attention comparison, bench_linear.py, runs them): bf16 q/k/v
-[B, H, T, K], f32 gates. Small enough that attn's generic GPU path (token
-recurrences, docs/GpuPipeline.md) finishes in seconds."""
+[B, H, T, K], f32 gates, K = V = 128. A case is (name, family, B, H, T);
+names carry the shape."""
 
-B, H, T, K = 1, 16, 1024, 128
+K = 128
 SCALE = K ** -0.5
 
-CASES = ["linear_none", "simple_gla", "gated_deltanet"]
+FAMILIES = ["linear_none", "simple_gla", "gated_deltanet"]
+SHAPES = [(1, 16, 1024), (4, 16, 4096)]
+CASES = [(f"{fam}_b{b}_t{t}", fam, b, h, t) for (b, h, t) in SHAPES for fam in FAMILIES]
 
 
-def mlir(name):
-    x = f"tensor<{B}x{H}x{T}x{K}xbf16>"
-    g = f"tensor<{B}x{H}x{T}xf32>"
-    if name == "linear_none":
+def mlir(name, family, b, h, t):
+    x = f"tensor<{b}x{h}x{t}x{K}xbf16>"
+    g = f"tensor<{b}x{h}x{t}xf32>"
+    if family == "linear_none":
         return (f"func.func @{name}(%q: {x}, %k: {x}, %v: {x}) -> {x} {{\n"
                 f"  %o = attn.linear_attention none %q, %k, %v {{scale = {SCALE!r} : f64}}"
                 f" : {x}, {x}, {x} -> {x}\n  return %o : {x}\n}}\n")
-    if name == "simple_gla":
+    if family == "simple_gla":
         return (f"func.func @{name}(%q: {x}, %k: {x}, %v: {x}, %g: {g}) -> {x} {{\n"
                 f"  %o = attn.linear_attention scalar %q, %k, %v gate(%g : {g})"
                 f" {{scale = {SCALE!r} : f64}} : {x}, {x}, {x} -> {x}\n"
@@ -31,6 +33,6 @@ if __name__ == "__main__":
     import os
     import sys
     os.makedirs(sys.argv[1], exist_ok=True)
-    for name in CASES:
-        with open(os.path.join(sys.argv[1], name + ".mlir"), "w") as f:
-            f.write(mlir(name))
+    for case in CASES:
+        with open(os.path.join(sys.argv[1], case[0] + ".mlir"), "w") as f:
+            f.write(mlir(*case))

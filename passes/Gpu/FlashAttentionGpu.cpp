@@ -672,6 +672,7 @@ struct AttnGpuTilePass : attn::impl::AttnGpuTileBase<AttnGpuTilePass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<TileAttentionForGpu>(&getContext());
+    populateGpuChunkwisePatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }
@@ -686,8 +687,11 @@ LogicalResult attn::expandGpuKernelCall(func::CallOp call) {
     return call.emitError("attn-gpu-map: malformed ") << kGpuKernelAttr << " call: " << why;
   };
   auto params = call->getAttrOfType<DictionaryAttr>(kGpuKernelAttr);
+  if (params && params.getAs<StringAttr>("kernel") == "chunkwise")
+    return expandChunkwiseCall(call);
   if (!params || params.getAs<StringAttr>("kernel") != "flash")
-    return fail("the attribute must be a dictionary with kernel = \"flash\"");
+    return fail("the attribute must be a dictionary with kernel = \"flash\" or "
+                "\"chunkwise\"");
   if (call.getNumOperands() != 4 && call.getNumOperands() != 5)
     return fail("expected q, k, v, out and an optional lse buffer");
   auto type = [&](unsigned i) { return dyn_cast<MemRefType>(call.getOperand(i).getType()); };

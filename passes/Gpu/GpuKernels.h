@@ -12,6 +12,7 @@
 #define ATTN_PASSES_GPU_GPUKERNELS_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/StringRef.h"
 
 namespace attn {
@@ -21,6 +22,11 @@ inline constexpr llvm::StringLiteral kGpuKernelAttr = "attn.gpu_kernel";
 
 /// Builds the gpu.launch of a kernel call before it and erases the call.
 mlir::LogicalResult expandGpuKernelCall(mlir::func::CallOp call);
+
+/// attn.linear_attention / attn.delta_rule -> kernel = "chunkwise" calls
+/// (ChunkwiseGpu.cpp), and their expansion.
+void populateGpuChunkwisePatterns(mlir::RewritePatternSet &patterns);
+mlir::LogicalResult expandChunkwiseCall(mlir::func::CallOp call);
 
 } // namespace attn
 

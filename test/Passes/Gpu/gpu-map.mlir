@@ -103,3 +103,32 @@ func.func @bad_type(%q: memref<1x2x9x64xf32>, %o: memref<1x2x9x64xf32>) {
   call @__attn_gpu_flash_0(%q, %q, %q, %o) {attn.gpu_kernel = {kernel = "flash", scale = 0.125 : f64}} : (memref<1x2x9x64xf32>, memref<1x2x9x64xf32>, memref<1x2x9x64xf32>, memref<1x2x9x64xf32>) -> ()
   return
 }
+
+// -----
+
+// Chunkwise kernel calls name their operands; a role the kernel does not
+// know, a missing beta for the delta rule or a mis-shaped state is refused.
+func.func private @__attn_gpu_chunkwise_0(memref<1x2x9x16xf32>, memref<1x2x9x16xf32>, memref<1x2x9x16xf32>, memref<1x2x9x16xf32>)
+func.func @bad_role(%q: memref<1x2x9x16xf32>, %o: memref<1x2x9x16xf32>) {
+  // expected-error @+1 {{attn-gpu-map: malformed attn.gpu_kernel call: unknown or repeated operand role key}}
+  call @__attn_gpu_chunkwise_0(%q, %q, %q, %o) {attn.gpu_kernel = {kernel = "chunkwise", family = "linear", gate = "none", scale = 1.0 : f64, operands = ["q", "key", "v", "out"]}} : (memref<1x2x9x16xf32>, memref<1x2x9x16xf32>, memref<1x2x9x16xf32>, memref<1x2x9x16xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func private @__attn_gpu_chunkwise_0(memref<1x2x9x16xf32>, memref<1x2x9x16xf32>, memref<1x2x9x16xf32>, memref<1x2x9x16xf32>)
+func.func @no_beta(%q: memref<1x2x9x16xf32>, %o: memref<1x2x9x16xf32>) {
+  // expected-error @+1 {{attn-gpu-map: malformed attn.gpu_kernel call: operands do not match the family, gate and normalize parameters}}
+  call @__attn_gpu_chunkwise_0(%q, %q, %q, %o) {attn.gpu_kernel = {kernel = "chunkwise", family = "delta", gate = "none", scale = 1.0 : f64, operands = ["q", "k", "v", "out"]}} : (memref<1x2x9x16xf32>, memref<1x2x9x16xf32>, memref<1x2x9x16xf32>, memref<1x2x9x16xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func private @__attn_gpu_chunkwise_0(memref<1x2x9x16xf32>, memref<1x2x9x16xf32>, memref<1x2x9x16xf32>, memref<1x2x16x8xf32>, memref<1x2x9x16xf32>)
+func.func @bad_state(%q: memref<1x2x9x16xf32>, %s: memref<1x2x16x8xf32>, %o: memref<1x2x9x16xf32>) {
+  // expected-error @+1 {{attn-gpu-map: malformed attn.gpu_kernel call: gate, beta, state or norm shapes do not match q and v}}
+  call @__attn_gpu_chunkwise_0(%q, %q, %q, %s, %o) {attn.gpu_kernel = {kernel = "chunkwise", family = "linear", gate = "none", scale = 1.0 : f64, operands = ["q", "k", "v", "state_in", "out"]}} : (memref<1x2x9x16xf32>, memref<1x2x9x16xf32>, memref<1x2x9x16xf32>, memref<1x2x16x8xf32>, memref<1x2x9x16xf32>) -> ()
+  return
+}

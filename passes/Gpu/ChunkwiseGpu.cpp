@@ -1,0 +1,731 @@
+//===- ChunkwiseGpu.cpp - chunkwise linear / delta-rule kernels for CUDA ---===//
+//
+// attn.linear_attention (decay none, constant or scalar; the normaliser) and
+// attn.delta_rule (DeltaNet, Gated DeltaNet; l2norm) become a kernel call
+// (GpuKernels.h, kernel = "chunkwise") that attn-gpu-map expands into one
+// gpu.launch of the chunkwise-parallel form (the math of
+// passes/Tile/ChunkwiseRecurrentCpu.cpp):
+//
+//   grid (ceil(Dv / 32), H, B), 256 threads. A block owns 32 columns of the
+//   state S [D, Dv] and of the outputs: the columns are independent in both
+//   recurrences (the delta rule's forward substitution mixes rows, never
+//   columns), so blocks never talk. The block walks the sequence in chunks
+//   of 64 tokens with its state slice in shared memory; per chunk it stages
+//   q and k (l2-normalised, scaled) and its value columns as f32, computes
+//   the masked, decayed scores Q K^T (and K K^T for the delta rule), turns
+//   values into the chunk's new values (delta rule: X = V - gamma K S, then
+//   the forward substitution, one warp per 4 columns, 8 lanes a column),
+//   writes O = gamma Q S + A X and updates S = gamma_last S + K^T (w X).
+//
+// Products are f32 FMAs on the SIMT units (no tensor cores yet); every
+// thread computes a 2 x 4 (or 2 x 8, D/32 x 4) register block of each
+// product so shared-memory loads are reused. Rows of q and k are padded
+// by one element in shared memory against bank conflicts.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GpuKernels.h"
+
+#include "attn/Dialect/Attn/AttnDialect.h"
+#include "../KernelBuffers.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/SymbolTable.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace attn;
+
+namespace {
+
+constexpr int64_t kChunk = 64;    // tokens a chunk
+constexpr int64_t kCols = 32;     // state / output columns a block
+constexpr int64_t kThreads = 256; // 8 warps
+constexpr int64_t kMaxD = 256;    // shared memory holds q and k chunks of D
+
+enum class Gate { None, PerHead, PerToken };
+
+struct ChunkGpuShape {
+  int64_t batch, heads, len, d, dv;
+  double scale = 1.0, eps = 0.0;
+  Gate gate = Gate::None;
+  bool delta = false, normalize = false, l2norm = false;
+  Type elementType;
+};
+
+struct ChunkGpuOperands {
+  Value q, k, v, gate, beta, stateIn, normIn, out, stateOut, normOut;
+};
+
+Value *roleSlot(ChunkGpuOperands &ops, StringRef role) {
+  if (role == "q") return &ops.q;
+  if (role == "k") return &ops.k;
+  if (role == "v") return &ops.v;
+  if (role == "gate") return &ops.gate;
+  if (role == "beta") return &ops.beta;
+  if (role == "state_in") return &ops.stateIn;
+  if (role == "norm_in") return &ops.normIn;
+  if (role == "out") return &ops.out;
+  if (role == "state_out") return &ops.stateOut;
+  if (role == "norm_out") return &ops.normOut;
+  return nullptr;
+}
+
+class ChunkGpuEmitter {
+public:
+  ChunkGpuEmitter(ImplicitLocOpBuilder &b, const ChunkGpuShape &s) : b(b), s(s) {}
+  void emit(const ChunkGpuOperands &ops);
+
+private:
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
+  Value f32(double v) {
+    return arith::ConstantOp::create(b, b.getF32FloatAttr(static_cast<float>(v)));
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, x, y); }
+  Value minI(Value x, Value y) { return arith::MinSIOp::create(b, x, y); }
+  Value lt(Value x, Value y) {
+    return arith::CmpIOp::create(b, arith::CmpIPredicate::slt, x, y);
+  }
+  Value fadd(Value x, Value y) { return arith::AddFOp::create(b, x, y); }
+  Value fsub(Value x, Value y) { return arith::SubFOp::create(b, x, y); }
+  Value fmul(Value x, Value y) { return arith::MulFOp::create(b, x, y); }
+  Value fma(Value x, Value y, Value acc) { return math::FmaOp::create(b, x, y, acc); }
+  Value select(Value c, Value x, Value y) { return arith::SelectOp::create(b, c, x, y); }
+  Value load(Value mem, ValueRange at) { return memref::LoadOp::create(b, mem, at); }
+  void store(Value x, Value mem, ValueRange at) { memref::StoreOp::create(b, x, mem, at); }
+  Value toF32(Value x) {
+    return x.getType().isF32() ? x : arith::ExtFOp::create(b, b.getF32Type(), x).getResult();
+  }
+  /// exp(x) as ex2.approx(x log2 e).
+  Value exp(Value x) {
+    return LLVM::CallIntrinsicOp::create(
+               b, b.getF32Type(), b.getStringAttr("llvm.nvvm.ex2.approx.ftz.f"),
+               ValueRange{fmul(x, f32(1.0 / std::log(2.0)))})
+        .getResult(0);
+  }
+  /// Runs body under `cond`.
+  void when(Value cond, llvm::function_ref<void()> body) {
+    auto ifOp = scf::IfOp::create(b, cond, /*withElse=*/false);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    body();
+  }
+  /// for (i = lb; i < ub; i += step) body(i).
+  void loop(Value lb, Value ub, int64_t step, llvm::function_ref<void(Value)> body) {
+    scf::ForOp::create(b, lb, ub, idx(step), ValueRange{},
+                       [&](OpBuilder &nested, Location, Value iv, ValueRange) {
+                         OpBuilder::InsertionGuard g(b);
+                         b.setInsertionPoint(nested.getInsertionBlock(),
+                                             nested.getInsertionPoint());
+                         body(iv);
+                         scf::YieldOp::create(b);
+                       });
+  }
+  /// Each thread's register block of a product: rows tr + 32 r (r < nR),
+  /// columns tc + 8 c (c < nC), with tr = tid / 8 and tc = tid % 8;
+  /// acc = init + sum_{k < depth} a(row, k) * bm(k, col). Rows past `rows`
+  /// and columns past `cols` read clamped indices; callers skip storing them.
+  SmallVector<Value> product(int64_t nR, int64_t nC, int64_t rows, Value cols,
+                             Value depth, ArrayRef<Value> init,
+                             llvm::function_ref<Value(Value, Value)> a,
+                             llvm::function_ref<Value(Value, Value)> bm);
+  Value rowOf(int64_t r) { return add(tr, idx(32 * r)); }
+  Value colOf(int64_t c) { return add(tc, idx(8 * c)); }
+
+  ImplicitLocOpBuilder &b;
+  const ChunkGpuShape &s;
+  Value tid, tr, tc;
+};
+
+} // namespace
+
+SmallVector<Value> ChunkGpuEmitter::product(
+    int64_t nR, int64_t nC, int64_t rows, Value cols, Value depth,
+    ArrayRef<Value> init, llvm::function_ref<Value(Value, Value)> a,
+    llvm::function_ref<Value(Value, Value)> bm) {
+  SmallVector<Value> rowIdx, colIdx;
+  for (int64_t r = 0; r < nR; ++r)
+    rowIdx.push_back(minI(rowOf(r), idx(rows - 1)));
+  for (int64_t c = 0; c < nC; ++c)
+    colIdx.push_back(minI(colOf(c), arith::SubIOp::create(b, cols, idx(1))));
+  auto loopOp = scf::ForOp::create(
+      b, idx(0), depth, idx(1), init,
+      [&](OpBuilder &nested, Location, Value k, ValueRange acc) {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPoint(nested.getInsertionBlock(), nested.getInsertionPoint());
+        SmallVector<Value> av, bv, next;
+        for (int64_t r = 0; r < nR; ++r)
+          av.push_back(a(rowIdx[r], k));
+        for (int64_t c = 0; c < nC; ++c)
+          bv.push_back(bm(k, colIdx[c]));
+        for (int64_t r = 0; r < nR; ++r)
+          for (int64_t c = 0; c < nC; ++c)
+            next.push_back(fma(av[r], bv[c], acc[r * nC + c]));
+        scf::YieldOp::create(b, next);
+      });
+  return SmallVector<Value>(loopOp.getResults());
+}
+
+void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
+  MLIRContext *ctx = b.getContext();
+  auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  Type f32Type = b.getF32Type();
+  int64_t D = s.d, pitch = D + 1;
+  // Shared memory (f32): Qc, Kc [C, D + 1]; S [D, 32]; X [C, 32]; A, L
+  // [C, C + 1]; per-token G, W, beta, graw, den [C]; z [D].
+  struct Piece {
+    SmallVector<int64_t> shape;
+    Value *view;
+  };
+  Value sQ, sK, sS, sX, sA, sL, sG, sW, sBeta, sRaw, sDen, sZ;
+  SmallVector<Piece> pieces = {{{kChunk, pitch}, &sQ}, {{kChunk, pitch}, &sK},
+                               {{D, kCols}, &sS},      {{kChunk, kCols}, &sX},
+                               {{kChunk, kChunk + 1}, &sA}, {{kChunk}, &sG},
+                               {{kChunk}, &sW},        {{kChunk}, &sRaw},
+                               {{kChunk}, &sDen}};
+  if (s.delta) {
+    pieces.push_back({{kChunk, kChunk + 1}, &sL});
+    pieces.push_back({{kChunk}, &sBeta});
+  }
+  if (s.normalize)
+    pieces.push_back({{D}, &sZ});
+  int64_t bytes = 0;
+  SmallVector<int64_t> offsets;
+  for (Piece &p : pieces) {
+    offsets.push_back(bytes);
+    int64_t n = 1;
+    for (int64_t e : p.shape)
+      n *= e;
+    bytes += (n * 4 + 15) / 16 * 16;
+  }
+
+  Value one = idx(1);
+  int64_t colBlocks = (s.dv + kCols - 1) / kCols;
+  auto launch = gpu::LaunchOp::create(
+      b, idx(colBlocks), idx(s.heads), idx(s.batch), idx(kThreads), one, one,
+      arith::ConstantOp::create(b, b.getI32IntegerAttr(bytes)));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&launch.getBody().front());
+  Value raw = gpu::DynamicSharedMemoryOp::create(
+      b, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(), AffineMap(), workgroup));
+  for (auto [p, off] : llvm::zip(pieces, offsets))
+    *p.view = memref::ViewOp::create(
+        b, MemRefType::get(p.shape, f32Type, AffineMap(), workgroup), raw, idx(off),
+        ValueRange{});
+
+  Value colBlock = launch.getBlockIds().x, h = launch.getBlockIds().y,
+        bIdx = launch.getBlockIds().z;
+  tid = launch.getThreadIds().x;
+  tr = arith::DivUIOp::create(b, tid, idx(8));
+  tc = arith::RemUIOp::create(b, tid, idx(8));
+  Value warp = arith::DivUIOp::create(b, tid, idx(32));
+  Value lane = arith::RemUIOp::create(b, tid, idx(32));
+  Value v0 = mul(colBlock, idx(kCols));
+  // Columns of this block: min(32, Dv - v0).
+  Value cols = minI(idx(kCols), arith::SubIOp::create(b, idx(s.dv), v0));
+  int64_t nRD = (D + 31) / 32; // row blocks of D-row products
+  Value zero = f32(0.0);
+  bool gated = s.gate != Gate::None;
+
+  // The state slice from state_in (norm from norm_in), or zero.
+  loop(tid, idx(D * kCols), kThreads, [&](Value e) {
+    Value row = arith::DivUIOp::create(b, e, idx(kCols));
+    Value col = arith::RemUIOp::create(b, e, idx(kCols));
+    Value x = zero;
+    if (ops.stateIn) {
+      Value inside = lt(col, cols);
+      Value c = minI(add(v0, col), idx(s.dv - 1));
+      x = select(inside, load(ops.stateIn, {bIdx, h, row, c}), zero);
+    }
+    store(x, sS, {row, col});
+  });
+  if (s.normalize)
+    loop(tid, idx(D), kThreads, [&](Value f) {
+      store(ops.normIn ? load(ops.normIn, {bIdx, h, f}) : zero, sZ, {f});
+    });
+
+  int64_t numChunks = (s.len + kChunk - 1) / kChunk;
+  loop(idx(0), idx(numChunks), 1, [&](Value chunkIdx) {
+    Value t0 = mul(chunkIdx, idx(kChunk));
+    Value n = minI(idx(kChunk), arith::SubIOp::create(b, idx(s.len), t0));
+    Value last = arith::SubIOp::create(b, n, one);
+    gpu::BarrierOp::create(b); // the previous chunk is done with every buffer
+
+    // Per-token operands: raw log decays, beta (0 past n).
+    when(lt(tid, idx(kChunk)), [&] {
+      Value inside = lt(tid, n);
+      Value t = add(t0, minI(tid, last));
+      if (gated) {
+        Value g = s.gate == Gate::PerHead ? load(ops.gate, {h})
+                                          : load(ops.gate, {bIdx, h, t});
+        store(select(inside, g, zero), sRaw, {tid});
+      }
+      if (s.delta)
+        store(select(inside, load(ops.beta, {bIdx, h, t}), zero), sBeta, {tid});
+    });
+    // q, k rows (scaled unless l2norm scales them below) and this block's
+    // value columns, f32, zero past n.
+    loop(tid, idx(kChunk * D), kThreads, [&](Value e) {
+      Value i = arith::DivUIOp::create(b, e, idx(D));
+      Value d = arith::RemUIOp::create(b, e, idx(D));
+      Value inside = lt(i, n);
+      Value t = add(t0, minI(i, last));
+      Value qv = toF32(load(ops.q, {bIdx, h, t, d}));
+      if (!s.l2norm)
+        qv = fmul(qv, f32(s.scale));
+      store(select(inside, qv, zero), sQ, {i, d});
+      store(select(inside, toF32(load(ops.k, {bIdx, h, t, d})), zero), sK, {i, d});
+    });
+    loop(tid, idx(kChunk * kCols), kThreads, [&](Value e) {
+      Value i = arith::DivUIOp::create(b, e, idx(kCols));
+      Value col = arith::RemUIOp::create(b, e, idx(kCols));
+      Value inside = arith::AndIOp::create(b, lt(i, n), lt(col, cols));
+      Value t = add(t0, minI(i, last));
+      Value c = minI(add(v0, col), idx(s.dv - 1));
+      store(select(inside, toF32(load(ops.v, {bIdx, h, t, c})), zero), sX, {i, col});
+    });
+    gpu::BarrierOp::create(b);
+
+    // G_i = sum_{l <= i} g_l; W_j = exp(G_last - G_j) (0 past n).
+    if (gated) {
+      when(lt(tid, idx(kChunk)), [&] {
+        auto sum = scf::ForOp::create(
+            b, idx(0), add(minI(tid, last), one), one, ValueRange{zero},
+            [&](OpBuilder &nested, Location, Value l, ValueRange acc) {
+              OpBuilder::InsertionGuard g(b);
+              b.setInsertionPoint(nested.getInsertionBlock(), nested.getInsertionPoint());
+              scf::YieldOp::create(b, ValueRange{fadd(acc[0], load(sRaw, {l}))});
+            });
+        store(sum.getResult(0), sG, {tid});
+      });
+    }
+    if (s.l2norm) {
+      // Warp w normalises rows w, w + 8, ... of q and k: lanes sum squares
+      // of their elements, a butterfly gives every lane the total.
+      for (Value buf : {sQ, sK}) {
+        double factor = buf == sQ ? s.scale : 1.0;
+        loop(warp, idx(kChunk), 8, [&](Value i) {
+          Value sq = zero;
+          for (int64_t d0 = 0; d0 < D; d0 += 32) {
+            Value d = add(lane, idx(d0));
+            Value x = load(buf, {i, minI(d, idx(D - 1))});
+            sq = select(lt(d, idx(D)), fma(x, x, sq), sq);
+          }
+          for (int offset : {1, 2, 4, 8, 16})
+            sq = fadd(sq, gpu::ShuffleOp::create(b, sq, offset, 32, gpu::ShuffleMode::XOR)
+                              .getShuffleResult());
+          Value norm = math::SqrtOp::create(b, fadd(sq, f32(1e-6)));
+          Value inv = fmul(arith::DivFOp::create(b, f32(1.0), norm), f32(factor));
+          for (int64_t d0 = 0; d0 < D; d0 += 32) {
+            Value d = add(lane, idx(d0));
+            when(lt(d, idx(D)), [&] { store(fmul(load(buf, {i, d}), inv), buf, {i, d}); });
+          }
+        });
+      }
+    }
+    gpu::BarrierOp::create(b);
+    if (gated) {
+      when(lt(tid, idx(kChunk)), [&] {
+        Value w = exp(fsub(load(sG, {last}), load(sG, {tid})));
+        store(select(lt(tid, n), w, zero), sW, {tid});
+      });
+    } else {
+      when(lt(tid, idx(kChunk)), [&] { store(select(lt(tid, n), f32(1.0), zero), sW, {tid}); });
+    }
+
+    // A = tril(Q K^T) . Gamma; for the delta rule also L = strict
+    // tril(K K^T) . Gamma. 2 rows x 8 columns a thread.
+    auto scores = [&](Value lhs, Value dst, bool strict) {
+      SmallVector<Value> init(2 * 8, zero);
+      SmallVector<Value> acc = product(
+          2, 8, kChunk, idx(kChunk), idx(D), init,
+          [&](Value i, Value k) { return load(lhs, {i, k}); },
+          [&](Value k, Value j) { return load(sK, {j, k}); });
+      for (int64_t r = 0; r < 2; ++r)
+        for (int64_t c = 0; c < 8; ++c) {
+          Value i = rowOf(r), j = colOf(c);
+          Value keep = arith::CmpIOp::create(
+              b, strict ? arith::CmpIPredicate::ult : arith::CmpIPredicate::ule, j, i);
+          Value x = acc[r * 8 + c];
+          if (gated)
+            x = fmul(x, exp(fsub(load(sG, {i}), load(sG, {j}))));
+          store(select(keep, x, zero), dst, {i, j});
+        }
+    };
+    scores(sQ, sA, /*strict=*/false);
+    if (s.delta)
+      scores(sK, sL, /*strict=*/true);
+
+    if (s.delta) {
+      // X = V - gamma . (K S), 2 rows x 4 columns a thread. A thread
+      // rewrites only the elements it read.
+      SmallVector<Value> acc = product(
+          2, 4, kChunk, idx(kCols), idx(D), SmallVector<Value>(8, zero),
+          [&](Value i, Value k) { return load(sK, {i, k}); },
+          [&](Value k, Value c) { return load(sS, {k, c}); });
+      for (int64_t r = 0; r < 2; ++r)
+        for (int64_t c = 0; c < 4; ++c) {
+          Value i = rowOf(r), col = colOf(c);
+          Value ks = acc[r * 4 + c];
+          if (gated)
+            ks = fmul(ks, exp(load(sG, {i})));
+          store(fsub(load(sX, {i, col}), ks), sX, {i, col});
+        }
+      gpu::BarrierOp::create(b);
+      // x_i = beta_i (x_i - sum_{j<i} L[i, j] x_j): warp w takes columns
+      // 4w .. 4w + 3, 8 lanes a column; lane l keeps x_j for j = l (mod 8)
+      // in registers (xr[j / 8]) and the 8 lanes reduce each row's sum.
+      Value col = add(mul(warp, idx(4)), arith::DivUIOp::create(b, lane, idx(8)));
+      Value l8 = arith::RemUIOp::create(b, lane, idx(8));
+      SmallVector<Value> xr(kChunk / 8, zero);
+      for (int64_t i = 0; i < kChunk; ++i) {
+        Value partial = zero;
+        for (int64_t m = 0; m < (i + 7) / 8; ++m)
+          partial = fma(load(sL, {idx(i), add(l8, idx(8 * m))}), xr[m], partial);
+        for (int offset : {1, 2, 4})
+          partial = fadd(partial, gpu::ShuffleOp::create(b, partial, offset, 32,
+                                                         gpu::ShuffleMode::XOR)
+                                      .getShuffleResult());
+        Value x = fmul(load(sBeta, {idx(i)}), fsub(load(sX, {idx(i), col}), partial));
+        Value mine = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, l8, idx(i % 8));
+        xr[i / 8] = select(mine, x, xr[i / 8]);
+        when(arith::CmpIOp::create(b, arith::CmpIPredicate::eq, l8, idx(0)),
+             [&] { store(x, sX, {idx(i), col}); });
+      }
+    }
+    gpu::BarrierOp::create(b);
+
+    // The normaliser: den_i = gamma_i (q_i . z) + sum_j A[i, j] + eps.
+    if (s.normalize) {
+      when(lt(tid, idx(kChunk)), [&] {
+        Value qz = zero, rs = zero;
+        auto dot = scf::ForOp::create(
+            b, idx(0), idx(D), one, ValueRange{zero},
+            [&](OpBuilder &nested, Location, Value f, ValueRange acc) {
+              OpBuilder::InsertionGuard g(b);
+              b.setInsertionPoint(nested.getInsertionBlock(), nested.getInsertionPoint());
+              scf::YieldOp::create(b, ValueRange{fma(load(sQ, {tid, f}), load(sZ, {f}), acc[0])});
+            });
+        qz = dot.getResult(0);
+        auto rowSum = scf::ForOp::create(
+            b, idx(0), idx(kChunk), one, ValueRange{zero},
+            [&](OpBuilder &nested, Location, Value j, ValueRange acc) {
+              OpBuilder::InsertionGuard g(b);
+              b.setInsertionPoint(nested.getInsertionBlock(), nested.getInsertionPoint());
+              scf::YieldOp::create(b, ValueRange{fadd(acc[0], load(sA, {tid, j}))});
+            });
+        rs = rowSum.getResult(0);
+        if (gated)
+          qz = fmul(qz, exp(load(sG, {tid})));
+        store(fadd(fadd(qz, rs), f32(s.eps)), sDen, {tid});
+      });
+      gpu::BarrierOp::create(b);
+    }
+
+    // O = gamma . (Q S) + A X, rows < n of this block's columns.
+    {
+      SmallVector<Value> qs = product(
+          2, 4, kChunk, idx(kCols), idx(D), SmallVector<Value>(8, zero),
+          [&](Value i, Value k) { return load(sQ, {i, k}); },
+          [&](Value k, Value c) { return load(sS, {k, c}); });
+      if (gated)
+        for (int64_t r = 0; r < 2; ++r) {
+          Value gamma = exp(load(sG, {rowOf(r)}));
+          for (int64_t c = 0; c < 4; ++c)
+            qs[r * 4 + c] = fmul(qs[r * 4 + c], gamma);
+        }
+      SmallVector<Value> o = product(
+          2, 4, kChunk, idx(kCols), n, qs,
+          [&](Value i, Value k) { return load(sA, {i, k}); },
+          [&](Value k, Value c) { return load(sX, {k, c}); });
+      Type outType = cast<MemRefType>(ops.out.getType()).getElementType();
+      for (int64_t r = 0; r < 2; ++r)
+        for (int64_t c = 0; c < 4; ++c) {
+          Value i = rowOf(r), col = colOf(c);
+          when(arith::AndIOp::create(b, lt(i, n), lt(col, cols)), [&] {
+            Value x = o[r * 4 + c];
+            if (s.normalize)
+              x = arith::DivFOp::create(b, x, load(sDen, {i}));
+            if (!outType.isF32())
+              x = arith::TruncFOp::create(b, outType, x);
+            store(x, ops.out, {bIdx, h, add(t0, i), add(v0, col)});
+          });
+        }
+    }
+    gpu::BarrierOp::create(b); // S, X and z are read no more this chunk
+
+    // S = gamma_last S + K^T (w . X); z = gamma_last z + K^T w.
+    Value gammaLast = gated ? exp(load(sG, {last})) : Value();
+    {
+      SmallVector<Value> init;
+      for (int64_t r = 0; r < nRD; ++r)
+        for (int64_t c = 0; c < 4; ++c) {
+          Value s0 = load(sS, {minI(rowOf(r), idx(D - 1)), colOf(c)});
+          init.push_back(gammaLast ? fmul(s0, gammaLast) : s0);
+        }
+      SmallVector<Value> acc = product(
+          nRD, 4, D, idx(kCols), n, init,
+          [&](Value d, Value j) { return fmul(load(sK, {j, d}), load(sW, {j})); },
+          [&](Value j, Value c) { return load(sX, {j, c}); });
+      if (s.normalize) {
+        // Threads past the product rows' owners update z (a separate row of
+        // work: every thread holding z[f] for f < D reads K column f).
+        when(lt(tid, idx(D)), [&] {
+          auto kw = scf::ForOp::create(
+              b, idx(0), n, one, ValueRange{zero},
+              [&](OpBuilder &nested, Location, Value j, ValueRange a0) {
+                OpBuilder::InsertionGuard g(b);
+                b.setInsertionPoint(nested.getInsertionBlock(), nested.getInsertionPoint());
+                scf::YieldOp::create(
+                    b, ValueRange{fma(load(sK, {j, tid}), load(sW, {j}), a0[0])});
+              });
+          Value z0 = load(sZ, {tid});
+          if (gammaLast)
+            z0 = fmul(z0, gammaLast);
+          store(fadd(z0, kw.getResult(0)), sZ, {tid});
+        });
+      }
+      for (int64_t r = 0; r < nRD; ++r)
+        for (int64_t c = 0; c < 4; ++c)
+          when(lt(rowOf(r), idx(D)),
+               [&] { store(acc[r * 4 + c], sS, {rowOf(r), colOf(c)}); });
+    }
+  });
+
+  gpu::BarrierOp::create(b);
+  if (ops.stateOut)
+    loop(tid, idx(D * kCols), kThreads, [&](Value e) {
+      Value row = arith::DivUIOp::create(b, e, idx(kCols));
+      Value col = arith::RemUIOp::create(b, e, idx(kCols));
+      when(lt(col, cols), [&] {
+        store(load(sS, {row, col}), ops.stateOut, {bIdx, h, row, add(v0, col)});
+      });
+    });
+  if (ops.normOut)
+    when(arith::CmpIOp::create(b, arith::CmpIPredicate::eq, colBlock, idx(0)), [&] {
+      loop(tid, idx(D), kThreads,
+           [&](Value f) { store(load(sZ, {f}), ops.normOut, {bIdx, h, f}); });
+    });
+  gpu::TerminatorOp::create(b);
+}
+
+//===----------------------------------------------------------------------===//
+// The rewrites and the expansion
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Replaces `op` by a kernel call on buffers of `inputs` and fresh buffers
+/// for its results; `roles` names the call's operands for the expansion.
+LogicalResult replaceByCall(PatternRewriter &rewriter, Operation *op,
+                            ArrayRef<std::pair<StringRef, Value>> inputs,
+                            ArrayRef<StringRef> resultRoles,
+                            SmallVector<NamedAttribute> params) {
+  ImplicitLocOpBuilder b(op->getLoc(), rewriter);
+  SmallVector<Value> args;
+  SmallVector<Attribute> roles;
+  for (auto [role, value] : inputs) {
+    if (!value)
+      continue;
+    args.push_back(readOnlyBuffer(b, value));
+    roles.push_back(b.getStringAttr(role));
+  }
+  SmallVector<Value> outs;
+  for (auto [role, result] : llvm::zip(resultRoles, op->getResults())) {
+    outs.push_back(freshBuffer(b, result.getType(), 256));
+    args.push_back(outs.back());
+    roles.push_back(b.getStringAttr(role));
+  }
+  auto module = op->getParentOfType<ModuleOp>();
+  func::FuncOp decl;
+  {
+    std::string name;
+    for (int n = 0; name.empty() || module.lookupSymbol(name); ++n)
+      name = "__attn_gpu_chunkwise_" + std::to_string(n);
+    OpBuilder::InsertionGuard g(rewriter);
+    rewriter.setInsertionPointToStart(module.getBody());
+    decl = func::FuncOp::create(rewriter, op->getLoc(), name,
+                                b.getFunctionType(ValueRange(args).getTypes(), {}));
+    decl.setPrivate();
+  }
+  params.push_back(b.getNamedAttr("kernel", b.getStringAttr("chunkwise")));
+  params.push_back(b.getNamedAttr("operands", b.getArrayAttr(roles)));
+  auto call = func::CallOp::create(b, decl, args);
+  call->setAttr(kGpuKernelAttr, b.getDictionaryAttr(params));
+  SmallVector<Value> results;
+  for (auto [buffer, result] : llvm::zip(outs, op->getResults()))
+    results.push_back(resultTensor(b, buffer, result.getType()));
+  rewriter.replaceOp(op, results);
+  return success();
+}
+
+/// Whether the kernel takes these shapes.
+LogicalResult fits(PatternRewriter &rewriter, Operation *op, Value q, Value v) {
+  auto qType = cast<RankedTensorType>(q.getType());
+  auto vType = cast<RankedTensorType>(v.getType());
+  if (!qType.hasStaticShape() || !vType.hasStaticShape())
+    return rewriter.notifyMatchFailure(op, "dynamic shapes take the generic path");
+  if (qType.getNumElements() == 0 || vType.getNumElements() == 0)
+    return rewriter.notifyMatchFailure(op, "empty tensors take the generic path");
+  if (qType.getDimSize(3) > kMaxD)
+    return rewriter.notifyMatchFailure(op, "D above 256 takes the generic path");
+  return success();
+}
+
+struct LinearAttentionForGpu : OpRewritePattern<LinearAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LinearAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    if (failed(fits(rewriter, op, op.getQuery(), op.getValue())))
+      return failure();
+    StringRef gate;
+    switch (op.getDecay()) {
+    case DecayKind::none: gate = "none"; break;
+    case DecayKind::constant: gate = "head"; break;
+    case DecayKind::scalar: gate = "token"; break;
+    case DecayKind::vector:
+      return rewriter.notifyMatchFailure(op, "per-channel decay takes the generic path");
+    }
+    Builder b(op.getContext());
+    SmallVector<NamedAttribute> params = {
+        b.getNamedAttr("family", b.getStringAttr("linear")),
+        b.getNamedAttr("gate", b.getStringAttr(gate)),
+        b.getNamedAttr("scale", b.getF64FloatAttr(op.getScale().convertToDouble()))};
+    if (op.getNormalize()) {
+      params.push_back(b.getNamedAttr("normalize", b.getUnitAttr()));
+      params.push_back(b.getNamedAttr("eps", b.getF64FloatAttr(op.getEps().convertToDouble())));
+    }
+    SmallVector<StringRef> results = {"out"};
+    if (op.getStateOut())
+      results.push_back("state_out");
+    if (op.getNormOut())
+      results.push_back("norm_out");
+    return replaceByCall(rewriter, op,
+                         {{"q", op.getQuery()}, {"k", op.getKey()}, {"v", op.getValue()},
+                          {"gate", op.getGate()}, {"state_in", op.getStateIn()},
+                          {"norm_in", op.getNormIn()}},
+                         results, params);
+  }
+};
+
+struct DeltaRuleForGpu : OpRewritePattern<DeltaRuleOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DeltaRuleOp op, PatternRewriter &rewriter) const override {
+    if (failed(fits(rewriter, op, op.getQuery(), op.getValue())))
+      return failure();
+    if (op.getKind() == DeltaKind::kda)
+      return rewriter.notifyMatchFailure(op, "per-channel decay takes the generic path");
+    Builder b(op.getContext());
+    SmallVector<NamedAttribute> params = {
+        b.getNamedAttr("family", b.getStringAttr("delta")),
+        b.getNamedAttr("gate", b.getStringAttr(op.getKind() == DeltaKind::gated ? "token"
+                                                                                : "none")),
+        b.getNamedAttr("scale", b.getF64FloatAttr(op.getScale().convertToDouble()))};
+    if (op.getL2norm())
+      params.push_back(b.getNamedAttr("l2norm", b.getUnitAttr()));
+    SmallVector<StringRef> results = {"out"};
+    if (op.getStateOut())
+      results.push_back("state_out");
+    return replaceByCall(rewriter, op,
+                         {{"q", op.getQuery()}, {"k", op.getKey()}, {"v", op.getValue()},
+                          {"gate", op.getGate()}, {"beta", op.getBeta()},
+                          {"state_in", op.getStateIn()}},
+                         results, params);
+  }
+};
+
+} // namespace
+
+void attn::populateGpuChunkwisePatterns(RewritePatternSet &patterns) {
+  patterns.add<LinearAttentionForGpu, DeltaRuleForGpu>(patterns.getContext());
+}
+
+LogicalResult attn::expandChunkwiseCall(func::CallOp call) {
+  auto fail = [&](const Twine &why) {
+    return call.emitError("attn-gpu-map: malformed ") << kGpuKernelAttr << " call: " << why;
+  };
+  auto params = call->getAttrOfType<DictionaryAttr>(kGpuKernelAttr);
+  auto roles = params.getAs<ArrayAttr>("operands");
+  if (!roles || roles.size() != call.getNumOperands())
+    return fail("operands must name every operand of the call");
+  ChunkGpuOperands ops;
+  for (auto [role, value] : llvm::zip(roles, call.getOperands())) {
+    auto name = dyn_cast<StringAttr>(role);
+    Value *slot = name ? roleSlot(ops, name.getValue()) : nullptr;
+    if (!slot || *slot)
+      return fail("unknown or repeated operand role " +
+                  (name ? name.getValue() : StringRef("?")));
+    auto type = dyn_cast<MemRefType>(value.getType());
+    if (!type || !type.hasStaticShape() || !type.getLayout().isIdentity())
+      return fail("operand '" + name.getValue() + "' must be a static identity memref");
+    *slot = value;
+  }
+  auto family = params.getAs<StringAttr>("family");
+  auto gate = params.getAs<StringAttr>("gate");
+  auto scale = params.getAs<FloatAttr>("scale");
+  if (!family || (family.getValue() != "linear" && family.getValue() != "delta"))
+    return fail("family must be \"linear\" or \"delta\"");
+  if (!gate || (gate.getValue() != "none" && gate.getValue() != "head" &&
+                gate.getValue() != "token"))
+    return fail("gate must be \"none\", \"head\" or \"token\"");
+  if (!scale || !std::isfinite(scale.getValueAsDouble()))
+    return fail("scale must be a finite float");
+  if (!ops.q || !ops.k || !ops.v || !ops.out)
+    return fail("q, k, v and out are required");
+  ChunkGpuShape s;
+  s.delta = family.getValue() == "delta";
+  s.gate = gate.getValue() == "none" ? Gate::None
+           : gate.getValue() == "head" ? Gate::PerHead
+                                       : Gate::PerToken;
+  s.scale = scale.getValueAsDouble();
+  s.normalize = static_cast<bool>(params.get("normalize"));
+  s.l2norm = static_cast<bool>(params.get("l2norm"));
+  if (auto eps = params.getAs<FloatAttr>("eps"))
+    s.eps = eps.getValueAsDouble();
+  auto qType = cast<MemRefType>(ops.q.getType());
+  auto vType = cast<MemRefType>(ops.v.getType());
+  if (qType.getRank() != 4 || vType.getRank() != 4 ||
+      cast<MemRefType>(ops.k.getType()).getShape() != qType.getShape() ||
+      cast<MemRefType>(ops.out.getType()).getShape() != vType.getShape() ||
+      qType.getDimSize(3) > kMaxD)
+    return fail("q/k must be [B, H, L, D] (D <= 256), v/out [B, H, L, Dv]");
+  s.batch = qType.getDimSize(0);
+  s.heads = qType.getDimSize(1);
+  s.len = qType.getDimSize(2);
+  s.d = qType.getDimSize(3);
+  s.dv = vType.getDimSize(3);
+  s.elementType = qType.getElementType();
+  if ((s.gate != Gate::None) != static_cast<bool>(ops.gate) ||
+      s.delta != static_cast<bool>(ops.beta) || (ops.normIn && !s.normalize) ||
+      (ops.normOut && !s.normalize) || (s.delta && s.normalize))
+    return fail("operands do not match the family, gate and normalize parameters");
+  auto shapeIs = [](Value v, ArrayRef<int64_t> shape) {
+    return !v || cast<MemRefType>(v.getType()).getShape() == shape;
+  };
+  SmallVector<int64_t> tokens = {s.batch, s.heads, s.len};
+  SmallVector<int64_t> gateShape =
+      s.gate == Gate::PerHead ? SmallVector<int64_t>{s.heads} : tokens;
+  if (!shapeIs(ops.gate, gateShape) || !shapeIs(ops.beta, tokens) ||
+      !shapeIs(ops.stateIn, {s.batch, s.heads, s.d, s.dv}) ||
+      !shapeIs(ops.stateOut, {s.batch, s.heads, s.d, s.dv}) ||
+      !shapeIs(ops.normIn, {s.batch, s.heads, s.d}) ||
+      !shapeIs(ops.normOut, {s.batch, s.heads, s.d}))
+    return fail("gate, beta, state or norm shapes do not match q and v");
+  for (Value v : {ops.gate, ops.beta, ops.stateIn, ops.stateOut, ops.normIn, ops.normOut})
+    if (v && !cast<MemRefType>(v.getType()).getElementType().isF32())
+      return fail("gate, beta, state and norm must be f32");
+  ImplicitLocOpBuilder b(call.getLoc(), call);
+  ChunkGpuEmitter(b, s).emit(ops);
+  call.erase();
+  return success();
+}
