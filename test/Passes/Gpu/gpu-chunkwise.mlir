@@ -1,7 +1,8 @@
 // attn-gpu-tile: attn.linear_attention (decay none/constant/scalar) and
 // attn.delta_rule (DeltaNet, Gated DeltaNet) become kernel = "chunkwise"
 // calls that name their operands; attn-gpu-map expands them into the
-// chunkwise kernel of passes/Gpu/ChunkwiseGpu.cpp; per-channel decays stay.
+// chunkwise kernel of passes/Gpu/ChunkwiseGpu.cpp (per-channel decays stay:
+// gpu-chunkwise-generic.mlir).
 // RUN: attn-opt %s --split-input-file --attn-gpu-tile | FileCheck %s --check-prefix=TILE
 // RUN: attn-opt %s --split-input-file --attn-gpu-tile --attn-decompose "--one-shot-bufferize=bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --attn-gpu-map --cse | FileCheck %s --check-prefix=MAP
 // RUN: env -u CUDA_HOME attn-opt %s --split-input-file "--attn-gpu-pipeline=format=isa" | FileCheck %s --check-prefix=PTX
@@ -53,21 +54,4 @@ func.func @linear_norm(%q: tensor<2x3x37x32xf32>, %k: tensor<2x3x37x32xf32>,
       : tensor<2x3x37x32xf32>, tensor<2x3x37x32xf32>, tensor<2x3x37x24xf32>
       -> tensor<2x3x37x24xf32>, state tensor<2x3x32x24xf32>, norm tensor<2x3x32xf32>
   return %o, %s, %z : tensor<2x3x37x24xf32>, tensor<2x3x32x24xf32>, tensor<2x3x32xf32>
-}
-
-// -----
-
-// Per-channel decays (GLA's vector decay, KDA) keep the generic path.
-// TILE-LABEL: func.func @per_channel
-// TILE: attn.linear_attention vector
-// TILE: attn.delta_rule kda
-// TILE-NOT: __attn_gpu_chunkwise
-func.func @per_channel(%q: tensor<1x2x9x16xf32>, %v: tensor<1x2x9x16xf32>,
-                       %g: tensor<1x2x9x16xf32>, %b: tensor<1x2x9xf32>)
-    -> (tensor<1x2x9x16xf32>, tensor<1x2x9x16xf32>) {
-  %o = attn.linear_attention vector %q, %q, %v gate(%g : tensor<1x2x9x16xf32>)
-      : tensor<1x2x9x16xf32>, tensor<1x2x9x16xf32>, tensor<1x2x9x16xf32> -> tensor<1x2x9x16xf32>
-  %o2 = attn.delta_rule kda %q, %q, %v, %b : tensor<1x2x9xf32> gate(%g : tensor<1x2x9x16xf32>)
-      : tensor<1x2x9x16xf32>, tensor<1x2x9x16xf32>, tensor<1x2x9x16xf32> -> tensor<1x2x9x16xf32>
-  return %o, %o2 : tensor<1x2x9x16xf32>, tensor<1x2x9x16xf32>
 }
