@@ -52,6 +52,7 @@ void attn::buildGpuPipeline(OpPassManager &pm, const GpuTargetOptions &options) 
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(createAttnGpuLaunchBounds());
   // Launches, allocations and frees become one chain of async work on the
   // stream, with one wait before each return (not a wait per launch).
   pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());

@@ -18,9 +18,13 @@
 //   writes O = gamma Q S + A X and updates S = gamma_last S + K^T (w X).
 //
 // Products are f32 FMAs on the SIMT units (no tensor cores yet); every
-// thread computes a 2 x 4 (or 2 x 8, D/32 x 4) register block of each
-// product so shared-memory loads are reused. Rows of q and k are padded
-// by one element in shared memory against bank conflicts.
+// thread computes a 2 x 4 (scores: 2 x 8; state: D/32 x 4) register block
+// of each product, reading its right operand 4 adjacent columns at a time
+// (16-byte shared loads). q rows are padded by one element in shared
+// memory, k is kept transposed ([D, 68], so its columns are the score
+// products' right operand), and the delta rule's L and the scores A share
+// one buffer: about 110 KiB at D = 128, so two blocks fit a multiprocessor,
+// and the kernel asks for two (attn-gpu-launch-bounds caps registers at 128).
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,6 +40,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/SymbolTable.h"
@@ -113,6 +118,24 @@ private:
                ValueRange{fmul(x, f32(1.0 / std::log(2.0)))})
         .getResult(0);
   }
+  /// body(e) for e = tid + 256 m < total: a loop over m unrolled 4 times,
+  /// so that four global loads are in flight without the register cost of
+  /// unrolling a whole chunk.
+  void unrolled(int64_t total, llvm::function_ref<void(Value)> body) {
+    constexpr int64_t kUnroll = 4;
+    int64_t perThread = (total + kThreads - 1) / kThreads;
+    int64_t steps = (perThread + kUnroll - 1) / kUnroll;
+    bool exact = total % (kThreads * kUnroll) == 0;
+    loop(idx(0), idx(steps), 1, [&](Value step) {
+      for (int64_t u = 0; u < kUnroll; ++u) {
+        Value e = add(tid, mul(add(mul(step, idx(kUnroll)), idx(u)), idx(kThreads)));
+        if (exact)
+          body(e);
+        else
+          when(lt(e, idx(total)), [&] { body(e); });
+      }
+    });
+  }
   /// Runs body under `cond`.
   void when(Value cond, llvm::function_ref<void()> body) {
     auto ifOp = scf::IfOp::create(b, cond, /*withElse=*/false);
@@ -131,16 +154,25 @@ private:
                          scf::YieldOp::create(b);
                        });
   }
-  /// Each thread's register block of a product: rows tr + 32 r (r < nR),
-  /// columns tc + 8 c (c < nC), with tr = tid / 8 and tc = tid % 8;
-  /// acc = init + sum_{k < depth} a(row, k) * bm(k, col). Rows past `rows`
-  /// and columns past `cols` read clamped indices; callers skip storing them.
-  SmallVector<Value> product(int64_t nR, int64_t nC, int64_t rows, Value cols,
-                             Value depth, ArrayRef<Value> init,
+  /// Each thread's register block of a product: rows tr + 32 r (r < nR)
+  /// and columns colOf(c) (c < nC, a multiple of 4: groups of 4 adjacent
+  /// columns, 32 apart), with tr = tid / 8 and tc = tid % 8;
+  /// acc = init + sum_{k < depth} a(row, k) * bm(k, group column)[c % 4].
+  /// bm loads 4 adjacent columns at once (one 16-byte shared load; the 8
+  /// threads of a row cover 128 contiguous bytes). Rows past `rows` read a
+  /// clamped index; callers skip storing them.
+  SmallVector<Value> product(int64_t nR, int64_t nC, int64_t rows, Value depth,
+                             ArrayRef<Value> init,
                              llvm::function_ref<Value(Value, Value)> a,
                              llvm::function_ref<Value(Value, Value)> bm);
   Value rowOf(int64_t r) { return add(tr, idx(32 * r)); }
-  Value colOf(int64_t c) { return add(tc, idx(8 * c)); }
+  Value colOf(int64_t c) { return add(mul(tc, idx(4)), idx((c / 4) * 32 + c % 4)); }
+  /// 4 adjacent f32 of a shared buffer (16-byte aligned).
+  Value load4(Value mem, ValueRange at) {
+    auto v = vector::LoadOp::create(b, VectorType::get({4}, b.getF32Type()), mem, at);
+    v.setAlignment(16);
+    return v;
+  }
 
   ImplicitLocOpBuilder &b;
   const ChunkGpuShape &s;
@@ -150,14 +182,14 @@ private:
 } // namespace
 
 SmallVector<Value> ChunkGpuEmitter::product(
-    int64_t nR, int64_t nC, int64_t rows, Value cols, Value depth,
-    ArrayRef<Value> init, llvm::function_ref<Value(Value, Value)> a,
+    int64_t nR, int64_t nC, int64_t rows, Value depth, ArrayRef<Value> init,
+    llvm::function_ref<Value(Value, Value)> a,
     llvm::function_ref<Value(Value, Value)> bm) {
-  SmallVector<Value> rowIdx, colIdx;
+  SmallVector<Value> rowIdx, groupIdx;
   for (int64_t r = 0; r < nR; ++r)
     rowIdx.push_back(minI(rowOf(r), idx(rows - 1)));
-  for (int64_t c = 0; c < nC; ++c)
-    colIdx.push_back(minI(colOf(c), arith::SubIOp::create(b, cols, idx(1))));
+  for (int64_t c = 0; c < nC; c += 4)
+    groupIdx.push_back(colOf(c));
   auto loopOp = scf::ForOp::create(
       b, idx(0), depth, idx(1), init,
       [&](OpBuilder &nested, Location, Value k, ValueRange acc) {
@@ -166,8 +198,11 @@ SmallVector<Value> ChunkGpuEmitter::product(
         SmallVector<Value> av, bv, next;
         for (int64_t r = 0; r < nR; ++r)
           av.push_back(a(rowIdx[r], k));
-        for (int64_t c = 0; c < nC; ++c)
-          bv.push_back(bm(k, colIdx[c]));
+        for (Value group : groupIdx) {
+          Value four = bm(k, group);
+          for (int64_t e = 0; e < 4; ++e)
+            bv.push_back(vector::ExtractOp::create(b, four, ArrayRef<int64_t>{e}));
+        }
         for (int64_t r = 0; r < nR; ++r)
           for (int64_t c = 0; c < nC; ++c)
             next.push_back(fma(av[r], bv[c], acc[r * nC + c]));
@@ -181,22 +216,23 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
   auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
   Type f32Type = b.getF32Type();
   int64_t D = s.d, pitch = D + 1;
-  // Shared memory (f32): Qc, Kc [C, D + 1]; S [D, 32]; X [C, 32]; A, L
-  // [C, C + 1]; per-token G, W, beta, graw, den [C]; z [D].
+  // Shared memory (f32): Qc [C, D + 1]; Kc^T [D, C + 4] (rows 16-byte
+  // aligned for vector loads); S [D, 32]; X [C, 32]; A [C, C + 1] (the
+  // delta rule's L first, then A); per-token G, W, beta, graw, den [C];
+  // z [D]. Under 113 KiB for D = 128, so two blocks fit a multiprocessor.
   struct Piece {
     SmallVector<int64_t> shape;
     Value *view;
   };
-  Value sQ, sK, sS, sX, sA, sL, sG, sW, sBeta, sRaw, sDen, sZ;
-  SmallVector<Piece> pieces = {{{kChunk, pitch}, &sQ}, {{kChunk, pitch}, &sK},
+  Value sQ, sKt, sS, sX, sA, sG, sW, sBeta, sRaw, sDen, sZ;
+  SmallVector<Piece> pieces = {{{kChunk, pitch}, &sQ},
+                               {{D, kChunk + 4}, &sKt},
                                {{D, kCols}, &sS},      {{kChunk, kCols}, &sX},
                                {{kChunk, kChunk + 1}, &sA}, {{kChunk}, &sG},
                                {{kChunk}, &sW},        {{kChunk}, &sRaw},
                                {{kChunk}, &sDen}};
-  if (s.delta) {
-    pieces.push_back({{kChunk, kChunk + 1}, &sL});
+  if (s.delta)
     pieces.push_back({{kChunk}, &sBeta});
-  }
   if (s.normalize)
     pieces.push_back({{D}, &sZ});
   int64_t bytes = 0;
@@ -218,6 +254,11 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
   b.setInsertionPointToStart(&launch.getBody().front());
   Value raw = gpu::DynamicSharedMemoryOp::create(
       b, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(), AffineMap(), workgroup));
+  // Two blocks a multiprocessor when their shared memory fits (228 KiB an
+  // H100 SM, 1 KiB of it reserved per block): registers are then capped at
+  // 128 a thread, and one block's barriers overlap the other's work.
+  if (2 * (bytes + 1024) <= 228 * 1024)
+    raw.getDefiningOp()->setAttr(kMinBlocksPerSmAttr, b.getI64IntegerAttr(2));
   for (auto [p, off] : llvm::zip(pieces, offsets))
     *p.view = memref::ViewOp::create(
         b, MemRefType::get(p.shape, f32Type, AffineMap(), workgroup), raw, idx(off),
@@ -275,7 +316,8 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
     });
     // q, k rows (scaled unless l2norm scales them below) and this block's
     // value columns, f32, zero past n.
-    loop(tid, idx(kChunk * D), kThreads, [&](Value e) {
+    // Unrolled, so that every load of the chunk is in flight at once.
+    unrolled(kChunk * D, [&](Value e) {
       Value i = arith::DivUIOp::create(b, e, idx(D));
       Value d = arith::RemUIOp::create(b, e, idx(D));
       Value inside = lt(i, n);
@@ -284,9 +326,9 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
       if (!s.l2norm)
         qv = fmul(qv, f32(s.scale));
       store(select(inside, qv, zero), sQ, {i, d});
-      store(select(inside, toF32(load(ops.k, {bIdx, h, t, d})), zero), sK, {i, d});
+      store(select(inside, toF32(load(ops.k, {bIdx, h, t, d})), zero), sKt, {d, i});
     });
-    loop(tid, idx(kChunk * kCols), kThreads, [&](Value e) {
+    unrolled(kChunk * kCols, [&](Value e) {
       Value i = arith::DivUIOp::create(b, e, idx(kCols));
       Value col = arith::RemUIOp::create(b, e, idx(kCols));
       Value inside = arith::AndIOp::create(b, lt(i, n), lt(col, cols));
@@ -312,13 +354,18 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
     if (s.l2norm) {
       // Warp w normalises rows w, w + 8, ... of q and k: lanes sum squares
       // of their elements, a butterfly gives every lane the total.
-      for (Value buf : {sQ, sK}) {
-        double factor = buf == sQ ? s.scale : 1.0;
+      for (Value buf : {sQ, sKt}) {
+        bool isQ = buf == sQ;
+        double factor = isQ ? s.scale : 1.0;
+        // Element (row i, feature d): q row-major, k transposed.
+        auto at = [&](Value i, Value d) {
+          return isQ ? SmallVector<Value>{i, d} : SmallVector<Value>{d, i};
+        };
         loop(warp, idx(kChunk), 8, [&](Value i) {
           Value sq = zero;
           for (int64_t d0 = 0; d0 < D; d0 += 32) {
             Value d = add(lane, idx(d0));
-            Value x = load(buf, {i, minI(d, idx(D - 1))});
+            Value x = load(buf, at(i, minI(d, idx(D - 1))));
             sq = select(lt(d, idx(D)), fma(x, x, sq), sq);
           }
           for (int offset : {1, 2, 4, 8, 16})
@@ -328,7 +375,7 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
           Value inv = fmul(arith::DivFOp::create(b, f32(1.0), norm), f32(factor));
           for (int64_t d0 = 0; d0 < D; d0 += 32) {
             Value d = add(lane, idx(d0));
-            when(lt(d, idx(D)), [&] { store(fmul(load(buf, {i, d}), inv), buf, {i, d}); });
+            when(lt(d, idx(D)), [&] { store(fmul(load(buf, at(i, d)), inv), buf, at(i, d)); });
           }
         });
       }
@@ -343,14 +390,14 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
       when(lt(tid, idx(kChunk)), [&] { store(select(lt(tid, n), f32(1.0), zero), sW, {tid}); });
     }
 
-    // A = tril(Q K^T) . Gamma; for the delta rule also L = strict
-    // tril(K K^T) . Gamma. 2 rows x 8 columns a thread.
-    auto scores = [&](Value lhs, Value dst, bool strict) {
+    // A = tril(Q K^T) . Gamma; for the delta rule first L = strict
+    // tril(K K^T) . Gamma in the same buffer. 2 rows x 8 columns a thread.
+    auto scores = [&](bool ofQ, Value dst, bool strict) {
       SmallVector<Value> init(2 * 8, zero);
       SmallVector<Value> acc = product(
-          2, 8, kChunk, idx(kChunk), idx(D), init,
-          [&](Value i, Value k) { return load(lhs, {i, k}); },
-          [&](Value k, Value j) { return load(sK, {j, k}); });
+          2, 8, kChunk, idx(D), init,
+          [&](Value i, Value k) { return ofQ ? load(sQ, {i, k}) : load(sKt, {k, i}); },
+          [&](Value k, Value j) { return load4(sKt, {k, j}); });
       for (int64_t r = 0; r < 2; ++r)
         for (int64_t c = 0; c < 8; ++c) {
           Value i = rowOf(r), j = colOf(c);
@@ -362,17 +409,14 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
           store(select(keep, x, zero), dst, {i, j});
         }
     };
-    scores(sQ, sA, /*strict=*/false);
-    if (s.delta)
-      scores(sK, sL, /*strict=*/true);
-
     if (s.delta) {
+      scores(/*ofQ=*/false, sA, /*strict=*/true);
       // X = V - gamma . (K S), 2 rows x 4 columns a thread. A thread
       // rewrites only the elements it read.
       SmallVector<Value> acc = product(
-          2, 4, kChunk, idx(kCols), idx(D), SmallVector<Value>(8, zero),
-          [&](Value i, Value k) { return load(sK, {i, k}); },
-          [&](Value k, Value c) { return load(sS, {k, c}); });
+          2, 4, kChunk, idx(D), SmallVector<Value>(8, zero),
+          [&](Value i, Value k) { return load(sKt, {k, i}); },
+          [&](Value k, Value c) { return load4(sS, {k, c}); });
       for (int64_t r = 0; r < 2; ++r)
         for (int64_t c = 0; c < 4; ++c) {
           Value i = rowOf(r), col = colOf(c);
@@ -387,22 +431,39 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
       // in registers (xr[j / 8]) and the 8 lanes reduce each row's sum.
       Value col = add(mul(warp, idx(4)), arith::DivUIOp::create(b, lane, idx(8)));
       Value l8 = arith::RemUIOp::create(b, lane, idx(8));
-      SmallVector<Value> xr(kChunk / 8, zero);
-      for (int64_t i = 0; i < kChunk; ++i) {
-        Value partial = zero;
-        for (int64_t m = 0; m < (i + 7) / 8; ++m)
-          partial = fma(load(sL, {idx(i), add(l8, idx(8 * m))}), xr[m], partial);
-        for (int offset : {1, 2, 4})
-          partial = fadd(partial, gpu::ShuffleOp::create(b, partial, offset, 32,
-                                                         gpu::ShuffleMode::XOR)
-                                      .getShuffleResult());
-        Value x = fmul(load(sBeta, {idx(i)}), fsub(load(sX, {idx(i), col}), partial));
-        Value mine = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, l8, idx(i % 8));
-        xr[i / 8] = select(mine, x, xr[i / 8]);
-        when(arith::CmpIOp::create(b, arith::CmpIPredicate::eq, l8, idx(0)),
-             [&] { store(x, sX, {idx(i), col}); });
-      }
+      // Rows go in 8 blocks of 8 (a loop, so that LLVM does not hoist the
+      // loads of all 64 rows): row i = 8 blk + s sums over all 8 registers
+      // (L is 0 at and above the diagonal, xr is 0 until written).
+      scf::ForOp::create(
+          b, idx(0), idx(kChunk / 8), one, SmallVector<Value>(kChunk / 8, zero),
+          [&](OpBuilder &nested, Location, Value blk, ValueRange xrIn) {
+            OpBuilder::InsertionGuard g(b);
+            b.setInsertionPoint(nested.getInsertionBlock(), nested.getInsertionPoint());
+            SmallVector<Value> xr(xrIn);
+            for (int64_t sub = 0; sub < 8; ++sub) {
+              Value i = add(mul(blk, idx(8)), idx(sub));
+              Value partial = zero;
+              for (int64_t m = 0; m < kChunk / 8; ++m)
+                partial = fma(load(sA, {i, add(l8, idx(8 * m))}), xr[m], partial);
+              for (int offset : {1, 2, 4})
+                partial = fadd(partial, gpu::ShuffleOp::create(b, partial, offset, 32,
+                                                               gpu::ShuffleMode::XOR)
+                                            .getShuffleResult());
+              Value x = fmul(load(sBeta, {i}), fsub(load(sX, {i, col}), partial));
+              Value mine = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, l8, idx(sub));
+              for (int64_t m = 0; m < kChunk / 8; ++m) {
+                Value here = arith::AndIOp::create(
+                    b, mine, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, blk, idx(m)));
+                xr[m] = select(here, x, xr[m]);
+              }
+              when(arith::CmpIOp::create(b, arith::CmpIPredicate::eq, l8, idx(0)),
+                   [&] { store(x, sX, {i, col}); });
+            }
+            scf::YieldOp::create(b, xr);
+          });
+      gpu::BarrierOp::create(b); // L is read no more: A takes its place
     }
+    scores(/*ofQ=*/true, sA, /*strict=*/false);
     gpu::BarrierOp::create(b);
 
     // The normaliser: den_i = gamma_i (q_i . z) + sum_j A[i, j] + eps.
@@ -435,9 +496,9 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
     // O = gamma . (Q S) + A X, rows < n of this block's columns.
     {
       SmallVector<Value> qs = product(
-          2, 4, kChunk, idx(kCols), idx(D), SmallVector<Value>(8, zero),
+          2, 4, kChunk, idx(D), SmallVector<Value>(8, zero),
           [&](Value i, Value k) { return load(sQ, {i, k}); },
-          [&](Value k, Value c) { return load(sS, {k, c}); });
+          [&](Value k, Value c) { return load4(sS, {k, c}); });
       if (gated)
         for (int64_t r = 0; r < 2; ++r) {
           Value gamma = exp(load(sG, {rowOf(r)}));
@@ -445,9 +506,9 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
             qs[r * 4 + c] = fmul(qs[r * 4 + c], gamma);
         }
       SmallVector<Value> o = product(
-          2, 4, kChunk, idx(kCols), n, qs,
+          2, 4, kChunk, n, qs,
           [&](Value i, Value k) { return load(sA, {i, k}); },
-          [&](Value k, Value c) { return load(sX, {k, c}); });
+          [&](Value k, Value c) { return load4(sX, {k, c}); });
       Type outType = cast<MemRefType>(ops.out.getType()).getElementType();
       for (int64_t r = 0; r < 2; ++r)
         for (int64_t c = 0; c < 4; ++c) {
@@ -464,8 +525,17 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
     }
     gpu::BarrierOp::create(b); // S, X and z are read no more this chunk
 
-    // S = gamma_last S + K^T (w . X); z = gamma_last z + K^T w.
+    // S = gamma_last S + K^T (w . X); z = gamma_last z + K^T w. Without a
+    // decay w is 1 up to n, and X is 0 past n.
     Value gammaLast = gated ? exp(load(sG, {last})) : Value();
+    if (gated) {
+      unrolled(kChunk * kCols, [&](Value e) {
+        Value j = arith::DivUIOp::create(b, e, idx(kCols));
+        Value col = arith::RemUIOp::create(b, e, idx(kCols));
+        store(fmul(load(sX, {j, col}), load(sW, {j})), sX, {j, col});
+      });
+      gpu::BarrierOp::create(b);
+    }
     {
       SmallVector<Value> init;
       for (int64_t r = 0; r < nRD; ++r)
@@ -474,9 +544,8 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
           init.push_back(gammaLast ? fmul(s0, gammaLast) : s0);
         }
       SmallVector<Value> acc = product(
-          nRD, 4, D, idx(kCols), n, init,
-          [&](Value d, Value j) { return fmul(load(sK, {j, d}), load(sW, {j})); },
-          [&](Value j, Value c) { return load(sX, {j, c}); });
+          nRD, 4, D, n, init, [&](Value d, Value j) { return load(sKt, {d, j}); },
+          [&](Value j, Value c) { return load4(sX, {j, c}); });
       if (s.normalize) {
         // Threads past the product rows' owners update z (a separate row of
         // work: every thread holding z[f] for f < D reads K column f).
@@ -487,7 +556,7 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
                 OpBuilder::InsertionGuard g(b);
                 b.setInsertionPoint(nested.getInsertionBlock(), nested.getInsertionPoint());
                 scf::YieldOp::create(
-                    b, ValueRange{fma(load(sK, {j, tid}), load(sW, {j}), a0[0])});
+                    b, ValueRange{fma(load(sKt, {tid, j}), load(sW, {j}), a0[0])});
               });
           Value z0 = load(sZ, {tid});
           if (gammaLast)

@@ -20,6 +20,11 @@ namespace attn {
 /// The dictionary attribute on kernel calls: {kernel = "flash", ...}.
 inline constexpr llvm::StringLiteral kGpuKernelAttr = "attn.gpu_kernel";
 
+/// Marks an op inside an expanded kernel: after outlining,
+/// attn-gpu-launch-bounds gives the kernel launch bounds for this many
+/// blocks a multiprocessor.
+inline constexpr llvm::StringLiteral kMinBlocksPerSmAttr = "attn.min_blocks_per_sm";
+
 /// Builds the gpu.launch of a kernel call before it and erases the call.
 mlir::LogicalResult expandGpuKernelCall(mlir::func::CallOp call);
 

@@ -85,9 +85,12 @@ def AttnInlineAllocaScopes : Pass<"attn-inline-alloca-scopes"> {
 }
 
 def AttnGpuTile : Pass<"attn-gpu-tile"> {
-  let summary = "Tensor-core flash attention kernels for CUDA";
+  let summary = "Hand-built CUDA kernels: tensor-core flash attention, chunkwise recurrences";
   let description = [{
-    Rewrites attn.attention with f16/bf16 operands, static shapes,
+    Rewrites attn.linear_attention (decay none/constant/scalar) and
+    attn.delta_rule (DeltaNet, Gated DeltaNet) into calls of
+    `__attn_gpu_chunkwise*` that attn-gpu-map expands into the chunkwise
+    kernel (passes/Gpu/ChunkwiseGpu.cpp), and attn.attention with f16/bf16 operands, static shapes,
     D = Dv in {64, 128} and only causal/window visibility (no mask tensor,
     block lists, sinks, softcap or mod regions) into a call of a private
     declaration `__attn_gpu_flash*` on buffers, its parameters in the
@@ -106,6 +109,19 @@ def AttnGpuTile : Pass<"attn-gpu-tile"> {
     "mlir::vector::VectorDialect"
   ];
 }
+def AttnGpuLaunchBounds : Pass<"attn-gpu-launch-bounds", "mlir::ModuleOp"> {
+  let summary = "Occupancy hints of attn's kernels as NVVM launch bounds";
+  let description = [{
+    Runs after gpu-kernel-outlining. A kernel whose body holds an op marked
+    `attn.min_blocks_per_sm = N` (attn-gpu-map's expansions mark their
+    shared-memory op) gets `nvvm.maxntid` (its known block size) and
+    `nvvm.minctasm = N`, which become PTX's `.maxntid` and `.minnctapersm`:
+    ptxas then keeps registers low enough for N blocks a multiprocessor.
+    The marker is removed.
+  }];
+  let dependentDialects = ["mlir::NVVM::NVVMDialect"];
+}
+
 def AttnGpuMap : Pass<"attn-gpu-map", "mlir::ModuleOp"> {
   let summary = "Map bufferised host loops onto GPU launches";
   let description = [{

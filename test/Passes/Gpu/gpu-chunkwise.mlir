@@ -11,20 +11,22 @@
 // TILE: call @__attn_gpu_chunkwise_0({{.*}}) {attn.gpu_kernel = {family = "delta", gate = "token", kernel = "chunkwise", l2norm, operands = ["q", "k", "v", "gate", "beta", "state_in", "out", "state_out"], scale = 1.250000e-01 : f64}}
 // TILE-NOT: attn.delta_rule
 
-// Grid (ceil(48 / 32), 2, 1) of 256 threads. Shared memory: q, k [64, 65],
-// the state slice [64, 32], the values [64, 32], scores A and L [64, 65],
-// five per-token vectors: 4 x 16640 + 2 x 8192 + 5 x 256 = 84224 bytes.
+// Grid (ceil(48 / 32), 2, 1) of 256 threads. Shared memory: q [64, 65],
+// k^T [64, 68], the state slice [64, 32], the values [64, 32], the scores
+// [64, 65] (L, then A), five per-token vectors: 2 x 16640 + 17408 +
+// 2 x 8192 + 5 x 256 = 68352 bytes, so two blocks fit an SM: the kernel
+// asks for them (launch bounds in the PTX).
 // MAP-NOT: func.func private @__attn_gpu_chunkwise
 // MAP-LABEL: func.func @gdn
-// MAP: gpu.launch blocks({{.*}}) in ({{.*}} = %c2, {{.*}} = %c2{{.*}}, {{.*}} = %c1{{.*}}) threads({{.*}}) in ({{.*}} = %c256, {{.*}}) dynamic_shared_memory_size %c84224_i32
-// MAP: gpu.dynamic_shared_memory
+// MAP: gpu.launch blocks({{.*}}) in ({{.*}} = %c2, {{.*}} = %c2{{.*}}, {{.*}} = %c1{{.*}}) threads({{.*}}) in ({{.*}} = %c256, {{.*}}) dynamic_shared_memory_size %c68352_i32
+// MAP: gpu.dynamic_shared_memory {{.*}}attn.min_blocks_per_sm = 2
 // MAP: memref.view {{.*}} to memref<64x65xf32, #gpu.address_space<workgroup>>
 // MAP: scf.for
 // MAP: gpu.barrier
 // MAP: gpu.shuffle  xor
 // MAP: llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"
 // PTX-LABEL: llvm.func @gdn(
-// PTX: gpu.binary @gdn_kernel {{.*}}bar.sync{{.*}}shfl.sync.bfly.b32{{.*}}ex2.approx.ftz.f32{{.*}}fma.rn.f32
+// PTX: gpu.binary @gdn_kernel {{.*}}.maxntid 256, 1, 1{{.*}}.minnctapersm 2{{.*}}bar.sync{{.*}}shfl.sync.bfly.b32{{.*}}ex2.approx.ftz.f32{{.*}}fma.rn.f32
 func.func @gdn(%q: tensor<1x2x150x64xbf16>, %k: tensor<1x2x150x64xbf16>,
                %v: tensor<1x2x150x48xbf16>, %b: tensor<1x2x150xf32>,
                %g: tensor<1x2x150xf32>, %s0: tensor<1x2x64x48xf32>)
