@@ -8,10 +8,10 @@ tensors (CPU or CUDA libraries).
     lib.call("gqa", q, k, v, out, lse)   # or written into given buffers
 
 The runtime is found through $ATTN_RUNTIME (a path to libattnrt.so), then
-next to this package in a build tree (build/lib/libattnrt.so). attn.KVCache and
-attn.QuantCache and attn.StateCache hold caches that kernels read in place
-(attn/cache.py).
+next to this package in a build tree (build/lib/libattnrt.so). attn.KVCache,
+attn.QuantCache, attn.PQCache and attn.StateCache hold caches that kernels
+read in place (attn/cache.py).
 """
 
 from .runtime import AttnError, Library, load, runtime_path  # noqa: F401
-from .cache import KVCache, QuantCache, StateCache  # noqa: F401,E402
+from .cache import KVCache, PQCache, QuantCache, StateCache  # noqa: F401,E402

@@ -50,6 +50,18 @@ class _QuantView(ctypes.Structure):
         "residual_lengths")]
 
 
+class _PqDesc(ctypes.Structure):
+    _fields_ = [(n, _I32) for n in ("value_dtype", "max_seqs", "kv_heads",
+                                    "head_dim", "value_dim", "capacity",
+                                    "subspaces", "centroids")] + \
+        [("codebooks", ctypes.c_void_p)]
+
+
+class _PqView(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_void_p) for n in ("codes", "codebooks", "value",
+                                               "lengths")]
+
+
 class _Memory(ctypes.Structure):
     _fields_ = [("reserved_bytes", ctypes.c_size_t),
                 ("used_bytes", ctypes.c_size_t), ("free_pages", _I32)]
@@ -108,9 +120,10 @@ def _array(address, ctype, shape, np_dtype=None):
 
 
 class _Cache:
-    """What the KV and quantised caches share: sequences and lifetime."""
+    """What all caches share: sequences and lifetime."""
 
     _prefix = None
+    _handle = None  # until created (a constructor may raise first)
 
     def __init__(self, desc, fns):
         self._fns = fns
@@ -165,14 +178,18 @@ class _Cache:
 class _TokenCache(_Cache):
     """Caches that hold tokens: appends of [heads, n, dim] arrays."""
 
+    _key_dtype = None  # the element type unless set
+
     def append(self, seq, key, value):
         """Appends tokens: key [kv_heads, n, head_dim], value [kv_heads, n,
-        value_dim], C-contiguous, in the cache's element type."""
+        value_dim], C-contiguous, in the cache's element type (PQ keys:
+        float32)."""
         import numpy as np
         n = None
-        for what, arr, width in (("key", key, self.head_dim),
-                                 ("value", value, self.value_dim)):
-            want = np.dtype(self._np_dtype)
+        for what, arr, width, dt in (
+                ("key", key, self.head_dim, self._key_dtype or self._np_dtype),
+                ("value", value, self.value_dim, self._np_dtype)):
+            want = np.dtype(dt)
             if not isinstance(arr, np.ndarray) or arr.dtype != want:
                 raise AttnError(f"append: {what} must be a numpy {want} array")
             if arr.ndim != 3 or arr.shape[0] != self.kv_heads or arr.shape[2] != width:
@@ -263,6 +280,58 @@ class QuantCache(_TokenCache):
             "residual_value": _array(v.residual_value, elem, (s, h, g, self.value_dim), conv),
             "quantized_lengths": _array(v.quantized_lengths, _I32, (s,)),
             "residual_lengths": _array(v.residual_lengths, _I32, (s,)),
+        }
+
+
+class PQCache(_TokenCache):
+    """A PQ key cache: f32 keys encoded on append against per-head codebooks
+    [kv_heads, subspaces, centroids, head_dim / subspaces] (float32, copied
+    at create); values stored in the element type."""
+
+    _prefix = "pq"
+    _key_dtype = "float32"
+
+    def __init__(self, max_seqs, kv_heads, head_dim, capacity, subspaces,
+                 centroids, codebooks, value_dim=None, dtype="f32"):
+        import numpy as np
+        if dtype not in _DTYPES:
+            raise AttnError(f"PQCache: dtype must be one of {sorted(_DTYPES)}")
+        code, self._np_dtype, self._bytes = _DTYPES[dtype]
+        self.max_seqs, self.kv_heads, self.head_dim = max_seqs, kv_heads, head_dim
+        self.value_dim = value_dim or head_dim
+        self.capacity, self.subspaces, self.centroids = capacity, subspaces, centroids
+        # The runtime reads kv_heads * centroids * head_dim floats from it
+        # (after refusing a head_dim that subspaces does not divide).
+        if not isinstance(codebooks, np.ndarray) or codebooks.dtype != np.float32 \
+                or not codebooks.flags["C_CONTIGUOUS"]:
+            raise AttnError("PQCache: codebooks must be a C-contiguous numpy "
+                            "float32 array")
+        if subspaces > 0 and head_dim % subspaces == 0:
+            want = (kv_heads, subspaces, centroids, head_dim // subspaces)
+            if codebooks.shape != want:
+                raise AttnError(f"PQCache: codebooks must be {list(want)}, got "
+                                f"{list(codebooks.shape)}")
+        desc = _PqDesc(code, max_seqs, kv_heads, head_dim, self.value_dim,
+                       capacity, subspaces, centroids, codebooks.ctypes.data)
+        super().__init__(desc, _bind("pq", _PqDesc, _PqView))
+
+    def view(self):
+        """The operands of attn.pq_attention: codes [S, H, C, m] (256
+        centroids, read as unsigned) or [S, H, C, m / 2] (16, low nibble
+        first), codebooks [H, m, Kc, D / m], value [S, H, C, Dv] and the
+        key counts lengths [S]."""
+        v = _PqView()
+        self._call("view_get", ctypes.byref(v))
+        s, h, c, m = self.max_seqs, self.kv_heads, self.capacity, self.subspaces
+        elem = ctypes.c_float if self._bytes == 4 else ctypes.c_uint16
+        conv = None if self._np_dtype in ("float32", "uint16") else self._np_dtype
+        return {
+            "codes": _array(v.codes, ctypes.c_int8,
+                            (s, h, c, m if self.centroids == 256 else m // 2)),
+            "codebooks": _array(v.codebooks, ctypes.c_float,
+                                (h, m, self.centroids, self.head_dim // m)),
+            "value": _array(v.value, elem, (s, h, c, self.value_dim), conv),
+            "lengths": _array(v.lengths, _I32, (s,)),
         }
 
 

@@ -126,3 +126,116 @@ try:
 except attn.AttnError as e:
     print("state error:", e)
 states.abort(seq)
+
+# PQ key caches (256 centroids, f32 values; 16 centroids, two codes a byte,
+# bf16 values): codes checked against a NumPy nearest-centroid encoding,
+# filled to the capacity by single tokens after a prefill, read by a
+# compiled attn.pq_attention through the view.
+
+
+def nonzero(shape):
+    return rng.uniform(0.1, 1, shape) * rng.choice([-1, 1], shape)
+
+
+def pq_encode(key, book):
+    """key [H, n, D], book [H, m, Kc, D/m] -> codes [H, n, m]: squared
+    distance in float64, ties to the lower index (np.argmin's first)."""
+    h, n, _ = key.shape
+    x = key.astype(np.float64).reshape(h, n, book.shape[1], 1, book.shape[3])
+    d = ((x - book.astype(np.float64)[:, None]) ** 2).sum(-1)
+    return d.argmin(-1)
+
+
+for kc, dt in ((256, "f32"), (16, "bf16")):
+    m, sub, cap = 8, 4, 24
+    book = nonzero((2, m, kc, sub)).astype(np.float32)
+    book[:, :, 0] = 100  # never nearest: a code 0 would be a missed write
+    book[:, :, kc // 2:] = book[:, :, :kc // 2]  # every nearest centroid ties
+    pq = attn.PQCache(max_seqs=3, kv_heads=2, head_dim=32, capacity=cap,
+                      subspaces=m, centroids=kc, codebooks=book, value_dim=16,
+                      dtype=dt)
+    given, book[:] = book.copy(), 0  # the cache holds its own copy
+    book = pq.view()["codebooks"]
+    vtype = np.uint16 if dt == "bf16" else np.float32
+    hist = {}
+
+    def pq_append(seq, n, key=None):
+        if key is None:
+            key = nonzero((2, n, 32)).astype(np.float32)
+        v = nonzero((2, n, 16)).astype(np.float32)
+        v = bf16(v) if dt == "bf16" else v
+        pq.append(seq, key, v)
+        old = hist.get(seq, (np.zeros((2, 0, m), int), np.zeros((2, 0, 16), v.dtype)))
+        hist[seq] = (np.concatenate([old[0], pq_encode(key, book)], 1),
+                     np.concatenate([old[1], v], 1))
+
+    def pq_check(what):
+        view = pq.view()
+        codes = view["codes"].view(np.uint8)
+        if kc == 16:  # low nibble first
+            codes = np.stack([codes & 15, codes >> 4], -1).reshape(3, 2, cap, m)
+        ok = np.array_equal(view["codebooks"], given)
+        for s, (c, v) in hist.items():
+            n = c.shape[1]
+            ok &= view["lengths"][s] == pq.length(s) == n and (c != 0).all()
+            ok &= np.array_equal(codes[s, :, :n], c)
+            ok &= np.array_equal(view["value"][s, :, :n], v)
+        print(f"pq{kc} {what}", "PASS" if ok else "FAIL")
+
+    a, b = pq.open(), pq.open()
+    pq_append(a, 13)  # prefill
+    pq_append(b, 5)
+    c = pq.fork(a)
+    hist[c] = hist[a]
+    for _ in range(cap - 13):  # single tokens up to the capacity
+        pq_append(a, 1)
+    pq_append(c, 1)
+    pq_check("append fork")
+    pq.truncate(c, 9)
+    hist[c] = tuple(x[:, :9] for x in hist[c])
+    pq_append(c, 2)
+    pq_check("truncate")
+
+    view = pq.view()
+    q = nonzero((3, 4, 1, 32)).astype(np.float32)
+    q = bf16(q) if dt == "bf16" else q
+    out = getattr(lib, f"pq{kc}")(q, view["codes"], view["codebooks"],
+                                  view["value"], view["lengths"])
+    f64 = from_bf16 if dt == "bf16" else lambda x: x.astype(np.float64)
+    for s in (a, b, c):
+        codes, v = hist[s]
+        # Decoded keys: centroid codes[h, t, j] of sub-space j, concatenated.
+        k = np.stack([book[h, np.arange(m), codes[h]].reshape(-1, 32)
+                      for h in range(2)])
+        want = attention(f64(q[s, :, 0]), k.astype(np.float64), f64(v))
+        err = np.abs(f64(out[s, :, 0]) - want).max() / np.abs(want).max()
+        tol = 1e-2 if dt == "bf16" else 1e-5
+        print(f"pq{kc} decode seq {s}", "PASS" if err < tol else f"FAIL {err}")
+
+    # Refused calls raise and change nothing: past the capacity, a non-finite
+    # key in the last token, a float16 key, codebooks of the wrong shape.
+    before = {k: x.copy() for k, x in pq.view().items()}
+    bad = nonzero((2, 3, 32)).astype(np.float32)
+    bad[1, 2, 7] = np.nan
+    for what, call in (
+            ("capacity", lambda: pq_append(a, 1)),
+            ("non-finite", lambda: pq_append(b, 3, bad)),
+            ("dtype", lambda: pq.append(b, np.ones((2, 1, 32), np.float16),
+                                        np.ones((2, 1, 16), vtype))),
+            ("codebooks", lambda: attn.PQCache(3, 2, 32, cap, m, kc,
+                                               np.ones((2, m, kc, 2), np.float32)))):
+        try:
+            call()
+            print(f"pq{kc} {what} error: none")
+        except attn.AttnError as e:
+            print(f"pq{kc} {what} error:", e)
+    after = pq.view()
+    print(f"pq{kc} unchanged", "PASS" if all(
+        np.array_equal(before[k], after[k]) for k in before) else "FAIL")
+    mem = pq.memory()
+    row = (m if kc == 256 else m // 2) + 16 * (4 if dt == "f32" else 2)
+    print(f"pq{kc} memory", "PASS" if mem["free_pages"] == -1 and mem["used_bytes"]
+          == sum(pq.length(s) for s in (a, b, c)) * 2 * row else f"FAIL {mem}")
+    pq.release(c)
+    print(f"pq{kc} released length", pq.view()["lengths"][c])
+    pq.close()
