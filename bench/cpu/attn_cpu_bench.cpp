@@ -53,7 +53,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 struct Config {
-  std::string kind; // "prefill", "decode", "linear" or "gdn"
+  std::string kind; // "prefill", "decode", "linear", "gdn", "gla" or "kda"
   int64_t batch = 1, heads, kvHeads, lq, lk, d;
   bool causal;
   std::string dtype; // f32 or bf16
@@ -73,23 +73,30 @@ std::string tensorType(int64_t b, int64_t h, int64_t l, int64_t d,
 /// Chunk length of the chunkwise kernels (ChunkwiseRecurrentCpu.cpp).
 constexpr int64_t kChunk = 64;
 
-bool recurrent(const Config &c) { return c.kind == "linear" || c.kind == "gdn"; }
+bool recurrent(const Config &c) {
+  return c.kind == "linear" || c.kind == "gdn" || c.kind == "gla" || c.kind == "kda";
+}
+/// Per-channel decays: the gate is [B, H, L, D].
+bool perChannel(const Config &c) { return c.kind == "gla" || c.kind == "kda"; }
+/// The delta rule's kinds (beta, l2norm).
+bool deltaKind(const Config &c) { return c.kind == "gdn" || c.kind == "kda"; }
 
 std::string kernelSource(const Config &c) {
   if (recurrent(c)) {
     std::string x = tensorType(c.batch, c.heads, c.lq, c.d, c.dtype);
-    std::string g = llvm::formatv("tensor<{0}x{1}x{2}xf32>", c.batch, c.heads, c.lq);
-    if (c.kind == "linear")
+    std::string t = llvm::formatv("tensor<{0}x{1}x{2}xf32>", c.batch, c.heads, c.lq);
+    std::string g = perChannel(c) ? tensorType(c.batch, c.heads, c.lq, c.d, "f32") : t;
+    if (!deltaKind(c))
       return llvm::formatv(R"(func.func @kernel(%q: {0}, %k: {0}, %v: {0}, %g: {1}) -> {0} {
-  %o = attn.linear_attention scalar %q, %k, %v gate(%g : {1}) : {0}, {0}, {0} -> {0}
+  %o = attn.linear_attention {2} %q, %k, %v gate(%g : {1}) : {0}, {0}, {0} -> {0}
   return %o : {0}
 })",
-                           x, g);
-    return llvm::formatv(R"(func.func @kernel(%q: {0}, %k: {0}, %v: {0}, %b: {1}, %g: {1}) -> {0} {
-  %o = attn.delta_rule gated %q, %k, %v, %b : {1} gate(%g : {1}) {l2norm} : {0}, {0}, {0} -> {0}
+                           x, g, perChannel(c) ? "vector" : "scalar");
+    return llvm::formatv(R"(func.func @kernel(%q: {0}, %k: {0}, %v: {0}, %b: {1}, %g: {2}) -> {0} {
+  %o = attn.delta_rule {3} %q, %k, %v, %b : {1} gate(%g : {2}) {l2norm} : {0}, {0}, {0} -> {0}
   return %o : {0}
 })",
-                         x, g);
+                         x, t, g, perChannel(c) ? "kda" : "gated");
   }
   std::string q = tensorType(c.batch, c.heads, c.lq, c.d, c.dtype);
   std::string kv = tensorType(c.batch, c.kvHeads, c.lk, c.d, c.dtype);
@@ -136,19 +143,19 @@ Result runAttn(const std::string &lib, const Config &c, int reps) {
   std::vector<void *> args = {q.data(), k.data(), v.data()};
   // Per-token f32 operands of the recurrent kernels: beta (gdn), gate.
   std::vector<std::vector<float>> perToken;
-  auto token = [&](double lo, double hi, uint32_t seed) {
+  auto token = [&](double lo, double hi, uint32_t seed, int64_t width = 1) {
     std::mt19937 rng(seed);
     std::uniform_real_distribution<float> u{float(lo), float(hi)};
-    perToken.emplace_back(size_t(c.batch * c.heads * c.lq));
+    perToken.emplace_back(size_t(c.batch * c.heads * c.lq * width));
     for (float &x : perToken.back())
       x = u(rng);
     args.push_back(perToken.back().data());
   };
   perToken.reserve(2);
-  if (c.kind == "gdn")
+  if (deltaKind(c))
     token(0.05, 0.95, 4);
   if (recurrent(c))
-    token(-0.1, -0.01, 5);
+    token(-0.1, -0.01, 5, perChannel(c) ? c.d : 1);
   args.push_back(out.data());
   double before = peakRssMB();
   std::vector<double> times;
@@ -392,12 +399,14 @@ int main(int argc, char **argv) {
   // Chunkwise linear attention and Gated DeltaNet: heads x L = 64k tokens.
   std::vector<int64_t> recurrentLengths =
       quick ? std::vector<int64_t>{4096} : std::vector<int64_t>{512, 4096, 32768};
-  for (std::string kind : {"linear", "gdn"})
+  for (std::string kind : {"linear", "gdn", "gla", "kda"})
     for (int64_t d : {64, 128})
       for (int64_t l : recurrentLengths)
         for (int t : {1, 2}) {
           int64_t heads = std::max<int64_t>(2, 65536 / l);
-          configs.push_back({kind, 1, heads, heads, l, l, d, true, "f32", t, true});
+          // The OpenBLAS baseline covers the scalar decays only.
+          bool baseline = kind == "linear" || kind == "gdn";
+          configs.push_back({kind, 1, heads, heads, l, l, d, true, "f32", t, baseline});
         }
 
   if (!only.empty())
@@ -456,7 +465,7 @@ int main(int argc, char **argv) {
       // state update, 2 D^2 each; the delta rule adds K S (2 D^2), K K^T
       // (C D) and the triangular solve (C D).
       double perToken = 2.0 * kChunk * c.d + 4.0 * c.d * c.d;
-      if (c.kind == "gdn")
+      if (deltaKind(c))
         perToken += 2.0 * kChunk * c.d + 2.0 * c.d * c.d;
       flops = perToken * c.batch * c.heads * double(c.lq);
     }

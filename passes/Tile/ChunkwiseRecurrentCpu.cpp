@@ -1,9 +1,10 @@
 //===- ChunkwiseRecurrentCpu.cpp - chunkwise linear / delta-rule kernels ---===//
 //
-// This file implements the CPU tiling of attn.linear_attention (decay none,
-// constant or scalar) and attn.delta_rule (DeltaNet, Gated DeltaNet): the
-// chunkwise-parallel forms, which turn the token recurrence into small
-// matrix products on register tiles.
+// This file implements the CPU tiling of attn.linear_attention (every decay:
+// none, constant, scalar, per-channel vector as in GLA) and attn.delta_rule
+// (DeltaNet, Gated DeltaNet, Kimi Delta Attention): the chunkwise-parallel
+// forms, which turn the token recurrence into small matrix products on
+// register tiles.
 //
 // One parallel task per (batch, head) keeps the state S [D, Dv] (and the
 // normaliser z [D]) in a scratch buffer and walks the sequence in chunks of
@@ -20,6 +21,13 @@
 //   then, for both,
 //     S  <- gamma_last S + K^T (w . X),   w_j = exp(G_last - G_j)
 //     z  <- gamma_last z + K^T w                              (normalize)
+//
+// Per-channel decays (GLA, KDA) put G_i[f] inside the sums: gamma . (Q S)
+// becomes (Q . exp(G)) S, Gamma[i, j] (q_i.k_j) becomes sum_f q_i[f] k_j[f]
+// exp(G_i[f] - G_j[f]) (computed in 16 x 16 blocks, see channelScores), and
+// K^T (w . X) becomes (K . exp(G_last - G))^T X. KDA decays the state
+// before its erase, which is exactly the Gated DeltaNet form with these
+// per-channel terms (docs/CpuPipeline.md).
 //
 // Every product runs on 4-row x 64-column register tiles (one broadcast
 // and four FMAs per depth step and row). The state never leaves the task;
@@ -48,8 +56,9 @@ using namespace attn;
 
 namespace {
 
-/// How the log decay of a token is found.
-enum class Gate { None, PerHead, PerToken };
+/// How the log decay of a token is found: none, one per head (constant),
+/// one per token (scalar), one per token and key channel (vector, KDA).
+enum class Gate { None, PerHead, PerToken, PerChannel };
 
 /// Static facts of one chunkwise kernel.
 struct ChunkShape {
@@ -117,6 +126,11 @@ private:
   }
 
   void loadGates(const ChunkOperands &ops, Value b0, Value h, Value t0, Value n);
+  void loadChannelGates(const ChunkOperands &ops, Value b0, Value h, Value t0,
+                        Value n);
+  void decayRows(Value src, Value dst);
+  void channelScores(Value lhs, Value dst, bool strict);
+  void channelKeyWeights(Value n);
   void packRows(Value src, Value dst, Value b0, Value h, Value t0, Value n,
                 int64_t width, double factor, bool l2norm);
   void transpose(Value src, Value dst);
@@ -130,8 +144,17 @@ private:
   // exp(G_last - G_j) weights W [C], beta [C], q rows Qp [C, D], k rows
   // Kp [C, D] and columns Kt [D, C], values / new values X [C, Dv], masked
   // scores A [C, C] (and L [C, C] for the delta rule), outputs O [C, Dv],
-  // the state S [D, Dv] and normaliser z [D].
+  // the state S [D, Dv] and normaliser z [D]. Per-channel decays add the
+  // cumulative log decays GC [C, D] and GCt [D, C], decayed q and k rows
+  // Qg, Kg [C, D] (q_i . exp(G_i)), the decayed key columns KwT [D, C]
+  // (k_j . exp(G_last - G_j)) and the sub-block operands Qh [16, D], KhT
+  // [D, 16] of the scores.
   Value G, W, beta, Qp, Kp, Kt, X, A, L, O, S, z;
+  Value GC, GCt, Qg, Kg, KwT, Qh, KhT;
+  bool perChannel() const { return c.gate == Gate::PerChannel; }
+  bool scalarGate() const {
+    return c.gate == Gate::PerHead || c.gate == Gate::PerToken;
+  }
 };
 
 } // namespace
@@ -173,7 +196,7 @@ void ChunkwiseEmitter::gemm(Value rows, int64_t n,
 void ChunkwiseEmitter::loadGates(const ChunkOperands &ops, Value b0, Value h,
                                  Value t0, Value n) {
   Value last = sub(n, idx(1));
-  if (c.gate != Gate::None) {
+  if (c.gate == Gate::PerHead || c.gate == Gate::PerToken) {
     forLoop(idx(0), idx(c.chunk), 1, {cf(0.0)}, [&](Value i, ValueRange acc) {
       Value t = add(t0, minI(i, last));
       Value g = c.gate == Gate::PerHead ? load(ops.gate, {h})
@@ -184,7 +207,8 @@ void ChunkwiseEmitter::loadGates(const ChunkOperands &ops, Value b0, Value h,
       return SmallVector<Value>{sum};
     });
   }
-  Value gLast = c.gate == Gate::None ? Value() : load(G, {last});
+  bool scalarGate = c.gate == Gate::PerHead || c.gate == Gate::PerToken;
+  Value gLast = scalarGate ? load(G, {last}) : Value();
   forLoop(idx(0), idx(c.chunk), 1, {}, [&](Value j, ValueRange) {
     Value inside = lt(j, n);
     Value w = cf(1.0);
@@ -198,6 +222,105 @@ void ChunkwiseEmitter::loadGates(const ChunkOperands &ops, Value b0, Value h,
       memref::StoreOp::create(b, arith::SelectOp::create(b, inside, be, cf(0.0)),
                               beta, ValueRange{j});
     }
+    return SmallVector<Value>{};
+  });
+}
+
+/// GC[i, :] = sum_{l <= i} g_{t0 + l}[:] (rows past n repeat row n - 1) and
+/// its transpose GCt.
+void ChunkwiseEmitter::loadChannelGates(const ChunkOperands &ops, Value b0,
+                                        Value h, Value t0, Value n) {
+  Value last = sub(n, idx(1));
+  SmallVector<Value> zero(c.d / kLanes, splat(0.0));
+  forLoop(idx(0), idx(c.chunk), 1, zero, [&](Value i, ValueRange acc) {
+    Value t = add(t0, minI(i, last));
+    Value inside = lt(i, n);
+    SmallVector<Value> next;
+    for (int64_t v = 0; v < c.d / kLanes; ++v) {
+      Value g = vload(ops.gate, {b0, h, t, idx(v * kLanes)});
+      Value sum = arith::SelectOp::create(b, inside, fadd(acc[v], g), acc[v]);
+      vstore(sum, GC, {i, idx(v * kLanes)});
+      next.push_back(sum);
+    }
+    return next;
+  });
+  transpose(GC, GCt);
+}
+
+/// dst[i, :] = src[i, :] . exp(GC[i, :]).
+void ChunkwiseEmitter::decayRows(Value src, Value dst) {
+  forLoop(idx(0), idx(c.chunk), 1, {}, [&](Value i, ValueRange) {
+    for (int64_t col = 0; col < c.d; col += kLanes)
+      vstore(fmul(vload(src, {i, idx(col)}), fexp(vload(GC, {i, idx(col)}))), dst,
+             {i, idx(col)});
+    return SmallVector<Value>{};
+  });
+}
+
+/// Per-channel decays: dst[i, j] = sum_f lhs[i, f] k_j[f] exp(GC[i, f] -
+/// GC[j, f]) for j <= i (j < i when strict), 0 elsewhere. The decay does not
+/// factor into one q and one k term without overflow, so the chunk goes in
+/// 16 x 16 blocks: below the diagonal, both factors are taken relative to
+/// the last row r of the key block (exp(GC[i] - GC[r]) and exp(GC[r] -
+/// GC[j]), both at most 1 for decays) and multiplied on register tiles;
+/// diagonal blocks are summed exactly, one exp per channel.
+void ChunkwiseEmitter::channelScores(Value lhs, Value dst, bool strict) {
+  int64_t blocks = c.chunk / kLanes;
+  linalgFill(dst, 0.0);
+  for (int64_t kb = 0; kb < blocks; ++kb) {
+    Value r = idx(kb * kLanes + kLanes - 1), j0 = idx(kb * kLanes);
+    // KhT[f, :] = Kt[f, j0 ..] . exp(GCt[f, r] - GCt[f, j0 ..]).
+    forLoop(idx(0), idx(c.d), 1, {}, [&](Value f, ValueRange) {
+      Value w = fexp(fsub(bcast(load(GCt, {f, r})), vload(GCt, {f, j0})));
+      vstore(fmul(vload(Kt, {f, j0}), w), KhT, {f, idx(0)});
+      return SmallVector<Value>{};
+    });
+    for (int64_t qb = kb + 1; qb < blocks; ++qb) {
+      Value i0 = idx(qb * kLanes);
+      // Qh[ii, :] = lhs[i0 + ii, :] . exp(GC[i0 + ii, :] - GC[r, :]).
+      forLoop(idx(0), idx(kLanes), 1, {}, [&](Value ii, ValueRange) {
+        Value i = add(i0, ii);
+        for (int64_t col = 0; col < c.d; col += kLanes) {
+          Value w = fexp(fsub(vload(GC, {i, idx(col)}), vload(GC, {r, idx(col)})));
+          vstore(fmul(vload(lhs, {i, idx(col)}), w), Qh, {ii, idx(col)});
+        }
+        return SmallVector<Value>{};
+      });
+      gemm(
+          idx(kLanes), kLanes, [&](Value) { return idx(c.d); },
+          [&](Value row, Value kk) { return load(Qh, {row, kk}); },
+          [&](Value kk, Value) { return vload(KhT, {kk, idx(0)}); },
+          [&](Value, Value) { return splat(0.0); },
+          [&](Value row, Value, Value acc) { vstore(acc, dst, {add(i0, row), j0}); });
+    }
+    // The diagonal block, pair by pair.
+    forLoop(idx(0), idx(kLanes), 1, {}, [&](Value ii, ValueRange) {
+      Value i = add(j0, ii);
+      Value jEnd = strict ? ii : add(ii, idx(1));
+      forLoop(idx(0), jEnd, 1, {}, [&](Value jj, ValueRange) {
+        Value j = add(j0, jj);
+        Value sum = splat(0.0);
+        for (int64_t col = 0; col < c.d; col += kLanes) {
+          Value w = fexp(fsub(vload(GC, {i, idx(col)}), vload(GC, {j, idx(col)})));
+          sum = vector::FMAOp::create(
+              b, fmul(vload(lhs, {i, idx(col)}), vload(Kp, {j, idx(col)})), w, sum);
+        }
+        memref::StoreOp::create(b, hsum(sum), dst, ValueRange{i, j});
+        return SmallVector<Value>{};
+      });
+      return SmallVector<Value>{};
+    });
+  }
+}
+
+/// KwT[f, j] = Kt[f, j] . exp(GCt[f, last] - GCt[f, j]).
+void ChunkwiseEmitter::channelKeyWeights(Value n) {
+  Value last = sub(n, idx(1));
+  forLoop(idx(0), idx(c.d), 1, {}, [&](Value f, ValueRange) {
+    Value gl = bcast(load(GCt, {f, last}));
+    for (int64_t col = 0; col < c.chunk; col += kLanes)
+      vstore(fmul(vload(Kt, {f, idx(col)}), fexp(fsub(gl, vload(GCt, {f, idx(col)})))),
+             KwT, {f, idx(col)});
     return SmallVector<Value>{};
   });
 }
@@ -249,6 +372,8 @@ void ChunkwiseEmitter::transpose(Value src, Value dst) {
 /// dst[i, j] = (lhs_i . k_j) Gamma[i, j] for j <= i (j < i when strict),
 /// 0 elsewhere; rows of the chunk up to n.
 void ChunkwiseEmitter::scores(Value lhs, Value dst, Value n, bool strict) {
+  if (perChannel())
+    return channelScores(lhs, dst, strict);
   auto i32 = b.getI32Type();
   auto ivec = VectorType::get({kLanes}, i32);
   SmallVector<int32_t> lanes;
@@ -268,7 +393,7 @@ void ChunkwiseEmitter::scores(Value lhs, Value dst, Value n, bool strict) {
         Value keep = arith::CmpIOp::create(
             b, strict ? arith::CmpIPredicate::slt : arith::CmpIPredicate::sle, j, i);
         Value x = acc;
-        if (c.gate != Gate::None)
+        if (scalarGate())
           x = fmul(x, fexp(fsub(bcast(load(G, {row})), vload(G, {col}))));
         vstore(arith::SelectOp::create(b, keep, x, splat(0.0)), dst, {row, col});
       });
@@ -276,14 +401,14 @@ void ChunkwiseEmitter::scores(Value lhs, Value dst, Value n, bool strict) {
 
 /// Delta rule: X <- the chunk's new values (see the file comment), rows < n.
 void ChunkwiseEmitter::deltaValues(Value n) {
-  // X = V - gamma . (K S).
+  // X = V - gamma . (K S) (per channel: V - (K . exp(G)) S).
   gemm(
       roundRows(n), c.dv, [&](Value) { return idx(c.d); },
-      [&](Value row, Value kk) { return load(Kp, {row, kk}); },
+      [&](Value row, Value kk) { return load(perChannel() ? Kg : Kp, {row, kk}); },
       [&](Value kk, Value col) { return vload(S, {kk, col}); },
       [&](Value, Value) { return splat(0.0); },
       [&](Value row, Value col, Value acc) {
-        if (c.gate != Gate::None)
+        if (scalarGate())
           acc = fmul(acc, bcast(fexp(load(G, {row}))));
         vstore(fsub(vload(X, {row, col}), acc), X, {row, col});
       });
@@ -319,11 +444,11 @@ void ChunkwiseEmitter::output(const ChunkOperands &ops, Value b0, Value h,
   Value rows = roundRows(n);
   gemm(
       rows, c.dv, [&](Value) { return idx(c.d); },
-      [&](Value row, Value kk) { return load(Qp, {row, kk}); },
+      [&](Value row, Value kk) { return load(perChannel() ? Qg : Qp, {row, kk}); },
       [&](Value kk, Value col) { return vload(S, {kk, col}); },
       [&](Value, Value) { return splat(0.0); },
       [&](Value row, Value col, Value acc) {
-        if (c.gate != Gate::None)
+        if (scalarGate())
           acc = fmul(acc, bcast(fexp(load(G, {row}))));
         vstore(acc, O, {row, col});
       });
@@ -343,11 +468,12 @@ void ChunkwiseEmitter::output(const ChunkOperands &ops, Value b0, Value h,
       // den = gamma_i (q_i . z) + sum_j A[i, j] + eps.
       Value qz = splat(0.0), rs = splat(0.0);
       for (int64_t col = 0; col < c.d; col += kLanes)
-        qz = vector::FMAOp::create(b, vload(Qp, {i, idx(col)}), vload(z, {idx(col)}), qz);
+        qz = vector::FMAOp::create(b, vload(perChannel() ? Qg : Qp, {i, idx(col)}),
+                                   vload(z, {idx(col)}), qz);
       for (int64_t col = 0; col < c.chunk; col += kLanes)
         rs = fadd(rs, vload(A, {i, idx(col)}));
       Value qzs = hsum(qz);
-      if (c.gate != Gate::None)
+      if (scalarGate())
         qzs = fmul(qzs, fexp(load(G, {i})));
       Value den = fadd(fadd(qzs, hsum(rs)), cf(c.eps));
       inv = bcast(arith::DivFOp::create(b, cf(1.0), den));
@@ -364,11 +490,12 @@ void ChunkwiseEmitter::output(const ChunkOperands &ops, Value b0, Value h,
   });
 }
 
-/// S <- gamma_last S + K^T (w . X); z <- gamma_last z + K^T w.
+/// S <- gamma_last S + K^T (w . X); z <- gamma_last z + K^T w. Per channel:
+/// S[f, :] <- exp(GC[last, f]) S[f, :] + sum_j KwT[f, j] X[j, :].
 void ChunkwiseEmitter::updateState(Value n) {
-  Value gammaLast;
-  if (c.gate != Gate::None) {
-    gammaLast = fexp(load(G, {sub(n, idx(1))}));
+  Value gammaLast, last = sub(n, idx(1));
+  if (scalarGate()) {
+    gammaLast = fexp(load(G, {last}));
     forLoop(idx(0), n, 1, {}, [&](Value j, ValueRange) {
       Value w = bcast(load(W, {j}));
       for (int64_t col = 0; col < c.dv; col += kLanes)
@@ -376,13 +503,23 @@ void ChunkwiseEmitter::updateState(Value n) {
       return SmallVector<Value>{};
     });
   }
+  if (perChannel())
+    channelKeyWeights(n);
+  // The decay of state row f.
+  auto rowDecay = [&](Value f) -> Value {
+    if (perChannel())
+      return fexp(load(GCt, {f, last}));
+    return gammaLast;
+  };
+  Value keys = perChannel() ? KwT : Kt;
   gemm(
       idx(c.d), c.dv, [&](Value) { return n; },
-      [&](Value row, Value kk) { return load(Kt, {row, kk}); },
+      [&](Value row, Value kk) { return load(keys, {row, kk}); },
       [&](Value kk, Value col) { return vload(X, {kk, col}); },
       [&](Value row, Value col) {
         Value s0 = vload(S, {row, col});
-        return gammaLast ? fmul(s0, bcast(gammaLast)) : s0;
+        Value g = rowDecay(row);
+        return g ? fmul(s0, bcast(g)) : s0;
       },
       [&](Value row, Value col, Value acc) { vstore(acc, S, {row, col}); });
   if (!c.normalize)
@@ -390,10 +527,12 @@ void ChunkwiseEmitter::updateState(Value n) {
   forLoop(idx(0), idx(c.d), 1, {}, [&](Value f, ValueRange) {
     Value kw = splat(0.0);
     for (int64_t col = 0; col < c.chunk; col += kLanes)
-      kw = vector::FMAOp::create(b, vload(Kt, {f, idx(col)}), vload(W, {idx(col)}), kw);
+      kw = perChannel() ? fadd(kw, vload(KwT, {f, idx(col)}))
+                        : Value(vector::FMAOp::create(b, vload(Kt, {f, idx(col)}),
+                                                      vload(W, {idx(col)}), kw));
     Value z0 = load(z, {f});
-    if (gammaLast)
-      z0 = fmul(z0, gammaLast);
+    if (Value g = rowDecay(f))
+      z0 = fmul(z0, g);
     memref::StoreOp::create(b, fadd(z0, hsum(kw)), z, ValueRange{f});
     return SmallVector<Value>{};
   });
@@ -415,6 +554,15 @@ void ChunkwiseEmitter::emit(const ChunkOperands &ops) {
     O = alloc({c.chunk, c.dv});
     S = alloc({c.d, c.dv});
     z = c.normalize ? alloc({c.d}) : Value();
+    if (perChannel()) {
+      GC = alloc({c.chunk, c.d});
+      GCt = alloc({c.d, c.chunk});
+      Qg = alloc({c.chunk, c.d});
+      Kg = c.delta ? alloc({c.chunk, c.d}) : Value();
+      KwT = alloc({c.d, c.chunk});
+      Qh = alloc({kLanes, c.d});
+      KhT = alloc({c.d, kLanes});
+    }
     if (c.gate == Gate::None) {
       linalgFill(G, 0.0);
     }
@@ -441,6 +589,12 @@ void ChunkwiseEmitter::emit(const ChunkOperands &ops) {
       packRows(ops.k, Kp, b0, h, t0, n, c.d, 1.0, c.l2norm);
       packRows(ops.v, X, b0, h, t0, n, c.dv, 1.0, false);
       transpose(Kp, Kt);
+      if (perChannel()) {
+        loadChannelGates(ops, b0, h, t0, n);
+        decayRows(Qp, Qg);
+        if (c.delta)
+          decayRows(Kp, Kg);
+      }
       if (c.delta)
         deltaValues(n);
       scores(Qp, A, n, /*strict=*/false);
@@ -546,7 +700,8 @@ struct TileLinearAttentionForCpu : OpRewritePattern<LinearAttentionOp> {
       c.gate = Gate::PerToken;
       break;
     case DecayKind::vector:
-      return rewriter.notifyMatchFailure(op, "per-channel decay takes the naive path");
+      c.gate = Gate::PerChannel;
+      break;
     }
     c.scale = op.getScale().convertToDouble();
     c.normalize = op.getNormalize();
@@ -571,9 +726,17 @@ struct TileDeltaRuleForCpu : OpRewritePattern<DeltaRuleOp> {
     ChunkShape c;
     if (failed(chunkShapeOf(rewriter, op, op.getQuery(), op.getValue(), c)))
       return failure();
-    if (op.getKind() == DeltaKind::kda)
-      return rewriter.notifyMatchFailure(op, "per-channel decay takes the naive path");
-    c.gate = op.getKind() == DeltaKind::gated ? Gate::PerToken : Gate::None;
+    switch (op.getKind()) {
+    case DeltaKind::deltanet:
+      c.gate = Gate::None;
+      break;
+    case DeltaKind::gated:
+      c.gate = Gate::PerToken;
+      break;
+    case DeltaKind::kda:
+      c.gate = Gate::PerChannel;
+      break;
+    }
     c.delta = true;
     c.l2norm = op.getL2norm();
     c.scale = op.getScale().convertToDouble();

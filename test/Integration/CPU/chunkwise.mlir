@@ -1,6 +1,7 @@
 // The chunkwise CPU kernels of attn-tile (passes/Tile/ChunkwiseRecurrentCpu.cpp)
-// for attn.linear_attention (decay none, constant, scalar; normaliser) and
-// attn.delta_rule (DeltaNet, Gated DeltaNet; l2norm), against the fp64
+// for attn.linear_attention (decay none, constant, scalar, per-channel
+// vector (GLA); normaliser) and attn.delta_rule (DeltaNet, Gated DeltaNet,
+// KDA; l2norm), against the fp64
 // reference of the token recurrence on random inputs: one short chunk
 // (L = 1, L = 5), a ragged last chunk (L = 150 = 64 + 64 + 22), many chunks
 // (L = 333), state and norm carried in and out, Dv != D, B and H > 1,
@@ -109,4 +110,47 @@ func.func @gdn_step(%q: tensor<2x3x1x32xf32>, %k: tensor<2x3x1x32xf32>, %v: tens
 func.func @gdn_f16(%q: tensor<1x4x70x64xf16>, %k: tensor<1x4x70x64xf16>, %v: tensor<1x4x70x32xf16>, %b: tensor<1x4x70xf32>, %g: tensor<1x4x70xf32>) -> tensor<1x4x70x32xf16> {
   %o = attn.delta_rule gated %q, %k, %v, %b : tensor<1x4x70xf32> gate(%g : tensor<1x4x70xf32>) {l2norm} : tensor<1x4x70x64xf16>, tensor<1x4x70x64xf16>, tensor<1x4x70x32xf16> -> tensor<1x4x70x32xf16>
   return %o : tensor<1x4x70x32xf16>
+}
+
+// GLA: per-channel decay, 150 tokens (4 x 16-token blocks per chunk: the
+// blocks below the diagonal on register tiles, the diagonal ones exact),
+// state in and out.
+// CHECK: gla_state {{.*}} PASS
+// CHECK: gla_state {{.*}} PASS
+func.func @gla_state(%q: tensor<2x2x150x64xf32>, %k: tensor<2x2x150x64xf32>, %v: tensor<2x2x150x48xf32>, %g: tensor<2x2x150x64xf32>, %s0: tensor<2x2x64x48xf32>) -> (tensor<2x2x150x48xf32>, tensor<2x2x64x48xf32>) {
+  %o, %s = attn.linear_attention vector %q, %k, %v gate(%g : tensor<2x2x150x64xf32>) state(%s0 : tensor<2x2x64x48xf32>) {scale = 0.125} : tensor<2x2x150x64xf32>, tensor<2x2x150x64xf32>, tensor<2x2x150x48xf32> -> tensor<2x2x150x48xf32>, state tensor<2x2x64x48xf32>
+  return %o, %s : tensor<2x2x150x48xf32>, tensor<2x2x64x48xf32>
+}
+
+// GLA normalised (elu+1 features), state and norm carried, 37 tokens (one
+// chunk of 48 rows: a ragged last 16-token block).
+// CHECK: gla_normalized {{.*}} PASS
+// CHECK: gla_normalized {{.*}} PASS
+// CHECK: gla_normalized {{.*}} PASS
+func.func @gla_normalized(%q: tensor<1x3x37x32xf32>, %k: tensor<1x3x37x32xf32>, %v: tensor<1x3x37x16xf32>, %g: tensor<1x3x37x32xf32>, %s0: tensor<1x3x32x16xf32>, %z0: tensor<1x3x32xf32>) -> (tensor<1x3x37x16xf32>, tensor<1x3x32x16xf32>, tensor<1x3x32xf32>) {
+  %fq = attn.feature_map elu_plus_one %q : tensor<1x3x37x32xf32> -> tensor<1x3x37x32xf32>
+  %fk = attn.feature_map elu_plus_one %k : tensor<1x3x37x32xf32> -> tensor<1x3x37x32xf32>
+  %o, %s, %z = attn.linear_attention vector %fq, %fk, %v gate(%g : tensor<1x3x37x32xf32>) state(%s0 : tensor<1x3x32x16xf32>) norm(%z0 : tensor<1x3x32xf32>) {normalize} : tensor<1x3x37x32xf32>, tensor<1x3x37x32xf32>, tensor<1x3x37x16xf32> -> tensor<1x3x37x16xf32>, state tensor<1x3x32x16xf32>, norm tensor<1x3x32xf32>
+  return %o, %s, %z : tensor<1x3x37x16xf32>, tensor<1x3x32x16xf32>, tensor<1x3x32xf32>
+}
+
+// Kimi Delta Attention with l2norm, D = Dv = 128, 333 tokens, state in and out.
+// CHECK: kda_l2norm_state {{.*}} PASS
+// CHECK: kda_l2norm_state {{.*}} PASS
+func.func @kda_l2norm_state(%q: tensor<1x2x333x128xf32>, %k: tensor<1x2x333x128xf32>, %v: tensor<1x2x333x128xf32>, %b: tensor<1x2x333xf32>, %g: tensor<1x2x333x128xf32>, %s0: tensor<1x2x128x128xf32>) -> (tensor<1x2x333x128xf32>, tensor<1x2x128x128xf32>) {
+  %o, %s = attn.delta_rule kda %q, %k, %v, %b : tensor<1x2x333xf32> gate(%g : tensor<1x2x333x128xf32>) state(%s0 : tensor<1x2x128x128xf32>) {l2norm, scale = 0.08838834764831845} : tensor<1x2x333x128xf32>, tensor<1x2x333x128xf32>, tensor<1x2x333x128xf32> -> tensor<1x2x333x128xf32>, state tensor<1x2x128x128xf32>
+  return %o, %s : tensor<1x2x333x128xf32>, tensor<1x2x128x128xf32>
+}
+
+// KDA without l2norm, one token from a carried state, and 70 tokens in bf16.
+// CHECK: kda_step {{.*}} PASS
+// CHECK: kda_step {{.*}} PASS
+func.func @kda_step(%q: tensor<2x2x1x32xf32>, %k: tensor<2x2x1x32xf32>, %v: tensor<2x2x1x16xf32>, %b: tensor<2x2x1xf32>, %g: tensor<2x2x1x32xf32>, %s0: tensor<2x2x32x16xf32>) -> (tensor<2x2x1x16xf32>, tensor<2x2x32x16xf32>) {
+  %o, %s = attn.delta_rule kda %q, %k, %v, %b : tensor<2x2x1xf32> gate(%g : tensor<2x2x1x32xf32>) state(%s0 : tensor<2x2x32x16xf32>) : tensor<2x2x1x32xf32>, tensor<2x2x1x32xf32>, tensor<2x2x1x16xf32> -> tensor<2x2x1x16xf32>, state tensor<2x2x32x16xf32>
+  return %o, %s : tensor<2x2x1x16xf32>, tensor<2x2x32x16xf32>
+}
+// CHECK: kda_bf16 {{.*}} bf16 {{.*}} PASS
+func.func @kda_bf16(%q: tensor<1x2x70x64xbf16>, %k: tensor<1x2x70x64xbf16>, %v: tensor<1x2x70x32xbf16>, %b: tensor<1x2x70xf32>, %g: tensor<1x2x70x64xf32>) -> tensor<1x2x70x32xbf16> {
+  %o = attn.delta_rule kda %q, %k, %v, %b : tensor<1x2x70xf32> gate(%g : tensor<1x2x70x64xf32>) {l2norm} : tensor<1x2x70x64xbf16>, tensor<1x2x70x64xbf16>, tensor<1x2x70x32xbf16> -> tensor<1x2x70x32xbf16>
+  return %o : tensor<1x2x70x32xbf16>
 }
