@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """attn's linear-family GPU kernels beside flash-linear-attention (FLA) on
-the same tensors: chunk_linear_attn (normalize=False), chunk_simple_gla and
-chunk_gated_delta_rule (q/k L2-normalised in the kernel).
+the same tensors: chunk_linear_attn (normalize=False), chunk_simple_gla,
+chunk_gated_delta_rule (q/k L2-normalised in the kernel), chunk_gla
+(per-channel decay) and chunk_kda (q/k L2-normalised in the kernel).
 
     PYTHONPATH=FLA_DIR python3 bench/gpu/bench_linear.py CARRY_DIR [--json F]
 
@@ -29,6 +30,8 @@ from linear_cases import CASES, K, SCALE  # noqa: E402
 
 def main():
     from fla.ops.gated_delta_rule import chunk_gated_delta_rule
+    from fla.ops.gla import chunk_gla
+    from fla.ops.kda import chunk_kda
     from fla.ops.linear_attn import chunk_linear_attn
     from fla.ops.simple_gla import chunk_simple_gla
     carry = sys.argv[1]
@@ -39,16 +42,26 @@ def main():
         q, k, v = (torch.randn(B, H, T, K, device="cuda", dtype=torch.bfloat16)
                    for _ in range(3))
         g = F.logsigmoid(torch.randn(B, H, T, device="cuda")) / 8  # log decay < 0
+        gk = F.logsigmoid(torch.randn(B, H, T, K, device="cuda")) / 8  # per channel
         beta = torch.sigmoid(torch.randn(B, H, T, device="cuda"))
         out = torch.full((B, H, T, K), float("nan"), device="cuda", dtype=torch.bfloat16)
         tq, tk, tv = (x.transpose(1, 2).contiguous() for x in (q, k, v))
         tg, tb = g.transpose(1, 2).contiguous(), beta.transpose(1, 2).contiguous()
+        tgk = gk.transpose(1, 2).contiguous()
         if family == "linear_none":
             ours = lambda: lib.call(name, q, k, v, out)  # noqa: E731
             fla = lambda: chunk_linear_attn(tq, tk, tv, scale=SCALE, normalize=False)[0]  # noqa: E731
         elif family == "simple_gla":
             ours = lambda: lib.call(name, q, k, v, g, out)  # noqa: E731
             fla = lambda: chunk_simple_gla(tq, tk, tv, g=tg, scale=SCALE)[0]  # noqa: E731
+        elif family == "gla":
+            ours = lambda: lib.call(name, q, k, v, gk, out)  # noqa: E731
+            fla = lambda: chunk_gla(tq, tk, tv, g=tgk, scale=SCALE)[0]  # noqa: E731
+        elif family == "kda":
+            ours = lambda: lib.call(name, q, k, v, beta, gk, out)  # noqa: E731
+            fla = lambda: chunk_kda(  # noqa: E731
+                tq, tk, tv, g=tgk, beta=tb.to(torch.bfloat16), scale=SCALE,
+                use_qk_l2norm_in_kernel=True)[0]
         else:
             ours = lambda: lib.call(name, q, k, v, beta, g, out)  # noqa: E731
             fla = lambda: chunk_gated_delta_rule(  # noqa: E731

@@ -6,7 +6,7 @@ names carry the shape."""
 K = 128
 SCALE = K ** -0.5
 
-FAMILIES = ["linear_none", "simple_gla", "gated_deltanet"]
+FAMILIES = ["linear_none", "simple_gla", "gated_deltanet", "gla", "kda"]
 SHAPES = [(1, 16, 1024), (4, 16, 4096)]
 CASES = [(f"{fam}_b{b}_t{t}", fam, b, h, t) for (b, h, t) in SHAPES for fam in FAMILIES]
 
@@ -14,6 +14,17 @@ CASES = [(f"{fam}_b{b}_t{t}", fam, b, h, t) for (b, h, t) in SHAPES for fam in F
 def mlir(name, family, b, h, t):
     x = f"tensor<{b}x{h}x{t}x{K}xbf16>"
     g = f"tensor<{b}x{h}x{t}xf32>"
+    gk = f"tensor<{b}x{h}x{t}x{K}xf32>"  # per-channel log decays
+    if family == "gla":
+        return (f"func.func @{name}(%q: {x}, %k: {x}, %v: {x}, %g: {gk}) -> {x} {{\n"
+                f"  %o = attn.linear_attention vector %q, %k, %v gate(%g : {gk})"
+                f" {{scale = {SCALE!r} : f64}} : {x}, {x}, {x} -> {x}\n"
+                f"  return %o : {x}\n}}\n")
+    if family == "kda":
+        return (f"func.func @{name}(%q: {x}, %k: {x}, %v: {x}, %beta: {g}, %g: {gk}) -> {x} {{\n"
+                f"  %o = attn.delta_rule kda %q, %k, %v, %beta : {g} gate(%g : {gk})"
+                f" {{l2norm, scale = {SCALE!r} : f64}} : {x}, {x}, {x} -> {x}\n"
+                f"  return %o : {x}\n}}\n")
     if family == "linear_none":
         return (f"func.func @{name}(%q: {x}, %k: {x}, %v: {x}) -> {x} {{\n"
                 f"  %o = attn.linear_attention none %q, %k, %v {{scale = {SCALE!r} : f64}}"

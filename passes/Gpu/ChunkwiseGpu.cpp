@@ -1,10 +1,10 @@
 //===- ChunkwiseGpu.cpp - chunkwise linear / delta-rule kernels for CUDA ---===//
 //
-// attn.linear_attention (decay none, constant or scalar; the normaliser) and
-// attn.delta_rule (DeltaNet, Gated DeltaNet; l2norm) become a kernel call
-// (GpuKernels.h, kernel = "chunkwise") that attn-gpu-map expands into one
-// gpu.launch of the chunkwise-parallel form (the math of
-// passes/Tile/ChunkwiseRecurrentCpu.cpp):
+// attn.linear_attention (every decay: none, constant, scalar, per-channel
+// vector as in GLA; the normaliser) and attn.delta_rule (DeltaNet, Gated
+// DeltaNet, KDA; l2norm) become a kernel call (GpuKernels.h, kernel =
+// "chunkwise") that attn-gpu-map expands into one gpu.launch of the
+// chunkwise-parallel form (the math of passes/Tile/ChunkwiseRecurrentCpu.cpp):
 //
 //   grid (ceil(Dv / 32), H, B), 256 threads. A block owns 32 columns of the
 //   state S [D, Dv] and of the outputs: the columns are independent in both
@@ -16,6 +16,11 @@
 //   values into the chunk's new values (delta rule: X = V - gamma K S, then
 //   the forward substitution, one warp per 4 columns, 8 lanes a column),
 //   writes O = gamma Q S + A X and updates S = gamma_last S + K^T (w X).
+//
+// Per-channel decays keep the cumulative log decays [D, 68] in shared
+// memory; a score is then sum_f q_i[f] k_j[f] exp(G_i[f] - G_j[f]), one exp
+// a term (it does not factor without overflow), and the other products
+// scale their left operand by the decay as they load it.
 //
 // Products are f32 FMAs on the SIMT units (no tensor cores yet); every
 // thread computes a 2 x 4 (scores: 2 x 8; state: D/32 x 4) register block
@@ -57,7 +62,7 @@ constexpr int64_t kCols = 32;     // state / output columns a block
 constexpr int64_t kThreads = 256; // 8 warps
 constexpr int64_t kMaxD = 256;    // shared memory holds q and k chunks of D
 
-enum class Gate { None, PerHead, PerToken };
+enum class Gate { None, PerHead, PerToken, PerChannel };
 
 struct ChunkGpuShape {
   int64_t batch, heads, len, d, dv;
@@ -233,6 +238,11 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
                                {{kChunk}, &sDen}};
   if (s.delta)
     pieces.push_back({{kChunk}, &sBeta});
+  // Per-channel decays: cumulative log decays, transposed like k.
+  bool channel = s.gate == Gate::PerChannel;
+  Value sGt;
+  if (channel)
+    pieces.push_back({{D, kChunk + 4}, &sGt});
   if (s.normalize)
     pieces.push_back({{D}, &sZ});
   int64_t bytes = 0;
@@ -276,7 +286,8 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
   Value cols = minI(idx(kCols), arith::SubIOp::create(b, idx(s.dv), v0));
   int64_t nRD = (D + 31) / 32; // row blocks of D-row products
   Value zero = f32(0.0);
-  bool gated = s.gate != Gate::None;
+  // One log decay per token (or head): the scalar-decay terms.
+  bool gated = s.gate == Gate::PerHead || s.gate == Gate::PerToken;
 
   // The state slice from state_in (norm from norm_in), or zero.
   loop(tid, idx(D * kCols), kThreads, [&](Value e) {
@@ -327,6 +338,8 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
         qv = fmul(qv, f32(s.scale));
       store(select(inside, qv, zero), sQ, {i, d});
       store(select(inside, toF32(load(ops.k, {bIdx, h, t, d})), zero), sKt, {d, i});
+      if (channel)
+        store(select(inside, load(ops.gate, {bIdx, h, t, d}), zero), sGt, {d, i});
     });
     unrolled(kChunk * kCols, [&](Value e) {
       Value i = arith::DivUIOp::create(b, e, idx(kCols));
@@ -349,6 +362,21 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
               scf::YieldOp::create(b, ValueRange{fadd(acc[0], load(sRaw, {l}))});
             });
         store(sum.getResult(0), sG, {tid});
+      });
+    }
+    if (channel) {
+      // G[f, i] = sum_{l <= i} g_l[f]: a thread per channel (rows past n
+      // add 0).
+      loop(tid, idx(D), kThreads, [&](Value f) {
+        scf::ForOp::create(b, one, idx(kChunk), one, ValueRange{load(sGt, {f, idx(0)})},
+                           [&](OpBuilder &nested, Location, Value i, ValueRange acc) {
+                             OpBuilder::InsertionGuard g(b);
+                             b.setInsertionPoint(nested.getInsertionBlock(),
+                                                 nested.getInsertionPoint());
+                             Value sum = fadd(acc[0], load(sGt, {f, i}));
+                             store(sum, sGt, {f, i});
+                             scf::YieldOp::create(b, ValueRange{sum});
+                           });
       });
     }
     if (s.l2norm) {
@@ -394,10 +422,38 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
     // tril(K K^T) . Gamma in the same buffer. 2 rows x 8 columns a thread.
     auto scores = [&](bool ofQ, Value dst, bool strict) {
       SmallVector<Value> init(2 * 8, zero);
-      SmallVector<Value> acc = product(
-          2, 8, kChunk, idx(D), init,
-          [&](Value i, Value k) { return ofQ ? load(sQ, {i, k}) : load(sKt, {k, i}); },
-          [&](Value k, Value j) { return load4(sKt, {k, j}); });
+      auto lhs = [&](Value i, Value k) { return ofQ ? load(sQ, {i, k}) : load(sKt, {k, i}); };
+      SmallVector<Value> acc;
+      if (!channel) {
+        acc = product(2, 8, kChunk, idx(D), init, lhs,
+                      [&](Value k, Value j) { return load4(sKt, {k, j}); });
+      } else {
+        // sum_f lhs_i[f] k_j[f] exp(G[f, i] - G[f, j]): one exp a term
+        // (the decay does not factor without overflow). Terms above the
+        // diagonal may overflow; the mask below drops them.
+        auto loopOp = scf::ForOp::create(
+            b, idx(0), idx(D), one, init,
+            [&](OpBuilder &nested, Location, Value f, ValueRange a0) {
+              OpBuilder::InsertionGuard g(b);
+              b.setInsertionPoint(nested.getInsertionBlock(), nested.getInsertionPoint());
+              SmallVector<Value> next;
+              SmallVector<Value> kv, gv;
+              for (int64_t c = 0; c < 8; c += 4) {
+                Value kf = load4(sKt, {f, colOf(c)}), gf = load4(sGt, {f, colOf(c)});
+                for (int64_t e = 0; e < 4; ++e) {
+                  kv.push_back(vector::ExtractOp::create(b, kf, ArrayRef<int64_t>{e}));
+                  gv.push_back(vector::ExtractOp::create(b, gf, ArrayRef<int64_t>{e}));
+                }
+              }
+              for (int64_t r = 0; r < 2; ++r) {
+                Value x = lhs(rowOf(r), f), gi = load(sGt, {f, rowOf(r)});
+                for (int64_t c = 0; c < 8; ++c)
+                  next.push_back(fma(fmul(x, kv[c]), exp(fsub(gi, gv[c])), a0[r * 8 + c]));
+              }
+              scf::YieldOp::create(b, next);
+            });
+        acc = SmallVector<Value>(loopOp.getResults());
+      }
       for (int64_t r = 0; r < 2; ++r)
         for (int64_t c = 0; c < 8; ++c) {
           Value i = rowOf(r), j = colOf(c);
@@ -415,7 +471,10 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
       // rewrites only the elements it read.
       SmallVector<Value> acc = product(
           2, 4, kChunk, idx(D), SmallVector<Value>(8, zero),
-          [&](Value i, Value k) { return load(sKt, {k, i}); },
+          [&](Value i, Value k) {
+            Value x = load(sKt, {k, i});
+            return channel ? fmul(x, exp(load(sGt, {k, i}))) : x;
+          },
           [&](Value k, Value c) { return load4(sS, {k, c}); });
       for (int64_t r = 0; r < 2; ++r)
         for (int64_t c = 0; c < 4; ++c) {
@@ -475,7 +534,10 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
             [&](OpBuilder &nested, Location, Value f, ValueRange acc) {
               OpBuilder::InsertionGuard g(b);
               b.setInsertionPoint(nested.getInsertionBlock(), nested.getInsertionPoint());
-              scf::YieldOp::create(b, ValueRange{fma(load(sQ, {tid, f}), load(sZ, {f}), acc[0])});
+              Value x = load(sQ, {tid, f});
+              if (channel)
+                x = fmul(x, exp(load(sGt, {f, tid})));
+              scf::YieldOp::create(b, ValueRange{fma(x, load(sZ, {f}), acc[0])});
             });
         qz = dot.getResult(0);
         auto rowSum = scf::ForOp::create(
@@ -497,7 +559,10 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
     {
       SmallVector<Value> qs = product(
           2, 4, kChunk, idx(D), SmallVector<Value>(8, zero),
-          [&](Value i, Value k) { return load(sQ, {i, k}); },
+          [&](Value i, Value k) {
+            Value x = load(sQ, {i, k});
+            return channel ? fmul(x, exp(load(sGt, {k, i}))) : x;
+          },
           [&](Value k, Value c) { return load4(sS, {k, c}); });
       if (gated)
         for (int64_t r = 0; r < 2; ++r) {
@@ -540,11 +605,18 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
       SmallVector<Value> init;
       for (int64_t r = 0; r < nRD; ++r)
         for (int64_t c = 0; c < 4; ++c) {
-          Value s0 = load(sS, {minI(rowOf(r), idx(D - 1)), colOf(c)});
+          Value d = minI(rowOf(r), idx(D - 1));
+          Value s0 = load(sS, {d, colOf(c)});
+          if (channel)
+            s0 = fmul(s0, exp(load(sGt, {d, last})));
           init.push_back(gammaLast ? fmul(s0, gammaLast) : s0);
         }
       SmallVector<Value> acc = product(
-          nRD, 4, D, n, init, [&](Value d, Value j) { return load(sKt, {d, j}); },
+          nRD, 4, D, n, init,
+          [&](Value d, Value j) {
+            Value x = load(sKt, {d, j});
+            return channel ? fmul(x, exp(fsub(load(sGt, {d, last}), load(sGt, {d, j})))) : x;
+          },
           [&](Value j, Value c) { return load4(sX, {j, c}); });
       if (s.normalize) {
         // Threads past the product rows' owners update z (a separate row of
@@ -555,12 +627,15 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
               [&](OpBuilder &nested, Location, Value j, ValueRange a0) {
                 OpBuilder::InsertionGuard g(b);
                 b.setInsertionPoint(nested.getInsertionBlock(), nested.getInsertionPoint());
-                scf::YieldOp::create(
-                    b, ValueRange{fma(load(sKt, {tid, j}), load(sW, {j}), a0[0])});
+                Value w = channel ? exp(fsub(load(sGt, {tid, last}), load(sGt, {tid, j})))
+                                  : load(sW, {j});
+                scf::YieldOp::create(b, ValueRange{fma(load(sKt, {tid, j}), w, a0[0])});
               });
           Value z0 = load(sZ, {tid});
           if (gammaLast)
             z0 = fmul(z0, gammaLast);
+          if (channel)
+            z0 = fmul(z0, exp(load(sGt, {tid, last})));
           store(fadd(z0, kw.getResult(0)), sZ, {tid});
         });
       }
@@ -662,8 +737,7 @@ struct LinearAttentionForGpu : OpRewritePattern<LinearAttentionOp> {
     case DecayKind::none: gate = "none"; break;
     case DecayKind::constant: gate = "head"; break;
     case DecayKind::scalar: gate = "token"; break;
-    case DecayKind::vector:
-      return rewriter.notifyMatchFailure(op, "per-channel decay takes the generic path");
+    case DecayKind::vector: gate = "channel"; break;
     }
     Builder b(op.getContext());
     SmallVector<NamedAttribute> params = {
@@ -692,13 +766,13 @@ struct DeltaRuleForGpu : OpRewritePattern<DeltaRuleOp> {
   LogicalResult matchAndRewrite(DeltaRuleOp op, PatternRewriter &rewriter) const override {
     if (failed(fits(rewriter, op, op.getQuery(), op.getValue())))
       return failure();
-    if (op.getKind() == DeltaKind::kda)
-      return rewriter.notifyMatchFailure(op, "per-channel decay takes the generic path");
     Builder b(op.getContext());
+    StringRef gate = op.getKind() == DeltaKind::gated ? "token"
+                     : op.getKind() == DeltaKind::kda ? "channel"
+                                                       : "none";
     SmallVector<NamedAttribute> params = {
         b.getNamedAttr("family", b.getStringAttr("delta")),
-        b.getNamedAttr("gate", b.getStringAttr(op.getKind() == DeltaKind::gated ? "token"
-                                                                                : "none")),
+        b.getNamedAttr("gate", b.getStringAttr(gate)),
         b.getNamedAttr("scale", b.getF64FloatAttr(op.getScale().convertToDouble()))};
     if (op.getL2norm())
       params.push_back(b.getNamedAttr("l2norm", b.getUnitAttr()));
@@ -745,17 +819,18 @@ LogicalResult attn::expandChunkwiseCall(func::CallOp call) {
   if (!family || (family.getValue() != "linear" && family.getValue() != "delta"))
     return fail("family must be \"linear\" or \"delta\"");
   if (!gate || (gate.getValue() != "none" && gate.getValue() != "head" &&
-                gate.getValue() != "token"))
-    return fail("gate must be \"none\", \"head\" or \"token\"");
+                gate.getValue() != "token" && gate.getValue() != "channel"))
+    return fail("gate must be \"none\", \"head\", \"token\" or \"channel\"");
   if (!scale || !std::isfinite(scale.getValueAsDouble()))
     return fail("scale must be a finite float");
   if (!ops.q || !ops.k || !ops.v || !ops.out)
     return fail("q, k, v and out are required");
   ChunkGpuShape s;
   s.delta = family.getValue() == "delta";
-  s.gate = gate.getValue() == "none" ? Gate::None
-           : gate.getValue() == "head" ? Gate::PerHead
-                                       : Gate::PerToken;
+  s.gate = gate.getValue() == "none"    ? Gate::None
+           : gate.getValue() == "head"  ? Gate::PerHead
+           : gate.getValue() == "token" ? Gate::PerToken
+                                        : Gate::PerChannel;
   s.scale = scale.getValueAsDouble();
   s.normalize = static_cast<bool>(params.get("normalize"));
   s.l2norm = static_cast<bool>(params.get("l2norm"));
@@ -783,7 +858,9 @@ LogicalResult attn::expandChunkwiseCall(func::CallOp call) {
   };
   SmallVector<int64_t> tokens = {s.batch, s.heads, s.len};
   SmallVector<int64_t> gateShape =
-      s.gate == Gate::PerHead ? SmallVector<int64_t>{s.heads} : tokens;
+      s.gate == Gate::PerHead      ? SmallVector<int64_t>{s.heads}
+      : s.gate == Gate::PerChannel ? SmallVector<int64_t>{s.batch, s.heads, s.len, s.d}
+                                   : tokens;
   if (!shapeIs(ops.gate, gateShape) || !shapeIs(ops.beta, tokens) ||
       !shapeIs(ops.stateIn, {s.batch, s.heads, s.d, s.dv}) ||
       !shapeIs(ops.stateOut, {s.batch, s.heads, s.d, s.dv}) ||

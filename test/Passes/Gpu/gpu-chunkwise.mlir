@@ -1,8 +1,8 @@
 // attn-gpu-tile: attn.linear_attention (decay none/constant/scalar) and
 // attn.delta_rule (DeltaNet, Gated DeltaNet) become kernel = "chunkwise"
 // calls that name their operands; attn-gpu-map expands them into the
-// chunkwise kernel of passes/Gpu/ChunkwiseGpu.cpp (per-channel decays stay:
-// gpu-chunkwise-generic.mlir).
+// chunkwise kernel of passes/Gpu/ChunkwiseGpu.cpp (per-channel decays:
+// gpu-chunkwise-channel.mlir).
 // RUN: attn-opt %s --split-input-file --attn-gpu-tile | FileCheck %s --check-prefix=TILE
 // RUN: attn-opt %s --split-input-file --attn-gpu-tile --attn-decompose "--one-shot-bufferize=bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --attn-gpu-map --cse | FileCheck %s --check-prefix=MAP
 // RUN: env -u CUDA_HOME attn-opt %s --split-input-file "--attn-gpu-pipeline=format=isa" | FileCheck %s --check-prefix=PTX
