@@ -90,9 +90,19 @@ Value *roleSlot(ChunkGpuOperands &ops, StringRef role) {
   return nullptr;
 }
 
+/// Fused: one launch walks the chunks and computes everything. Split: a
+/// chunk-parallel Prep launch (one block per chunk) writes each chunk's
+/// masked, decayed scores A (and the delta rule's L) to global scratch
+/// [B, H, NC, 64, 64], and the Seq launch walks the chunks reading them,
+/// so that the score products (recomputed by every column block, and for
+/// per-channel decays one exp a term) leave the sequential path.
+enum class Mode { Fused, Prep, Seq };
+
 class ChunkGpuEmitter {
 public:
-  ChunkGpuEmitter(ImplicitLocOpBuilder &b, const ChunkGpuShape &s) : b(b), s(s) {}
+  ChunkGpuEmitter(ImplicitLocOpBuilder &b, const ChunkGpuShape &s, Mode mode,
+                  Value aScratch = {}, Value lScratch = {})
+      : b(b), s(s), mode(mode), aScratch(aScratch), lScratch(lScratch) {}
   void emit(const ChunkGpuOperands &ops);
 
 private:
@@ -125,7 +135,8 @@ private:
   }
   /// body(e) for e = tid + 256 m < total: a loop over m unrolled 4 times,
   /// so that four global loads are in flight without the register cost of
-  /// unrolling a whole chunk.
+  /// unrolling a whole chunk (8 or 16 made ptxas spill under the 128
+  /// registers of two blocks an SM).
   void unrolled(int64_t total, llvm::function_ref<void(Value)> body) {
     constexpr int64_t kUnroll = 4;
     int64_t perThread = (total + kThreads - 1) / kThreads;
@@ -181,6 +192,8 @@ private:
 
   ImplicitLocOpBuilder &b;
   const ChunkGpuShape &s;
+  Mode mode;
+  Value aScratch, lScratch;
   Value tid, tr, tc;
 };
 
@@ -230,20 +243,23 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
     Value *view;
   };
   Value sQ, sKt, sS, sX, sA, sG, sW, sBeta, sRaw, sDen, sZ;
+  bool prep = mode == Mode::Prep;
   SmallVector<Piece> pieces = {{{kChunk, pitch}, &sQ},
                                {{D, kChunk + 4}, &sKt},
-                               {{D, kCols}, &sS},      {{kChunk, kCols}, &sX},
                                {{kChunk, kChunk + 1}, &sA}, {{kChunk}, &sG},
-                               {{kChunk}, &sW},        {{kChunk}, &sRaw},
-                               {{kChunk}, &sDen}};
-  if (s.delta)
-    pieces.push_back({{kChunk}, &sBeta});
+                               {{kChunk}, &sRaw}};
+  if (!prep) {
+    pieces.append({{{D, kCols}, &sS}, {{kChunk, kCols}, &sX}, {{kChunk}, &sW},
+                   {{kChunk}, &sDen}});
+    if (s.delta)
+      pieces.push_back({{kChunk}, &sBeta});
+  }
   // Per-channel decays: cumulative log decays, transposed like k.
   bool channel = s.gate == Gate::PerChannel;
   Value sGt;
   if (channel)
     pieces.push_back({{D, kChunk + 4}, &sGt});
-  if (s.normalize)
+  if (s.normalize && !prep)
     pieces.push_back({{D}, &sZ});
   int64_t bytes = 0;
   SmallVector<int64_t> offsets;
@@ -257,9 +273,10 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
 
   Value one = idx(1);
   int64_t colBlocks = (s.dv + kCols - 1) / kCols;
+  int64_t numChunks = (s.len + kChunk - 1) / kChunk;
   auto launch = gpu::LaunchOp::create(
-      b, idx(colBlocks), idx(s.heads), idx(s.batch), idx(kThreads), one, one,
-      arith::ConstantOp::create(b, b.getI32IntegerAttr(bytes)));
+      b, idx(prep ? numChunks : colBlocks), idx(s.heads), idx(s.batch), idx(kThreads),
+      one, one, arith::ConstantOp::create(b, b.getI32IntegerAttr(bytes)));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&launch.getBody().front());
   Value raw = gpu::DynamicSharedMemoryOp::create(
@@ -281,7 +298,7 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
   tc = arith::RemUIOp::create(b, tid, idx(8));
   Value warp = arith::DivUIOp::create(b, tid, idx(32));
   Value lane = arith::RemUIOp::create(b, tid, idx(32));
-  Value v0 = mul(colBlock, idx(kCols));
+  Value v0 = prep ? idx(0) : mul(colBlock, idx(kCols));
   // Columns of this block: min(32, Dv - v0).
   Value cols = minI(idx(kCols), arith::SubIOp::create(b, idx(s.dv), v0));
   int64_t nRD = (D + 31) / 32; // row blocks of D-row products
@@ -290,6 +307,7 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
   bool gated = s.gate == Gate::PerHead || s.gate == Gate::PerToken;
 
   // The state slice from state_in (norm from norm_in), or zero.
+  if (!prep)
   loop(tid, idx(D * kCols), kThreads, [&](Value e) {
     Value row = arith::DivUIOp::create(b, e, idx(kCols));
     Value col = arith::RemUIOp::create(b, e, idx(kCols));
@@ -301,13 +319,31 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
     }
     store(x, sS, {row, col});
   });
-  if (s.normalize)
+  if (s.normalize && !prep)
     loop(tid, idx(D), kThreads, [&](Value f) {
       store(ops.normIn ? load(ops.normIn, {bIdx, h, f}) : zero, sZ, {f});
     });
 
-  int64_t numChunks = (s.len + kChunk - 1) / kChunk;
-  loop(idx(0), idx(numChunks), 1, [&](Value chunkIdx) {
+  // scratch[b, h, chunk] <-> sA, 64 x 64, coalesced.
+  auto scoresToGlobal = [&](Value scratch, Value chunkIdx) {
+    unrolled(kChunk * kChunk, [&](Value e) {
+      Value i = arith::DivUIOp::create(b, e, idx(kChunk));
+      Value j = arith::RemUIOp::create(b, e, idx(kChunk));
+      store(load(sA, {i, j}), scratch, {bIdx, h, chunkIdx, i, j});
+    });
+  };
+  auto scoresFromGlobal = [&](Value scratch, Value chunkIdx) {
+    unrolled(kChunk * kChunk, [&](Value e) {
+      Value i = arith::DivUIOp::create(b, e, idx(kChunk));
+      Value j = arith::RemUIOp::create(b, e, idx(kChunk));
+      store(load(scratch, {bIdx, h, chunkIdx, i, j}), sA, {i, j});
+    });
+  };
+
+  // Prep: this block's chunk only.
+  Value chunkBegin = prep ? colBlock : idx(0);
+  Value chunkEnd = prep ? add(colBlock, one) : idx(numChunks);
+  loop(chunkBegin, chunkEnd, 1, [&](Value chunkIdx) {
     Value t0 = mul(chunkIdx, idx(kChunk));
     Value n = minI(idx(kChunk), arith::SubIOp::create(b, idx(s.len), t0));
     Value last = arith::SubIOp::create(b, n, one);
@@ -322,7 +358,7 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
                                           : load(ops.gate, {bIdx, h, t});
         store(select(inside, g, zero), sRaw, {tid});
       }
-      if (s.delta)
+      if (s.delta && !prep)
         store(select(inside, load(ops.beta, {bIdx, h, t}), zero), sBeta, {tid});
     });
     // q, k rows (scaled unless l2norm scales them below) and this block's
@@ -341,6 +377,7 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
       if (channel)
         store(select(inside, load(ops.gate, {bIdx, h, t, d}), zero), sGt, {d, i});
     });
+    if (!prep)
     unrolled(kChunk * kCols, [&](Value e) {
       Value i = arith::DivUIOp::create(b, e, idx(kCols));
       Value col = arith::RemUIOp::create(b, e, idx(kCols));
@@ -409,7 +446,9 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
       }
     }
     gpu::BarrierOp::create(b);
-    if (gated) {
+    if (prep) {
+      // W is the state update's.
+    } else if (gated) {
       when(lt(tid, idx(kChunk)), [&] {
         Value w = exp(fsub(load(sG, {last}), load(sG, {tid})));
         store(select(lt(tid, n), w, zero), sW, {tid});
@@ -465,8 +504,24 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
           store(select(keep, x, zero), dst, {i, j});
         }
     };
+    if (prep) {
+      if (s.delta) {
+        scores(/*ofQ=*/false, sA, /*strict=*/true);
+        gpu::BarrierOp::create(b);
+        scoresToGlobal(lScratch, chunkIdx);
+        gpu::BarrierOp::create(b);
+      }
+      scores(/*ofQ=*/true, sA, /*strict=*/false);
+      gpu::BarrierOp::create(b);
+      scoresToGlobal(aScratch, chunkIdx);
+      return;
+    }
+    bool seq = mode == Mode::Seq;
     if (s.delta) {
-      scores(/*ofQ=*/false, sA, /*strict=*/true);
+      if (seq)
+        scoresFromGlobal(lScratch, chunkIdx);
+      else
+        scores(/*ofQ=*/false, sA, /*strict=*/true);
       // X = V - gamma . (K S), 2 rows x 4 columns a thread. A thread
       // rewrites only the elements it read.
       SmallVector<Value> acc = product(
@@ -522,7 +577,10 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
           });
       gpu::BarrierOp::create(b); // L is read no more: A takes its place
     }
-    scores(/*ofQ=*/true, sA, /*strict=*/false);
+    if (seq)
+      scoresFromGlobal(aScratch, chunkIdx);
+    else
+      scores(/*ofQ=*/true, sA, /*strict=*/false);
     gpu::BarrierOp::create(b);
 
     // The normaliser: den_i = gamma_i (q_i . z) + sum_j A[i, j] + eps.
@@ -647,7 +705,7 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
   });
 
   gpu::BarrierOp::create(b);
-  if (ops.stateOut)
+  if (ops.stateOut && !prep)
     loop(tid, idx(D * kCols), kThreads, [&](Value e) {
       Value row = arith::DivUIOp::create(b, e, idx(kCols));
       Value col = arith::RemUIOp::create(b, e, idx(kCols));
@@ -655,7 +713,7 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
         store(load(sS, {row, col}), ops.stateOut, {bIdx, h, row, add(v0, col)});
       });
     });
-  if (ops.normOut)
+  if (ops.normOut && !prep)
     when(arith::CmpIOp::create(b, arith::CmpIPredicate::eq, colBlock, idx(0)), [&] {
       loop(tid, idx(D), kThreads,
            [&](Value f) { store(load(sZ, {f}), ops.normOut, {bIdx, h, f}); });
@@ -871,7 +929,28 @@ LogicalResult attn::expandChunkwiseCall(func::CallOp call) {
     if (v && !cast<MemRefType>(v.getType()).getElementType().isF32())
       return fail("gate, beta, state and norm must be f32");
   ImplicitLocOpBuilder b(call.getLoc(), call);
-  ChunkGpuEmitter(b, s).emit(ops);
+  int64_t numChunks = (s.len + kChunk - 1) / kChunk;
+  if (numChunks == 1) {
+    // One chunk (decode steps, short prompts): nothing to take off a
+    // sequential path, so no second launch.
+    ChunkGpuEmitter(b, s, Mode::Fused).emit(ops);
+  } else {
+    auto alloc = [&]() -> Value {
+      return gpu::AllocOp::create(
+                 b, MemRefType::get({s.batch, s.heads, numChunks, kChunk, kChunk},
+                                    b.getF32Type()),
+                 /*asyncToken=*/Type(), ValueRange{}, ValueRange{}, ValueRange{},
+                 /*hostShared=*/false)
+          .getMemref();
+    };
+    Value aScratch = alloc();
+    Value lScratch = s.delta ? alloc() : Value();
+    ChunkGpuEmitter(b, s, Mode::Prep, aScratch, lScratch).emit(ops);
+    ChunkGpuEmitter(b, s, Mode::Seq, aScratch, lScratch).emit(ops);
+    for (Value scratch : {aScratch, lScratch})
+      if (scratch)
+        gpu::DeallocOp::create(b, /*asyncToken=*/Type(), ValueRange{}, scratch);
+  }
   call.erase();
   return success();
 }

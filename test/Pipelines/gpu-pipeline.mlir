@@ -30,15 +30,19 @@ func.func @gqa(%q: tensor<1x4x33x24xf32>, %k: tensor<1x2x47x24xf32>,
 
 // -----
 
-// A recurrence: the chunk loop stays on the host and launches kernels.
-// CHECK-LABEL: llvm.func @gla(
+// A recurrence on the generic path (log-linear's Gated DeltaNet base, one
+// delta-rule state per level): the token loop stays on the host and
+// launches kernels.
+// CHECK-LABEL: llvm.func @loglin_gdn(
 // CHECK: llvm.br
 // CHECK: gpu.launch_func
 // CHECK: gpu.binary
-func.func @gla(%q: tensor<1x2x40x16xf32>, %k: tensor<1x2x40x16xf32>,
-               %v: tensor<1x2x40x8xf32>, %g: tensor<1x2x40x16xf32>)
+func.func @loglin_gdn(%q: tensor<1x2x40x16xf32>, %k: tensor<1x2x40x16xf32>,
+                      %v: tensor<1x2x40x8xf32>, %l: tensor<1x2x40x7xf32>,
+                      %g: tensor<1x2x40xf32>, %b: tensor<1x2x40xf32>)
     -> tensor<1x2x40x8xf32> {
-  %o = attn.linear_attention vector %q, %k, %v gate(%g : tensor<1x2x40x16xf32>)
+  %o = attn.log_linear gated_deltanet %q, %k, %v, %l : tensor<1x2x40x7xf32>
+      gate(%g : tensor<1x2x40xf32>) beta(%b : tensor<1x2x40xf32>)
       : tensor<1x2x40x16xf32>, tensor<1x2x40x16xf32>, tensor<1x2x40x8xf32>
       -> tensor<1x2x40x8xf32>
   return %o : tensor<1x2x40x8xf32>

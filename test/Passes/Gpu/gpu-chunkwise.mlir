@@ -11,13 +11,23 @@
 // TILE: call @__attn_gpu_chunkwise_0({{.*}}) {attn.gpu_kernel = {family = "delta", gate = "token", kernel = "chunkwise", l2norm, operands = ["q", "k", "v", "gate", "beta", "state_in", "out", "state_out"], scale = 1.250000e-01 : f64}}
 // TILE-NOT: attn.delta_rule
 
-// Grid (ceil(48 / 32), 2, 1) of 256 threads. Shared memory: q [64, 65],
+// The sequential launch: grid (ceil(48 / 32), 2, 1) of 256 threads. Shared
+// memory: q [64, 65],
 // k^T [64, 68], the state slice [64, 32], the values [64, 32], the scores
 // [64, 65] (L, then A), five per-token vectors: 2 x 16640 + 17408 +
 // 2 x 8192 + 5 x 256 = 68352 bytes, so two blocks fit an SM: the kernel
 // asks for them (launch bounds in the PTX).
+// Three chunks: a chunk-parallel launch first (grid (3, 2, 1); q, k^T, the
+// scores, two per-token vectors: 16640 + 17408 + 16640 + 2 x 256 = 51200
+// bytes) writes each chunk's L and A to global scratch [1, 2, 3, 64, 64],
+// then the sequential launch reads them, and the scratch is freed.
 // MAP-NOT: func.func private @__attn_gpu_chunkwise
 // MAP-LABEL: func.func @gdn
+// MAP: %[[A:.*]] = gpu.alloc () : memref<1x2x3x64x64xf32>
+// MAP: %[[L:.*]] = gpu.alloc () : memref<1x2x3x64x64xf32>
+// MAP: gpu.launch blocks({{.*}}) in ({{.*}} = %c3, {{.*}} = %c2, {{.*}} = %c1) threads({{.*}}) in ({{.*}} = %c256, {{.*}}) dynamic_shared_memory_size %c51200_i32
+// MAP: memref.store {{.*}}, %[[L]]
+// MAP: memref.store {{.*}}, %[[A]]
 // MAP: gpu.launch blocks({{.*}}) in ({{.*}} = %c2, {{.*}} = %c2{{.*}}, {{.*}} = %c1{{.*}}) threads({{.*}}) in ({{.*}} = %c256, {{.*}}) dynamic_shared_memory_size %c68352_i32
 // MAP: gpu.dynamic_shared_memory {{.*}}attn.min_blocks_per_sm = 2
 // MAP: memref.view {{.*}} to memref<64x65xf32, #gpu.address_space<workgroup>>
@@ -25,6 +35,10 @@
 // MAP: gpu.barrier
 // MAP: gpu.shuffle  xor
 // MAP: llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"
+// MAP: memref.load %[[L]]
+// MAP: memref.load %[[A]]
+// MAP: gpu.dealloc %[[A]]
+// MAP: gpu.dealloc %[[L]]
 // PTX-LABEL: llvm.func @gdn(
 // PTX: gpu.binary @gdn_kernel {{.*}}.maxntid 256, 1, 1{{.*}}.minnctapersm 2{{.*}}bar.sync{{.*}}shfl.sync.bfly.b32{{.*}}ex2.approx.ftz.f32{{.*}}fma.rn.f32
 func.func @gdn(%q: tensor<1x2x150x64xbf16>, %k: tensor<1x2x150x64xbf16>,
