@@ -51,6 +51,34 @@ struct TileRef {
   }
 };
 
+/// Scalar-quantised K and V (attn.quant_attention's operands, as buffers)
+/// that the decode kernel dequantises in registers: `k`/`v` of
+/// emitDecodeAttention are then the code arrays. Value groups must hold
+/// whole 16-lane vectors (group % 16 == 0).
+struct DecodeQuant {
+  mlir::Value keyScale, keyZero, valueScale, valueZero;
+  int64_t bits = 8, group = 1;
+};
+
+/// PQ keys (attn.pq_attention): `k` of emitDecodeAttention is the code array
+/// [B, Hkv, Lk, m] (one byte per code) or [B, Hkv, Lk, m / 2] (nibbles), and
+/// scores come from per-row tables of q . centroid.
+struct DecodePq {
+  mlir::Value codebooks; // [Hkv, m, Kc, D / m] f32
+  int64_t subspaces = 1, centroids = 256;
+};
+
+/// Where the decode kernel finds its keys and how it reads them: optional
+/// key counts [B] (i32); for a paged cache the page table [B, NP] (i32) over
+/// K/V pools [P, Hkv, pageSize, *] (`lk` of the shape is then NP *
+/// pageSize); quantised or PQ codes instead of float rows.
+struct DecodeCache {
+  mlir::Value kvLens, blockTable;
+  int64_t pageSize = 0, pages = 0;
+  std::optional<DecodeQuant> quant;
+  std::optional<DecodePq> pq;
+};
+
 /// Short spellings over one ImplicitLocOpBuilder.
 class CpuKernelBuilder {
 public:
@@ -122,6 +150,31 @@ protected:
         });
   }
 
+  /// The key count of batch row b0: kv_lens[b0] clamped to [0, Lk], or Lk
+  /// without key counts.
+  Value cacheKeyCount(const DecodeCache &cache, Value b0) {
+    if (!cache.kvLens)
+      return idx(s.lk);
+    Value raw = mlir::memref::LoadOp::create(b, cache.kvLens, ValueRange{b0});
+    Value n = mlir::arith::IndexCastOp::create(b, b.getIndexType(), raw);
+    return minI(mlir::arith::MaxSIOp::create(b, n, idx(0)), idx(s.lk));
+  }
+  /// The leading indices of key `key` of kv head `kvHead` in K or V,
+  /// through the page table when there is one (a bad entry is clamped to a
+  /// real page, so nothing is read outside the pool); the channel follows.
+  llvm::SmallVector<Value> cacheKeyRow(const DecodeCache &cache, Value b0,
+                                       Value kvHead, Value key) {
+    if (!cache.blockTable)
+      return {b0, kvHead, key};
+    Value slot = mlir::arith::DivUIOp::create(b, key, idx(cache.pageSize));
+    Value row = mlir::arith::RemUIOp::create(b, key, idx(cache.pageSize));
+    Value page =
+        mlir::memref::LoadOp::create(b, cache.blockTable, ValueRange{b0, slot});
+    Value index = mlir::arith::IndexCastOp::create(b, b.getIndexType(), page);
+    index = minI(mlir::arith::MaxSIOp::create(b, index, idx(0)), idx(cache.pages - 1));
+    return {index, kvHead, row};
+  }
+
   /// vis & the causal and window rules for lanes whose key lies `delta` =
   /// (i + n - Lq) - j before the query's diagonal (i32 vectors; n is Lk, or
   /// the row's key count when the kernel reads a cache).
@@ -149,34 +202,6 @@ protected:
   const FlashShape &s;
   mlir::Type f32;
   mlir::VectorType vec;
-};
-
-/// Scalar-quantised K and V (attn.quant_attention's operands, as buffers)
-/// that the decode kernel dequantises in registers: `k`/`v` of
-/// emitDecodeAttention are then the code arrays. Value groups must hold
-/// whole 16-lane vectors (group % 16 == 0).
-struct DecodeQuant {
-  mlir::Value keyScale, keyZero, valueScale, valueZero;
-  int64_t bits = 8, group = 1;
-};
-
-/// PQ keys (attn.pq_attention): `k` of emitDecodeAttention is the code array
-/// [B, Hkv, Lk, m] (one byte per code) or [B, Hkv, Lk, m / 2] (nibbles), and
-/// scores come from per-row tables of q . centroid.
-struct DecodePq {
-  mlir::Value codebooks; // [Hkv, m, Kc, D / m] f32
-  int64_t subspaces = 1, centroids = 256;
-};
-
-/// Where the decode kernel finds its keys and how it reads them: optional
-/// key counts [B] (i32); for a paged cache the page table [B, NP] (i32) over
-/// K/V pools [P, Hkv, pageSize, *] (`lk` of the shape is then NP *
-/// pageSize); quantised or PQ codes instead of float rows.
-struct DecodeCache {
-  mlir::Value kvLens, blockTable;
-  int64_t pageSize = 0, pages = 0;
-  std::optional<DecodeQuant> quant;
-  std::optional<DecodePq> pq;
 };
 
 /// Calls with at most this many queries per head take the decode kernel.

@@ -95,24 +95,10 @@ private:
 
 } // namespace
 
-Value DecodeEmitter::keyCount(Value b0) {
-  if (!cache.kvLens)
-    return idx(s.lk);
-  Value raw = memref::LoadOp::create(b, cache.kvLens, ValueRange{b0});
-  Value n = arith::IndexCastOp::create(b, b.getIndexType(), raw);
-  return minI(arith::MaxSIOp::create(b, n, idx(0)), idx(s.lk));
-}
+Value DecodeEmitter::keyCount(Value b0) { return cacheKeyCount(cache, b0); }
 
 SmallVector<Value> DecodeEmitter::keyRow(Value b0, Value kvHead, Value key) {
-  if (!cache.blockTable)
-    return {b0, kvHead, key};
-  Value slot = arith::DivUIOp::create(b, key, idx(cache.pageSize));
-  Value row = arith::RemUIOp::create(b, key, idx(cache.pageSize));
-  Value page = memref::LoadOp::create(b, cache.blockTable, ValueRange{b0, slot});
-  // A bad entry must not read outside the pool: clamp it to a real page.
-  Value index = arith::IndexCastOp::create(b, b.getIndexType(), page);
-  index = minI(arith::MaxSIOp::create(b, index, idx(0)), idx(cache.pages - 1));
-  return {index, kvHead, row};
+  return cacheKeyRow(cache, b0, kvHead, key);
 }
 
 Value DecodeEmitter::codesAsF32(Value codes, ArrayRef<Value> row, Value c0,

@@ -46,7 +46,10 @@ namespace {
 /// Emits the prefill kernel.
 class FlashEmitter : public CpuKernelBuilder {
 public:
-  using CpuKernelBuilder::CpuKernelBuilder;
+  /// `cache` (key counts, a page table) when the call reads a runtime cache.
+  FlashEmitter(ImplicitLocOpBuilder &b, const FlashShape &s,
+               const DecodeCache &cache = {})
+      : CpuKernelBuilder(b, s), cache(cache) {}
 
   void emit(Value q, Value k, Value v, Value sinks, Value out, Value lse,
             ArrayRef<std::pair<Value, Value>> blockLists = {});
@@ -67,13 +70,15 @@ private:
 
   void packQuery(Value q, Value qp, Value b0, Value kvHead, Value row0);
   void packKeyValue(Value k, Value v, const TileRef &kt, const TileRef &vp,
-                    Value b0, Value kvHead, Value key0);
+                    Value b0, Value kvHead, Value key0, Value count);
   void scoreTile(Value qp, const TileRef &kt, Value sc, Value g);
   void softmaxRows(Value sc, Value alpha, Value m, Value l, Value g,
-                   Value row0, Value key0, bool withMask);
+                   Value row0, Value key0, Value count, bool withMask);
   void accumulate(Value sc, const TileRef &vp, Value alpha, Value o, Value g);
   void finish(Value o, Value m, Value l, Value out, Value lse, Value b0,
               Value kvHead, Value row0);
+
+  DecodeCache cache;
 };
 
 } // namespace
@@ -101,23 +106,28 @@ void FlashEmitter::packQuery(Value q, Value qp, Value b0, Value kvHead,
   });
 }
 
-/// K^T [D, BK] and V [BK, Dv] of key block starting at key0, f32, 0 past Lk.
+/// K^T [D, BK] and V [BK, Dv] of key block starting at key0, f32, 0 past
+/// the key count (Lk, or the row's count in a cache; pages looked up).
 void FlashEmitter::packKeyValue(Value k, Value v, const TileRef &kt,
                                 const TileRef &vp, Value b0, Value kvHead,
-                                Value key0) {
-  Value lk = idx(s.lk);
+                                Value key0, Value count) {
   forLoop(idx(0), idx(s.blockK), 1, {}, [&](Value j, ValueRange) {
     Value key = add(key0, j);
-    Value inside = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, key, lk);
-    Value safeKey = minI(key, idx(s.lk - 1));
+    Value inside = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, key, count);
+    SmallVector<Value> row = cacheKeyRow(cache, b0, kvHead, minI(key, idx(s.lk - 1)));
+    auto at = [&](Value c) {
+      SmallVector<Value> indices(row);
+      indices.push_back(c);
+      return indices;
+    };
     forLoop(idx(0), idx(s.d), 1, {}, [&](Value d, ValueRange) {
-      Value x = toF32(memref::LoadOp::create(b, k, ValueRange{b0, kvHead, safeKey, d}));
+      Value x = toF32(memref::LoadOp::create(b, k, at(d)));
       x = arith::SelectOp::create(b, inside, x, cf(0.0));
       memref::StoreOp::create(b, x, kt.mem, kt.at({d, j}));
       return SmallVector<Value>{};
     });
     forLoop(idx(0), idx(s.dv), 1, {}, [&](Value e, ValueRange) {
-      Value x = toF32(memref::LoadOp::create(b, v, ValueRange{b0, kvHead, safeKey, e}));
+      Value x = toF32(memref::LoadOp::create(b, v, at(e)));
       x = arith::SelectOp::create(b, inside, x, cf(0.0));
       memref::StoreOp::create(b, x, vp.mem, vp.at({j, e}));
       return SmallVector<Value>{};
@@ -153,7 +163,8 @@ void FlashEmitter::scoreTile(Value qp, const TileRef &kt, Value sc, Value g) {
 /// Online softmax over one key block: per row, mask (when asked), new max,
 /// p = exp(s - max) in place of s, alpha = exp(old max - new max), new sum.
 void FlashEmitter::softmaxRows(Value sc, Value alpha, Value m, Value l,
-                               Value g, Value row0, Value key0, bool withMask) {
+                               Value g, Value row0, Value key0, Value count,
+                               bool withMask) {
   auto i32 = b.getI32Type();
   auto ivec = VectorType::get({kLanes}, i32);
   SmallVector<int32_t> laneIds;
@@ -177,13 +188,14 @@ void FlashEmitter::softmaxRows(Value sc, Value alpha, Value m, Value l,
       sv.push_back(x);
     }
     if (withMask) {
-      // Key j of this block is visible to row (row0 + i) when j < Lk and
-      // the causal/window rules hold: delta = (row + Lk - Lq) - j.
-      Value diag = toI32(add(add(row0, i), idx(s.lk - s.lq)));
+      // Key j of this block is visible to row (row0 + i) when j < n (Lk, or
+      // the row's key count) and the causal/window rules hold: delta =
+      // (row + n - Lq) - j.
+      Value diag = toI32(sub(add(add(row0, i), count), idx(s.lq)));
       for (int64_t c = 0; c < kColVectors; ++c) {
         Value j = arith::AddIOp::create(b, bcastI(toI32(add(key0, idx(c * kLanes)))), lanes);
         Value vis = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j,
-                                          bcastI(toI32(idx(s.lk))));
+                                          bcastI(toI32(count)));
         vis = andDiagonalRules(vis, arith::SubIOp::create(b, bcastI(diag), j));
         sv[c] = arith::SelectOp::create(b, vis, sv[c], negInfV);
       }
@@ -378,8 +390,15 @@ void FlashEmitter::emit(Value q, Value k, Value v, Value sinks, Value out,
           TileRef kt{packedK, {ivs[0], ivs[1], ivs[2]}};
           TileRef vp{packedV, {ivs[0], ivs[1], ivs[2]}};
           Value key0 = mul(ivs[2], idx(s.blockK));
+          Value count = cacheKeyCount(cache, ivs[0]);
           if (!blockTable) {
-            packKeyValue(k, v, kt, vp, ivs[0], ivs[1], key0);
+            // Tiles at or past the row's key count are never read.
+            auto ifOp = scf::IfOp::create(
+                b, arith::CmpIOp::create(b, arith::CmpIPredicate::slt, key0, count),
+                /*withElse=*/false);
+            OpBuilder::InsertionGuard inner(b);
+            b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+            packKeyValue(k, v, kt, vp, ivs[0], ivs[1], key0, count);
             return;
           }
           // Tiles no query block lists are never packed (nor read later).
@@ -390,7 +409,7 @@ void FlashEmitter::emit(Value q, Value k, Value v, Value sinks, Value out,
           auto ifOp = scf::IfOp::create(b, used, /*withElse=*/false);
           OpBuilder::InsertionGuard inner(b);
           b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-          packKeyValue(k, v, kt, vp, ivs[0], ivs[1], key0);
+          packKeyValue(k, v, kt, vp, ivs[0], ivs[1], key0, count);
         });
   }
   scf::ParallelOp::create(
@@ -442,10 +461,12 @@ void FlashEmitter::emit(Value q, Value k, Value v, Value sinks, Value out,
         packQuery(q, qp, b0, kvHead, row0);
 
         // Key range some row of [row0, row0 + BQ) can see: causal and right
-        // window cap it from above, the left window from below.
-        Value offset = idx(s.lk - s.lq);
+        // window cap it from above, the left window from below. The
+        // diagonal of row i is key i + n - Lq, n = Lk or the row's count.
+        Value count = cacheKeyCount(cache, b0);
+        Value offset = sub(count, idx(s.lq));
         Value lastRow = minI(add(row0, idx(s.blockQ - 1)), idx(s.lq - 1));
-        Value keyEnd = idx(s.lk);
+        Value keyEnd = count;
         if (s.causal || s.right) {
           int64_t ahead = s.causal ? (s.right ? std::min<int64_t>(0, *s.right) : 0)
                                    : *s.right;
@@ -467,7 +488,7 @@ void FlashEmitter::emit(Value q, Value k, Value v, Value sinks, Value out,
             kt = TileRef{packedK, {b0, kvHead, kb}};
             vp = TileRef{packedV, {b0, kvHead, kb}};
           } else if (!blockTable) {
-            packKeyValue(k, v, kt, vp, b0, kvHead, key0);
+            packKeyValue(k, v, kt, vp, b0, kvHead, key0, count);
           } else {
             // Pack the tile only when some head of this task lists it.
             Value qb = arith::DivUIOp::create(b, row0, idx(s.listBlockQ));
@@ -476,13 +497,13 @@ void FlashEmitter::emit(Value q, Value k, Value v, Value sinks, Value out,
             auto ifOp = scf::IfOp::create(b, used, /*withElse=*/false);
             OpBuilder::InsertionGuard inner(b);
             b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-            packKeyValue(k, v, kt, vp, b0, kvHead, key0);
+            packKeyValue(k, v, kt, vp, b0, kvHead, key0, count);
           }
           // The block needs per-score masks unless every row of the task
           // sees every key of it (and it is not the ragged last block).
           Value keyLast = add(key0, idx(s.blockK - 1));
           Value needsMask = arith::CmpIOp::create(b, arith::CmpIPredicate::sge,
-                                                  keyLast, idx(s.lk));
+                                                  keyLast, count);
           auto orRule = [&](Value c) { needsMask = arith::OrIOp::create(b, needsMask, c); };
           if (s.causal || s.right) {
             int64_t ahead = s.causal ? (s.right ? std::min<int64_t>(0, *s.right) : 0)
@@ -512,9 +533,9 @@ void FlashEmitter::emit(Value q, Value k, Value v, Value sinks, Value out,
             {
               OpBuilder::InsertionGuard inner(b);
               b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-              softmaxRows(sc, alpha, m, l, g, row0, key0, /*withMask=*/true);
+              softmaxRows(sc, alpha, m, l, g, row0, key0, count, /*withMask=*/true);
               b.setInsertionPointToStart(&ifOp.getElseRegion().front());
-              softmaxRows(sc, alpha, m, l, g, row0, key0, /*withMask=*/false);
+              softmaxRows(sc, alpha, m, l, g, row0, key0, count, /*withMask=*/false);
             }
             accumulate(sc, vp, alpha, o, g);
             if (blockTable)
@@ -566,14 +587,13 @@ struct TileAttentionForCpu : OpRewritePattern<AttentionOp> {
       cache.pages = kType.getDimSize(0);
       s.lk = cast<RankedTensorType>(table.getType()).getDimSize(1) * cache.pageSize;
     }
-    // A call that reads a cache always takes the split-KV kernel, whatever
-    // Lq: it is the kernel that knows key counts and pages, and its memory
-    // is O(rows x Dv) where the naive form would build Lq x capacity scores
-    // (a prefill chunk against a long cache).
+    // Both kernels read caches in place (key counts, pages): few queries
+    // take the split-KV kernel, a prefill chunk against a cache the flash
+    // kernel, like any other prefill.
     bool readsCache = op.getBlockTable() || op.getKvLens();
-    bool decode = !hasLists && ((s.lq <= kDecodeMaxQueries && s.lk >= 4 * s.lq) ||
-                                readsCache);
-    if (readsCache && !decode)
+    bool decode = !hasLists && s.lq <= kDecodeMaxQueries &&
+                  (s.lk >= 4 * s.lq || readsCache);
+    if (readsCache && hasLists)
       return rewriter.notifyMatchFailure(
           op, "key counts and page tables with block lists take the naive path");
     if (s.d % kLanes || s.dv % kLanes)
@@ -618,14 +638,14 @@ struct TileAttentionForCpu : OpRewritePattern<AttentionOp> {
     if (op.getFullKvNumBlocks())
       lists.push_back({readOnlyBuffer(b, op.getFullKvNumBlocks()),
                        readOnlyBuffer(b, op.getFullKvIndices())});
-    if (decode) {
-      if (op.getKvLens())
-        cache.kvLens = readOnlyBuffer(b, op.getKvLens());
-      if (op.getBlockTable())
-        cache.blockTable = readOnlyBuffer(b, op.getBlockTable());
+    if (op.getKvLens())
+      cache.kvLens = readOnlyBuffer(b, op.getKvLens());
+    if (op.getBlockTable())
+      cache.blockTable = readOnlyBuffer(b, op.getBlockTable());
+    if (decode)
       emitDecodeAttention(b, s, q, k, v, sinks, out, lse, cache);
-    } else
-      FlashEmitter(b, s).emit(q, k, v, sinks, out, lse, lists);
+    else
+      FlashEmitter(b, s, cache).emit(q, k, v, sinks, out, lse, lists);
 
     SmallVector<Value> results = {resultTensor(b, out, op.getOut().getType())};
     if (lse)

@@ -8,7 +8,12 @@
 // takes the decode kernel with dequantisation fused into its loads (int8
 // signed, int4 with zero points on keys only, so keys are unsigned nibbles
 // and values signed ones), the others the naive path.
+// Prefill chunks of more than 16 queries against a cache take the flash
+// kernel, which reads the same layouts: counts align the causal/window
+// diagonal per row, tiles past a row's count are neither packed nor read,
+// pages are looked up as tiles are packed.
 // RUN: attn-run %s --random --seed 7 --check | FileCheck %s
+// RUN: env OMP_NUM_THREADS=1 attn-run %s --random --seed 8 --check | FileCheck %s
 // CHECK-NOT: FAIL
 
 // CHECK: lens_decode_f32{{.*}}PASS
@@ -152,4 +157,32 @@ func.func @quant4_signed_fused(%q: tensor<1x4x3x32xf32>, %kc: tensor<1x2x90x16xi
       {bits = 4 : i64, group_size = 32 : i64, causal}
       : tensor<1x4x3x32xf32> -> tensor<1x4x3x32xf32>
   return %o : tensor<1x4x3x32xf32>
+}
+
+// Flash kernel: a chunk of 150 queries (3 query blocks, so K/V tiles are
+// packed once for all of them), GQA 6/2, causal, paged pool of 40 pages of
+// 16 keys, 20 pages a row (320 keys), random counts (0 to past the end).
+// CHECK: paged_prefill_flash{{.*}}PASS
+// CHECK: paged_prefill_flash{{.*}}PASS
+func.func @paged_prefill_flash(%q: tensor<3x6x150x64xf32>, %k: tensor<40x2x16x64xf32>,
+                               %v: tensor<40x2x16x48xf32>, %n: tensor<3xi32>,
+                               %t: tensor<3x20xi32>)
+    -> (tensor<3x6x150x48xf32>, tensor<3x6x150xf32>) {
+  %o, %l = attn.attention %q, %k, %v kv_lens(%n : tensor<3xi32>)
+      block_table(%t : tensor<3x20xi32>) {causal}
+      : tensor<3x6x150x64xf32>, tensor<40x2x16x64xf32>, tensor<40x2x16x48xf32>
+      -> tensor<3x6x150x48xf32>, tensor<3x6x150xf32>
+  return %o, %l : tensor<3x6x150x48xf32>, tensor<3x6x150xf32>
+}
+
+// Flash kernel, one query block of 40 rows: contiguous cache with counts,
+// sliding window [24, 0], bf16.
+// CHECK: lens_prefill_window_bf16{{.*}}PASS
+func.func @lens_prefill_window_bf16(%q: tensor<4x4x40x32xbf16>, %k: tensor<4x4x200x32xbf16>,
+                                    %v: tensor<4x4x200x32xbf16>, %n: tensor<4xi32>)
+    -> tensor<4x4x40x32xbf16> {
+  %o = attn.attention %q, %k, %v kv_lens(%n : tensor<4xi32>) {causal, window = array<i64: 24, 0>}
+      : tensor<4x4x40x32xbf16>, tensor<4x4x200x32xbf16>, tensor<4x4x200x32xbf16>
+      -> tensor<4x4x40x32xbf16>
+  return %o : tensor<4x4x40x32xbf16>
 }
