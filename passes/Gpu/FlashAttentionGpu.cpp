@@ -85,6 +85,10 @@ struct GpuFlashShape {
   /// read once per group), the key blocks are cut into `splits` ranges run
   /// by separate blocks, and a merge launch combines their partial results.
   int64_t splits = 0;
+  /// Runtime caches read in place: per-row key counts [B] (i32), and K/V
+  /// as page pools [P, Hkv, pageSize, D] through a page table [B, NP].
+  bool kvLens = false, paged = false;
+  int64_t pageSize = 0, pages = 0;
 };
 
 /// Where a block-local query row of the tile lives in q/out.
@@ -101,7 +105,7 @@ public:
   /// The kernel launch (and, for decode, the merge launch into out/lse of
   /// the partials oPart [S, B, Hq, Lq, D] and lsePart [S, B, Hq, Lq], f32).
   void emit(Value q, Value k, Value v, Value out, Value lse, Value oPart,
-            Value lsePart);
+            Value lsePart, Value kvLens = {}, Value blockTable = {});
 
 private:
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
@@ -178,7 +182,7 @@ private:
   /// shared buffer as one group of cp.async copies (16 bytes each, L1
   /// bypassed), zero-filling rows at or past `rows`; returns the group.
   Value stageTileAsync(Value global, Value batch, Value head, Value row0,
-                       int64_t rows, Value smem, Value slot, Value tid);
+                       Value rows, Value smem, Value slot, Value tid);
   /// The Q tile, rows placed by `place`.
   void stageQuery(Value q, Value batch, function_ref<RowPlace(Value)> place,
                   Value smem, Value slot, Value tid);
@@ -188,6 +192,7 @@ private:
   ImplicitLocOpBuilder &b;
   const GpuFlashShape &s;
   Type t;
+  Value blockTable; // [B, NP] i32 when K/V are page pools
 };
 
 void GpuFlashEmitter::stageQuery(Value q, Value batch,
@@ -220,7 +225,7 @@ void GpuFlashEmitter::stageQuery(Value q, Value batch,
 }
 
 Value GpuFlashEmitter::stageTileAsync(Value global, Value batch, Value head,
-                                      Value row0, int64_t rows, Value smem,
+                                      Value row0, Value rows, Value smem,
                                       Value slot, Value tid) {
   int64_t chunksPerRow = s.d / 8;
   int64_t chunks = kKeysPerBlock * chunksPerRow;
@@ -231,21 +236,34 @@ Value GpuFlashEmitter::stageTileAsync(Value global, Value batch, Value head,
     Value row = arith::DivUIOp::create(b, id, idx(chunksPerRow));
     Value col = mul(arith::RemUIOp::create(b, id, idx(chunksPerRow)), idx(8));
     Value globalRow = add(row0, row);
-    // Past the end: read nothing (source size 0 zero-fills the 16 bytes)
-    // from a row that exists.
-    Value inside = lt(globalRow, idx(rows));
-    Value srcRow = arith::MinSIOp::create(b, globalRow, idx(rows - 1));
+    // Past the end (Lk, or the row's key count): read nothing (source size
+    // 0 zero-fills the 16 bytes) from a row that exists.
+    Value inside = lt(globalRow, rows);
+    Value srcRow = arith::MinSIOp::create(b, globalRow, idx(s.lk - 1));
     Value srcElements = arith::SelectOp::create(b, inside, idx(8), idx(0));
+    SmallVector<Value> src = {batch, head, srcRow, col};
+    if (blockTable) {
+      // Key srcRow sits in row srcRow % PS of page table[batch][srcRow / PS]
+      // (a bad entry is clamped to a real page).
+      Value entry = memref::LoadOp::create(
+          b, blockTable,
+          ValueRange{batch, arith::DivUIOp::create(b, srcRow, idx(s.pageSize))});
+      Value page = arith::IndexCastOp::create(b, b.getIndexType(), entry);
+      page = arith::MinSIOp::create(b, arith::MaxSIOp::create(b, page, idx(0)),
+                                    idx(s.pages - 1));
+      src = {page, head, arith::RemUIOp::create(b, srcRow, idx(s.pageSize)), col};
+    }
     tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
-        b, tokenType, smem, ValueRange{slot, row, col}, global,
-        ValueRange{batch, head, srcRow, col}, b.getIndexAttr(8), srcElements,
-        b.getUnitAttr()));
+        b, tokenType, smem, ValueRange{slot, row, col}, global, src,
+        b.getIndexAttr(8), srcElements, b.getUnitAttr()));
   }
   return nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, tokens);
 }
 
 void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
-                           Value oPart, Value lsePart) {
+                           Value oPart, Value lsePart, Value kvLens,
+                           Value table) {
+  blockTable = table;
   bool decode = s.splits > 0;
   int64_t group = s.heads / s.kvHeads;
   MLIRContext *ctx = b.getContext();
@@ -303,8 +321,17 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
                           add(idx(16 * kk), mul(laneHi, idx(8))), 4, false));
   gpu::BarrierOp::create(b); // the Q tile's slot is free again
 
-  // Visible key blocks of this query block.
-  int64_t offset = s.lk - s.lq; // query i's diagonal key is i + offset
+  // Visible key blocks of this query block. n = Lk, or the row's key count
+  // (clamped to [0, Lk]); query i's diagonal key is i + offset, offset =
+  // n - Lq.
+  Value count = idx(s.lk);
+  if (kvLens) {
+    Value raw = memref::LoadOp::create(b, kvLens, ValueRange{batch});
+    count = arith::IndexCastOp::create(b, b.getIndexType(), raw);
+    count = arith::MinSIOp::create(b, arith::MaxSIOp::create(b, count, idx(0)),
+                                   idx(s.lk));
+  }
+  Value offset = arith::SubIOp::create(b, count, idx(s.lq));
   // (Decode blocks hold every query: q0 = 0 and the last row is Lq - 1.)
   Value lastRow = arith::MinSIOp::create(b, add(q0, idx(kRowsPerBlock - 1)), idx(s.lq - 1));
   int64_t numKeyBlocks = (s.lk + kKeysPerBlock - 1) / kKeysPerBlock;
@@ -314,6 +341,10 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
     kbBegin = mul(blockX, idx(chunk));
     kbEnd = arith::MinSIOp::create(b, add(kbBegin, idx(chunk)), kbEnd);
   }
+  if (kvLens) // no block past the row's count
+    kbEnd = arith::MinSIOp::create(
+        b, kbEnd,
+        arith::DivUIOp::create(b, add(count, idx(kKeysPerBlock - 1)), idx(kKeysPerBlock)));
   std::optional<int64_t> right;
   if (s.causal)
     right = 0;
@@ -321,14 +352,14 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
     right = right ? std::min(*right, s.window->second) : s.window->second;
   if (right) {
     // last visible key: lastRow + offset + right, so blocks up to its block.
-    Value lastKey = add(lastRow, idx(offset + *right));
+    Value lastKey = add(add(lastRow, offset), idx(*right));
     Value end = arith::FloorDivSIOp::create(b, add(lastKey, idx(kKeysPerBlock)),
                                             idx(kKeysPerBlock));
     end = arith::MaxSIOp::create(b, end, idx(0));
     kbEnd = arith::MinSIOp::create(b, end, kbEnd);
   }
   if (s.window) {
-    Value firstKey = arith::SubIOp::create(b, add(q0, idx(offset)), idx(s.window->first));
+    Value firstKey = arith::SubIOp::create(b, add(q0, offset), idx(s.window->first));
     Value begin = arith::FloorDivSIOp::create(b, firstKey, idx(kKeysPerBlock));
     kbBegin = arith::MaxSIOp::create(b, begin, kbBegin);
   }
@@ -341,15 +372,15 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
   init.append({negInf, negInf, f32(0.0), f32(0.0)}); // m0, m1, l0, l1
   double scaleLog2 = s.scale / std::log(2.0);
   bool raggedKeys = s.lk % kKeysPerBlock != 0;
-  bool masks = s.causal || s.window || raggedKeys;
+  bool masks = s.causal || s.window || raggedKeys || kvLens;
   // This lane's two fragment rows: block-local warpRow + g and + 8.
   RowPlace rows[2] = {place(add(warpRow, g)), place(add(warpRow, add(g, idx(8))))};
 
   // Prologue: the first key block's copies; each iteration then issues the
   // next block's copies into the other slot before computing on this one.
   Value first = mul(kbBegin, idx(kKeysPerBlock));
-  stageTileAsync(k, batch, kvHead, first, s.lk, sK, slot0, tid);
-  Value pending = stageTileAsync(v, batch, kvHead, first, s.lk, sV, slot0, tid);
+  stageTileAsync(k, batch, kvHead, first, count, sK, slot0, tid);
+  Value pending = stageTileAsync(v, batch, kvHead, first, count, sV, slot0, tid);
   auto loop = scf::ForOp::create(
       b, kbBegin, kbEnd, one, init,
       [&](OpBuilder &nb, Location loc, Value kb, ValueRange acc) {
@@ -364,8 +395,8 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
           b.setInsertionPointToStart(&prefetch.getThenRegion().front());
           Value nextSlot = arith::SubIOp::create(b, one, slot);
           Value k1 = mul(next, idx(kKeysPerBlock));
-          stageTileAsync(k, batch, kvHead, k1, s.lk, sK, nextSlot, tid);
-          Value group = stageTileAsync(v, batch, kvHead, k1, s.lk, sV, nextSlot, tid);
+          stageTileAsync(k, batch, kvHead, k1, count, sK, nextSlot, tid);
+          Value group = stageTileAsync(v, batch, kvHead, k1, count, sV, nextSlot, tid);
           // This block's two groups are complete once at most two remain.
           nvgpu::DeviceAsyncWaitOp::create(b, group, b.getI32IntegerAttr(2));
           b.setInsertionPointToStart(&prefetch.getElseRegion().front());
@@ -400,11 +431,11 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
             }
         if (masks) {
           for (int half = 0; half < 2; ++half) {
-            Value diag = add(rows[half].query, idx(offset)); // the diagonal's key
+            Value diag = add(rows[half].query, offset); // the diagonal's key
             for (int64_t j = 0; j < nTiles; ++j)
               for (int e = 0; e < 2; ++e) {
                 Value key = add(add(k0, idx(8 * j + e)), mul(c, idx(2)));
-                Value vis = lt(key, idx(s.lk));
+                Value vis = lt(key, count);
                 auto both = [&](Value cond) { vis = arith::AndIOp::create(b, vis, cond); };
                 Value delta = arith::SubIOp::create(b, diag, key); // >= 0 left of it
                 if (s.causal)
@@ -616,7 +647,6 @@ struct TileAttentionForGpu : OpRewritePattern<AttentionOp> {
       return rewriter.notifyMatchFailure(op, "tensor cores take f16/bf16");
     if (op.getMask() || !op.getScoreMod().empty() || !op.getMaskMod().empty() ||
         op.getKvNumBlocks() || op.getFullKvNumBlocks() || op.getSinks() ||
-        op.getKvLens() || op.getBlockTable() ||
         op.getSoftcap())
       return rewriter.notifyMatchFailure(op, "only causal/window visibility");
     int64_t d = qType.getDimSize(3);
@@ -636,6 +666,11 @@ struct TileAttentionForGpu : OpRewritePattern<AttentionOp> {
                                freshBuffer(b, op.getOut().getType(), 256)};
     if (op.getLse())
       args.push_back(freshBuffer(b, op.getLse().getType(), 256));
+    // Runtime caches, read in place: key counts, then the page table.
+    if (op.getKvLens())
+      args.push_back(readOnlyBuffer(b, op.getKvLens()));
+    if (op.getBlockTable())
+      args.push_back(readOnlyBuffer(b, op.getBlockTable()));
 
     // A private declaration per call site, named uniquely in the module.
     auto module = op->getParentOfType<ModuleOp>();
@@ -657,6 +692,12 @@ struct TileAttentionForGpu : OpRewritePattern<AttentionOp> {
       params.push_back(b.getNamedAttr("causal", b.getUnitAttr()));
     if (auto w = op.getWindow())
       params.push_back(b.getNamedAttr("window", b.getDenseI64ArrayAttr(*w)));
+    if (op.getLse())
+      params.push_back(b.getNamedAttr("lse", b.getUnitAttr()));
+    if (op.getKvLens())
+      params.push_back(b.getNamedAttr("kv_lens", b.getUnitAttr()));
+    if (op.getBlockTable())
+      params.push_back(b.getNamedAttr("paged", b.getUnitAttr()));
     auto call = func::CallOp::create(b, decl, args);
     call->setAttr(kGpuKernelAttr, b.getDictionaryAttr(params));
 
@@ -692,8 +733,15 @@ LogicalResult attn::expandGpuKernelCall(func::CallOp call) {
   if (!params || params.getAs<StringAttr>("kernel") != "flash")
     return fail("the attribute must be a dictionary with kernel = \"flash\" or "
                 "\"chunkwise\"");
-  if (call.getNumOperands() != 4 && call.getNumOperands() != 5)
-    return fail("expected q, k, v, out and an optional lse buffer");
+  // q, k, v, out, then lse, kv_lens and the page table when the
+  // parameters name them.
+  const bool hasLse = static_cast<bool>(params.get("lse"));
+  bool hasLens = static_cast<bool>(params.get("kv_lens"));
+  bool paged = static_cast<bool>(params.get("paged"));
+  unsigned expected = 4 + hasLse + hasLens + paged;
+  if (call.getNumOperands() != expected)
+    return fail("expected q, k, v, out and the lse, kv_lens and page table "
+                "buffers its parameters name");
   auto type = [&](unsigned i) { return dyn_cast<MemRefType>(call.getOperand(i).getType()); };
   for (unsigned i = 0; i < 4; ++i)
     if (!type(i) || !type(i).hasStaticShape() || type(i).getRank() != 4 ||
@@ -707,18 +755,39 @@ LogicalResult attn::expandGpuKernelCall(func::CallOp call) {
   if (kType.getElementType() != et || vType.getElementType() != et ||
       oType.getElementType() != et)
     return fail("q, k, v and out must share their element type");
+  unsigned next = 4;
+  Value lse = hasLse ? call.getOperand(next++) : Value();
+  Value kvLens = hasLens ? call.getOperand(next++) : Value();
+  Value table = paged ? call.getOperand(next++) : Value();
+  // Keys a row can have: Lk, or pages x page size through the table.
+  int64_t lk = kType.getDimSize(2);
+  if (table) {
+    auto tType = dyn_cast<MemRefType>(table.getType());
+    if (!tType || !tType.hasStaticShape() || tType.getRank() != 2 ||
+        !tType.getElementType().isInteger(32) ||
+        tType.getDimSize(0) != qType.getDimSize(0) || kType.getDimSize(0) < 1)
+      return fail("the page table must be an i32 memref [B, NP] over a non-empty pool");
+    lk = tType.getDimSize(1) * kType.getDimSize(2);
+  }
   if ((d != 64 && d != 128) || kType.getDimSize(3) != d || vType.getDimSize(3) != d ||
       oType.getShape() != qType.getShape() || kType.getShape() != vType.getShape() ||
-      kType.getDimSize(0) != qType.getDimSize(0) || kType.getDimSize(1) == 0 ||
-      qType.getDimSize(1) % kType.getDimSize(1) != 0 || qType.getDimSize(2) == 0 ||
-      kType.getDimSize(2) == 0)
-    return fail("shapes must be q/out [B, Hq, Lq, D], k/v [B, Hkv, Lk, D] with D "
-                "in {64, 128}, Hq % Hkv == 0 and non-empty sequences");
-  if (call.getNumOperands() == 5) {
-    MemRefType lType = dyn_cast<MemRefType>(call.getOperand(4).getType());
+      (!table && kType.getDimSize(0) != qType.getDimSize(0)) ||
+      kType.getDimSize(1) == 0 || qType.getDimSize(1) % kType.getDimSize(1) != 0 ||
+      qType.getDimSize(2) == 0 || lk == 0)
+    return fail("shapes must be q/out [B, Hq, Lq, D], k/v [B, Hkv, Lk, D] (or page "
+                "pools [P, Hkv, PS, D]) with D in {64, 128}, Hq % Hkv == 0 and "
+                "non-empty sequences");
+  if (lse) {
+    MemRefType lType = dyn_cast<MemRefType>(lse.getType());
     if (!lType || !lType.getElementType().isF32() ||
         lType.getShape() != qType.getShape().drop_back())
       return fail("lse must be an f32 memref of shape [B, Hq, Lq]");
+  }
+  if (kvLens) {
+    auto nType = dyn_cast<MemRefType>(kvLens.getType());
+    if (!nType || !nType.getElementType().isInteger(32) ||
+        nType.getShape() != ArrayRef<int64_t>{qType.getDimSize(0)})
+      return fail("kv_lens must be an i32 memref [B]");
   }
   auto scale = params.getAs<FloatAttr>("scale");
   if (!scale || !std::isfinite(scale.getValueAsDouble()) || scale.getValueAsDouble() <= 0)
@@ -733,14 +802,19 @@ LogicalResult attn::expandGpuKernelCall(func::CallOp call) {
   s.lq = qType.getDimSize(2);
   s.d = qType.getDimSize(3);
   s.kvHeads = kType.getDimSize(1);
-  s.lk = kType.getDimSize(2);
+  s.lk = lk;
+  s.kvLens = static_cast<bool>(kvLens);
+  s.paged = static_cast<bool>(table);
+  if (table) {
+    s.pageSize = kType.getDimSize(2);
+    s.pages = kType.getDimSize(0);
+  }
   s.elementType = qType.getElementType();
   s.scale = scale.getValueAsDouble();
   s.causal = static_cast<bool>(params.get("causal"));
   if (w)
     s.window = {w[0], w[1]};
   ImplicitLocOpBuilder b(call.getLoc(), call);
-  Value lse = call.getNumOperands() > 4 ? call.getOperand(4) : Value();
   // Decode shapes (the G x Lq rows of a kv head fit one tile, several key
   // blocks): split-KV over enough blocks to give every multiprocessor of a
   // large GPU (132 on an H100) about four.
@@ -764,7 +838,7 @@ LogicalResult attn::expandGpuKernelCall(func::CallOp call) {
   }
   GpuFlashEmitter(b, s).emit(call.getOperand(0), call.getOperand(1),
                              call.getOperand(2), call.getOperand(3), lse, oPart,
-                             lsePart);
+                             lsePart, kvLens, table);
   for (Value part : {oPart, lsePart})
     if (part)
       gpu::DeallocOp::create(b, /*asyncToken=*/Type(), ValueRange{}, part);

@@ -186,3 +186,17 @@ func.func @lens_prefill_window_bf16(%q: tensor<4x4x40x32xbf16>, %k: tensor<4x4x2
       -> tensor<4x4x40x32xbf16>
   return %o : tensor<4x4x40x32xbf16>
 }
+
+// bf16, D = 64: on CUDA the tensor-core flash kernel reads the pages and
+// counts in place (its cp.async copies look rows up in the table); here the
+// CPU flash kernel. 70 queries, GQA 4/2, causal, 12 pages of 16 a row.
+// CHECK: paged_prefill_bf16{{.*}}PASS
+func.func @paged_prefill_bf16(%q: tensor<2x4x70x64xbf16>, %k: tensor<30x2x16x64xbf16>,
+                              %v: tensor<30x2x16x64xbf16>, %n: tensor<2xi32>,
+                              %t: tensor<2x12xi32>) -> tensor<2x4x70x64xbf16> {
+  %o = attn.attention %q, %k, %v kv_lens(%n : tensor<2xi32>)
+      block_table(%t : tensor<2x12xi32>) {causal}
+      : tensor<2x4x70x64xbf16>, tensor<30x2x16x64xbf16>, tensor<30x2x16x64xbf16>
+      -> tensor<2x4x70x64xbf16>
+  return %o : tensor<2x4x70x64xbf16>
+}

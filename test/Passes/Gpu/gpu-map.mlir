@@ -132,3 +132,12 @@ func.func @bad_state(%q: memref<1x2x9x16xf32>, %s: memref<1x2x16x8xf32>, %o: mem
   call @__attn_gpu_chunkwise_0(%q, %q, %q, %s, %o) {attn.gpu_kernel = {kernel = "chunkwise", family = "linear", gate = "none", scale = 1.0 : f64, operands = ["q", "k", "v", "state_in", "out"]}} : (memref<1x2x9x16xf32>, memref<1x2x9x16xf32>, memref<1x2x9x16xf32>, memref<1x2x16x8xf32>, memref<1x2x9x16xf32>) -> ()
   return
 }
+
+// -----
+
+func.func private @__attn_gpu_flash_0(memref<1x2x9x64xbf16>, memref<1x2x9x64xbf16>, memref<1x2x9x64xbf16>, memref<1x2x9x64xbf16>)
+func.func @lens_missing(%q: memref<1x2x9x64xbf16>, %o: memref<1x2x9x64xbf16>) {
+  // expected-error @+1 {{attn-gpu-map: malformed attn.gpu_kernel call: expected q, k, v, out and the lse, kv_lens and page table buffers its parameters name}}
+  call @__attn_gpu_flash_0(%q, %q, %q, %o) {attn.gpu_kernel = {kernel = "flash", kv_lens, scale = 0.125 : f64}} : (memref<1x2x9x64xbf16>, memref<1x2x9x64xbf16>, memref<1x2x9x64xbf16>, memref<1x2x9x64xbf16>) -> ()
+  return
+}

@@ -8,7 +8,7 @@
 // TILE: func.func private @__attn_gpu_flash_0(memref<2x6x150x128xbf16>, memref<2x2x197x128xbf16>, memref<2x2x197x128xbf16>, memref<2x6x150x128xbf16>, memref<2x6x150xf32>)
 // TILE-LABEL: func.func @causal_gqa
 // TILE: %[[O:.*]] = memref.alloc() {alignment = 256 : i64} : memref<2x6x150x128xbf16>
-// TILE: call @__attn_gpu_flash_0({{.*}}, %[[O]], {{.*}}) {attn.gpu_kernel = {causal, kernel = "flash", scale = 0.088388347648318{{[0-9]*}} : f64, window = array<i64: 30, 0>}}
+// TILE: call @__attn_gpu_flash_0({{.*}}, %[[O]], {{.*}}) {attn.gpu_kernel = {causal, kernel = "flash", lse, scale = 0.088388347648318{{[0-9]*}} : f64, window = array<i64: 30, 0>}}
 // TILE-NOT: attn.attention
 
 // Grid (ceil(150 / 64), 6, 2) of 128 threads; K and V each in two slots of
@@ -90,4 +90,30 @@ func.func @decode(%q: tensor<8x32x1x128xbf16>, %k: tensor<8x8x32768x128xbf16>,
       : tensor<8x32x1x128xbf16>, tensor<8x8x32768x128xbf16>, tensor<8x8x32768x128xbf16>
       -> tensor<8x32x1x128xbf16>
   return %o : tensor<8x32x1x128xbf16>
+}
+
+// -----
+
+// A paged cache with key counts, read in place: the call takes kv_lens and
+// the page table after out; each cp.async source row is found through the
+// table (page = table[b][key / 16], row key % 16, clamped into the pool),
+// copies past the row's count read nothing, and the key-block loop stops at
+// the count.
+// TILE-LABEL: func.func @paged
+// TILE: call @__attn_gpu_flash_0({{.*}}) {attn.gpu_kernel = {causal, kernel = "flash", kv_lens, paged, scale = 1.250000e-01 : f64}} : (memref<2x4x70x64xbf16>, memref<30x2x16x64xbf16>, memref<30x2x16x64xbf16>, memref<2x4x70x64xbf16>, memref<2xi32>, memref<2x12xi32>) -> ()
+// MAP-LABEL: func.func @paged
+// MAP: gpu.launch
+// MAP: memref.load %arg3
+// MAP: memref.load %arg4
+// MAP: nvgpu.device_async_copy
+// PTX-LABEL: llvm.func @paged(
+// PTX: gpu.binary @paged_kernel {{.*}}cp.async.cg.shared.global{{.*}}mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+func.func @paged(%q: tensor<2x4x70x64xbf16>, %k: tensor<30x2x16x64xbf16>,
+                 %v: tensor<30x2x16x64xbf16>, %n: tensor<2xi32>, %t: tensor<2x12xi32>)
+    -> tensor<2x4x70x64xbf16> {
+  %o = attn.attention %q, %k, %v kv_lens(%n : tensor<2xi32>)
+      block_table(%t : tensor<2x12xi32>) {causal}
+      : tensor<2x4x70x64xbf16>, tensor<30x2x16x64xbf16>, tensor<30x2x16x64xbf16>
+      -> tensor<2x4x70x64xbf16>
+  return %o : tensor<2x4x70x64xbf16>
 }
