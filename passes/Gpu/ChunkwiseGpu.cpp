@@ -33,6 +33,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "GpuKernelBuilder.h"
 #include "GpuKernels.h"
 
 #include "attn/Dialect/Attn/AttnDialect.h"
@@ -98,24 +99,14 @@ Value *roleSlot(ChunkGpuOperands &ops, StringRef role) {
 /// per-channel decays one exp a term) leave the sequential path.
 enum class Mode { Fused, Prep, Seq };
 
-class ChunkGpuEmitter {
+class ChunkGpuEmitter : public GpuKernelBuilder {
 public:
   ChunkGpuEmitter(ImplicitLocOpBuilder &b, const ChunkGpuShape &s, Mode mode,
                   Value aScratch = {}, Value lScratch = {})
-      : b(b), s(s), mode(mode), aScratch(aScratch), lScratch(lScratch) {}
+      : GpuKernelBuilder(b), s(s), mode(mode), aScratch(aScratch), lScratch(lScratch) {}
   void emit(const ChunkGpuOperands &ops);
 
 private:
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
-  Value f32(double v) {
-    return arith::ConstantOp::create(b, b.getF32FloatAttr(static_cast<float>(v)));
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, x, y); }
-  Value mul(Value x, Value y) { return arith::MulIOp::create(b, x, y); }
-  Value minI(Value x, Value y) { return arith::MinSIOp::create(b, x, y); }
-  Value lt(Value x, Value y) {
-    return arith::CmpIOp::create(b, arith::CmpIPredicate::slt, x, y);
-  }
   Value fadd(Value x, Value y) { return arith::AddFOp::create(b, x, y); }
   Value fsub(Value x, Value y) { return arith::SubFOp::create(b, x, y); }
   Value fmul(Value x, Value y) { return arith::MulFOp::create(b, x, y); }
@@ -190,7 +181,6 @@ private:
     return v;
   }
 
-  ImplicitLocOpBuilder &b;
   const ChunkGpuShape &s;
   Mode mode;
   Value aScratch, lScratch;

@@ -27,6 +27,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "GpuKernelBuilder.h"
 #include "GpuKernels.h"
 
 #include "attn/Passes/Passes.h"
@@ -97,10 +98,10 @@ struct RowPlace {
 };
 
 /// Builds the kernel body inside a gpu.launch.
-class GpuFlashEmitter {
+class GpuFlashEmitter : public GpuKernelBuilder {
 public:
   GpuFlashEmitter(ImplicitLocOpBuilder &b, const GpuFlashShape &s)
-      : b(b), s(s), t(s.elementType) {}
+      : GpuKernelBuilder(b), s(s), t(s.elementType) {}
 
   /// The kernel launch (and, for decode, the merge launch into out/lse of
   /// the partials oPart [S, B, Hq, Lq, D] and lsePart [S, B, Hq, Lq], f32).
@@ -108,15 +109,6 @@ public:
             Value lsePart, Value kvLens = {}, Value blockTable = {});
 
 private:
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
-  Value f32(double v) {
-    return arith::ConstantOp::create(b, b.getF32FloatAttr(static_cast<float>(v)));
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, x, y); }
-  Value mul(Value x, Value y) { return arith::MulIOp::create(b, x, y); }
-  Value lt(Value x, Value y) {
-    return arith::CmpIOp::create(b, arith::CmpIPredicate::slt, x, y);
-  }
   Type fragA() { return VectorType::get({4, 2}, t); }
   Type fragB() { return VectorType::get({2, 2}, t); }
   Type fragC() { return VectorType::get({2, 2}, b.getF32Type()); }
@@ -189,7 +181,6 @@ private:
   /// out/lse from the split partials, one thread per output element.
   void emitMerge(Value out, Value lse, Value oPart, Value lsePart);
 
-  ImplicitLocOpBuilder &b;
   const GpuFlashShape &s;
   Type t;
   Value blockTable; // [B, NP] i32 when K/V are page pools

@@ -681,7 +681,7 @@ void emitAndReplace(PatternRewriter &rewriter, OpT op, const ChunkShape &c,
   rewriter.replaceOp(op, tensors);
 }
 
-/// attn.linear_attention (decay none, constant, scalar) -> the kernel.
+/// attn.linear_attention (every decay) -> the kernel.
 struct TileLinearAttentionForCpu : OpRewritePattern<LinearAttentionOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(LinearAttentionOp op,
@@ -718,7 +718,7 @@ struct TileLinearAttentionForCpu : OpRewritePattern<LinearAttentionOp> {
   }
 };
 
-/// attn.delta_rule (DeltaNet, Gated DeltaNet) -> the kernel.
+/// attn.delta_rule (DeltaNet, Gated DeltaNet, KDA) -> the kernel.
 struct TileDeltaRuleForCpu : OpRewritePattern<DeltaRuleOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(DeltaRuleOp op,

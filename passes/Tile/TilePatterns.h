@@ -20,8 +20,8 @@ void populateCpuTilingPatterns(mlir::RewritePatternSet &patterns,
 /// decode kernel, with dequantisation or PQ table lookups fused into it.
 void populateCpuCompressedDecodePatterns(mlir::RewritePatternSet &patterns);
 
-/// attn.linear_attention (decay none/constant/scalar) and attn.delta_rule
-/// (DeltaNet, Gated DeltaNet) in their chunkwise-parallel forms.
+/// attn.linear_attention (every decay) and attn.delta_rule (DeltaNet, Gated
+/// DeltaNet, KDA) in their chunkwise-parallel forms.
 void populateCpuChunkwisePatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace attn
