@@ -3,7 +3,7 @@
 bench/gpu/prepare.sh) beside PyTorch's SDPA backends (cuDNN, FlashAttention-2)
 and FlexAttention, on the same tensors in the same run.
 
-    python3 bench/gpu/bench.py CARRY_DIR [--json FILE] [--no-flex]
+    python3 bench/gpu/bench.py CARRY_DIR [--json FILE] [--no-flex] [--only A,B]
 
 Per case: random bf16 inputs (never zeros), one correctness check of attn's
 output against cuDNN's (max-norm relative error), then 5 rounds that time
@@ -11,7 +11,10 @@ every kernel in turn (median of 10 CUDA-event timings after warm-up); each
 kernel's time is the median over the rounds. TFLOP/s counts
 4 B Hq Lq Lk D (halved for causal; for a window, the visible pairs); decode
 cases report GB/s of K and V read. Ratio = attn time / anchor time inverted
-(> 1 means attn is faster).
+(> 1 means attn is faster). Paged cases: attn reads the page pools in place
+through the page table; the anchors run on a contiguous copy of the same
+cache contents (PyTorch's SDPA takes no page table), so they are the best
+case for PyTorch.
 """
 
 import argparse
@@ -62,6 +65,7 @@ def main():
     ap.add_argument("carry")
     ap.add_argument("--json")
     ap.add_argument("--no-flex", action="store_true")
+    ap.add_argument("--only", help="comma-separated case names")
     args = ap.parse_args()
     torch.manual_seed(0)
     rows = []
@@ -72,13 +76,28 @@ def main():
             flex = (torch.compile(flex_attention), create_block_mask)
         except Exception as e:  # noqa: BLE001
             print("FlexAttention unavailable:", e)
-    for name, (b, hq, hkv, lq, lk, d, causal, window) in CASES.items():
+    for name, (b, hq, hkv, lq, lk, d, causal, window, *page) in CASES.items():
+        if args.only and name not in args.only.split(","):
+            continue
         lib = attn.load(os.path.join(args.carry, "bench", name, f"lib{name}.so"))
         q = torch.randn(b, hq, lq, d, device="cuda", dtype=torch.bfloat16)
-        k = torch.randn(b, hkv, lk, d, device="cuda", dtype=torch.bfloat16)
-        v = torch.randn(b, hkv, lk, d, device="cuda", dtype=torch.bfloat16)
         out = torch.full((b, hq, lq, d), float("nan"), device="cuda", dtype=torch.bfloat16)
-        run_attn = lambda: lib.call(name, q, k, v, out)  # noqa: E731
+        if page:
+            # Pools of pages in a random order; k, v: the same contents,
+            # contiguous, for the anchors.
+            ps = page[0]
+            n_pages = lk // ps
+            k_pool, v_pool = (torch.randn(b * n_pages, hkv, ps, d, device="cuda",
+                                          dtype=torch.bfloat16) for _ in range(2))
+            table = torch.randperm(b * n_pages, device="cuda").view(b, n_pages).int()
+            lens = torch.full((b,), lk, device="cuda", dtype=torch.int32)
+            k, v = (pool[table.long()].permute(0, 2, 1, 3, 4).reshape(b, hkv, lk, d)
+                    .contiguous() for pool in (k_pool, v_pool))
+            run_attn = lambda: lib.call(name, q, k_pool, v_pool, lens, table, out)  # noqa: E731
+        else:
+            k = torch.randn(b, hkv, lk, d, device="cuda", dtype=torch.bfloat16)
+            v = torch.randn(b, hkv, lk, d, device="cuda", dtype=torch.bfloat16)
+            run_attn = lambda: lib.call(name, q, k, v, out)  # noqa: E731
         gqa = hq != hkv
         mask = None
         if window is not None:
