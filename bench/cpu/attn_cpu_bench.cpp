@@ -9,9 +9,10 @@
 // (sgemm, softmax, sgemm) and attn's speed-up over it; the extra peak memory
 // of each call (attn's is O(L): no L x L buffer; the baseline's is L x L);
 // and decode against a long cache as a fraction of memcpy bandwidth; the
-// chunkwise linear attention (scalar decay) and Gated DeltaNet kernels
-// against the same ceiling and an OpenBLAS baseline of the same chunkwise
-// math (sgemm per chunk, strsm for the delta rule's triangular solve).
+// chunkwise kernels (linear attention with scalar decay, Gated DeltaNet,
+// GLA, KDA) against the same ceiling, the first two also against an
+// OpenBLAS baseline of the same chunkwise math (sgemm per chunk, strsm for
+// the delta rule's triangular solve).
 // Every configuration runs in a child process so OMP_NUM_THREADS and peak
 // memory are its own. Prints a table and writes JSON.
 //
@@ -230,8 +231,8 @@ void runBaseline(const Config &c, int reps, Result &res) {
 /// decay exp(G_i - G_j) by loops, O = A V + gamma . (Q S) (sgemm), and the
 /// state update S = gamma_last S + K^T (w . V) (sgemm). The delta rule first
 /// turns V into the chunk's new values: R = V - gamma . (K S) (sgemm), the
-/// strictly lower decayed K K^T (sgemm), and the unit-diagonal system
-/// (diag(1/beta) + L) X = R (strtrsm). f32, q and k l2-normalised (gdn).
+/// strictly lower decayed K K^T (sgemm), and the lower triangular system
+/// (diag(1/beta) + L) X = R (strsm). f32, q and k l2-normalised (gdn).
 void runBaselineRecurrent(const Config &c, int reps, Result &res) {
   openblas_set_num_threads(c.threads);
   const int64_t L = c.lq, D = c.d, C = kChunk;
@@ -359,7 +360,7 @@ bool runChild(const std::string &lib, const Config &c, int reps, bool baseline,
 
 int main(int argc, char **argv) {
   bool quick = false;
-  std::string only; // run one kind: prefill, decode, linear or gdn
+  std::string only; // run one kind: prefill, decode, linear, gdn, gla or kda
   std::string jsonPath = "attn-cpu-bench.json";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];

@@ -3,16 +3,19 @@
 // attn.linear_attention (every decay: none, constant, scalar, per-channel
 // vector as in GLA; the normaliser) and attn.delta_rule (DeltaNet, Gated
 // DeltaNet, KDA; l2norm) become a kernel call (GpuKernels.h, kernel =
-// "chunkwise") that attn-gpu-map expands into one gpu.launch of the
-// chunkwise-parallel form (the math of passes/Tile/ChunkwiseRecurrentCpu.cpp):
+// "chunkwise") that attn-gpu-map expands into launches of the
+// chunkwise-parallel form (the math of passes/Tile/ChunkwiseRecurrentCpu.cpp).
+// With more than one chunk, a chunk-parallel launch (grid (NC, H, B)) first
+// writes every chunk's scores to global scratch (see Mode below); then:
 //
 //   grid (ceil(Dv / 32), H, B), 256 threads. A block owns 32 columns of the
 //   state S [D, Dv] and of the outputs: the columns are independent in both
 //   recurrences (the delta rule's forward substitution mixes rows, never
 //   columns), so blocks never talk. The block walks the sequence in chunks
 //   of 64 tokens with its state slice in shared memory; per chunk it stages
-//   q and k (l2-normalised, scaled) and its value columns as f32, computes
-//   the masked, decayed scores Q K^T (and K K^T for the delta rule), turns
+//   q and k (l2-normalised, scaled) and its value columns as f32, reads (or,
+//   with one chunk, computes) the masked, decayed scores Q K^T (and K K^T
+//   for the delta rule), turns
 //   values into the chunk's new values (delta rule: X = V - gamma K S, then
 //   the forward substitution, one warp per 4 columns, 8 lanes a column),
 //   writes O = gamma Q S + A X and updates S = gamma_last S + K^T (w X).
@@ -70,7 +73,6 @@ struct ChunkGpuShape {
   double scale = 1.0, eps = 0.0;
   Gate gate = Gate::None;
   bool delta = false, normalize = false, l2norm = false;
-  Type elementType;
 };
 
 struct ChunkGpuOperands {
@@ -546,6 +548,9 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
             SmallVector<Value> xr(xrIn);
             for (int64_t sub = 0; sub < 8; ++sub) {
               Value i = add(mul(blk, idx(8)), idx(sub));
+              // Every lane reads row i before the shuffles (which all 8
+              // lanes pass) and only then does lane 0 overwrite it.
+              Value xi = load(sX, {i, col});
               Value partial = zero;
               for (int64_t m = 0; m < kChunk / 8; ++m)
                 partial = fma(load(sA, {i, add(l8, idx(8 * m))}), xr[m], partial);
@@ -553,7 +558,7 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
                 partial = fadd(partial, gpu::ShuffleOp::create(b, partial, offset, 32,
                                                                gpu::ShuffleMode::XOR)
                                             .getShuffleResult());
-              Value x = fmul(load(sBeta, {i}), fsub(load(sX, {i, col}), partial));
+              Value x = fmul(load(sBeta, {i}), fsub(xi, partial));
               Value mine = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, l8, idx(sub));
               for (int64_t m = 0; m < kChunk / 8; ++m) {
                 Value here = arith::AndIOp::create(
@@ -667,8 +672,8 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
           },
           [&](Value j, Value c) { return load4(sX, {j, c}); });
       if (s.normalize) {
-        // Threads past the product rows' owners update z (a separate row of
-        // work: every thread holding z[f] for f < D reads K column f).
+        // Thread f < D updates z[f] from column f of K (after its share of
+        // the product above; z is read again only next chunk).
         when(lt(tid, idx(D)), [&] {
           auto kw = scf::ForOp::create(
               b, idx(0), n, one, ValueRange{zero},
@@ -774,6 +779,11 @@ LogicalResult fits(PatternRewriter &rewriter, Operation *op, Value q, Value v) {
   return success();
 }
 
+/// Per-channel decays add their cumulative decays [D, 68] to shared memory:
+/// about 928 D + 26 KiB bytes, within the 227 KiB a block can have up to
+/// D = 208.
+constexpr int64_t kMaxChannelD = 208;
+
 struct LinearAttentionForGpu : OpRewritePattern<LinearAttentionOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(LinearAttentionOp op,
@@ -787,6 +797,9 @@ struct LinearAttentionForGpu : OpRewritePattern<LinearAttentionOp> {
     case DecayKind::scalar: gate = "token"; break;
     case DecayKind::vector: gate = "channel"; break;
     }
+    if (gate == "channel" && op.getQuery().getType().getDimSize(3) > kMaxChannelD)
+      return rewriter.notifyMatchFailure(
+          op, "per-channel decays above D = 208 take the generic path");
     Builder b(op.getContext());
     SmallVector<NamedAttribute> params = {
         b.getNamedAttr("family", b.getStringAttr("linear")),
@@ -818,6 +831,9 @@ struct DeltaRuleForGpu : OpRewritePattern<DeltaRuleOp> {
     StringRef gate = op.getKind() == DeltaKind::gated ? "token"
                      : op.getKind() == DeltaKind::kda ? "channel"
                                                        : "none";
+    if (gate == "channel" && op.getQuery().getType().getDimSize(3) > kMaxChannelD)
+      return rewriter.notifyMatchFailure(
+          op, "per-channel decays above D = 208 take the generic path");
     SmallVector<NamedAttribute> params = {
         b.getNamedAttr("family", b.getStringAttr("delta")),
         b.getNamedAttr("gate", b.getStringAttr(gate)),
@@ -896,7 +912,6 @@ LogicalResult attn::expandChunkwiseCall(func::CallOp call) {
   s.len = qType.getDimSize(2);
   s.d = qType.getDimSize(3);
   s.dv = vType.getDimSize(3);
-  s.elementType = qType.getElementType();
   if ((s.gate != Gate::None) != static_cast<bool>(ops.gate) ||
       s.delta != static_cast<bool>(ops.beta) || (ops.normIn && !s.normalize) ||
       (ops.normOut && !s.normalize) || (s.delta && s.normalize))

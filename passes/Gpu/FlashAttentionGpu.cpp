@@ -3,7 +3,8 @@
 // This file implements attn-gpu-tile and the kernel it stands for:
 // attn.attention with f16/bf16 operands, D = Dv in {64, 128} and
 // causal/window visibility (no mask tensor, block lists, sinks, softcap or
-// mod regions) becomes a kernel call (GpuKernels.h) that attn-gpu-map
+// mod regions; runtime caches through kv_lens and block_table are read in
+// place) becomes a kernel call (GpuKernels.h) that attn-gpu-map
 // expands into one gpu.launch of a flash attention kernel on the tensor
 // cores (sm_80+ mma.sync, f32 accumulation):
 //

@@ -196,7 +196,7 @@ void ChunkwiseEmitter::gemm(Value rows, int64_t n,
 void ChunkwiseEmitter::loadGates(const ChunkOperands &ops, Value b0, Value h,
                                  Value t0, Value n) {
   Value last = sub(n, idx(1));
-  if (c.gate == Gate::PerHead || c.gate == Gate::PerToken) {
+  if (scalarGate()) {
     forLoop(idx(0), idx(c.chunk), 1, {cf(0.0)}, [&](Value i, ValueRange acc) {
       Value t = add(t0, minI(i, last));
       Value g = c.gate == Gate::PerHead ? load(ops.gate, {h})
@@ -207,8 +207,7 @@ void ChunkwiseEmitter::loadGates(const ChunkOperands &ops, Value b0, Value h,
       return SmallVector<Value>{sum};
     });
   }
-  bool scalarGate = c.gate == Gate::PerHead || c.gate == Gate::PerToken;
-  Value gLast = scalarGate ? load(G, {last}) : Value();
+  Value gLast = scalarGate() ? load(G, {last}) : Value();
   forLoop(idx(0), idx(c.chunk), 1, {}, [&](Value j, ValueRange) {
     Value inside = lt(j, n);
     Value w = cf(1.0);
@@ -542,7 +541,7 @@ void ChunkwiseEmitter::emit(const ChunkOperands &ops) {
   int64_t numChunks = (c.len + c.chunk - 1) / c.chunk;
   parallel({c.batch, c.heads}, [&](ValueRange ivs) {
     Value b0 = ivs[0], h = ivs[1];
-    G = alloc({c.chunk});
+    G = scalarGate() ? alloc({c.chunk}) : Value();
     W = alloc({c.chunk});
     beta = c.delta ? alloc({c.chunk}) : Value();
     Qp = alloc({c.chunk, c.d});
@@ -562,9 +561,6 @@ void ChunkwiseEmitter::emit(const ChunkOperands &ops) {
       KwT = alloc({c.d, c.chunk});
       Qh = alloc({kLanes, c.d});
       KhT = alloc({c.d, kLanes});
-    }
-    if (c.gate == Gate::None) {
-      linalgFill(G, 0.0);
     }
     // The state from state_in (norm_in), or zero.
     if (ops.stateIn) {

@@ -87,10 +87,10 @@ def AttnInlineAllocaScopes : Pass<"attn-inline-alloca-scopes"> {
 def AttnGpuTile : Pass<"attn-gpu-tile"> {
   let summary = "Hand-built CUDA kernels: tensor-core flash attention, chunkwise recurrences";
   let description = [{
-    Rewrites attn.linear_attention (decay none/constant/scalar) and
-    attn.delta_rule (DeltaNet, Gated DeltaNet) into calls of
-    `__attn_gpu_chunkwise*` that attn-gpu-map expands into the chunkwise
-    kernel (passes/Gpu/ChunkwiseGpu.cpp), and attn.attention with f16/bf16 operands, static shapes,
+    Rewrites attn.linear_attention (every decay) and attn.delta_rule
+    (DeltaNet, Gated DeltaNet, KDA) into calls of `__attn_gpu_chunkwise*`
+    that attn-gpu-map expands into the chunkwise kernels
+    (passes/Gpu/ChunkwiseGpu.cpp), and attn.attention with f16/bf16 operands, static shapes,
     D = Dv in {64, 128} and only causal/window visibility (no mask tensor,
     block lists, sinks, softcap or mod regions) into a call of a private
     declaration `__attn_gpu_flash*` on buffers, its parameters in the
@@ -98,8 +98,9 @@ def AttnGpuTile : Pass<"attn-gpu-tile"> {
     as an opaque call; attn-gpu-map expands it into a flash kernel launch: a block of 4 warps per 64 query rows and head, K/V tiles of 64
     keys staged in shared memory, S = Q K^T and O += P V on mma.sync
     m16n8k16 with f32 accumulation, the online softmax in registers, and
-    key blocks outside the causal/window band skipped. Other ops keep their
-    attn form for attn-decompose and attn-gpu-map.
+    key blocks outside the causal/window band skipped; runtime caches
+    (kv_lens, block_table) are read in place. Other ops keep their attn
+    form for attn-decompose and attn-gpu-map.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",

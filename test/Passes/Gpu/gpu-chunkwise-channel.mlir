@@ -19,3 +19,16 @@ func.func @per_channel(%q: tensor<1x2x9x16xf32>, %v: tensor<1x2x9x16xf32>,
       : tensor<1x2x9x16xf32>, tensor<1x2x9x16xf32>, tensor<1x2x9x16xf32> -> tensor<1x2x9x16xf32>
   return %o, %o2 : tensor<1x2x9x16xf32>, tensor<1x2x9x16xf32>
 }
+
+// Their cumulative decays [D, 68] would not fit a block's shared memory
+// above D = 208: KDA at D = 256 keeps the generic path.
+// TILE-LABEL: func.func @kda_d256
+// TILE: attn.delta_rule kda
+// TILE-NOT: __attn_gpu_chunkwise
+func.func @kda_d256(%q: tensor<1x1x9x256xf32>, %v: tensor<1x1x9x16xf32>,
+                    %g: tensor<1x1x9x256xf32>, %b: tensor<1x1x9xf32>)
+    -> tensor<1x1x9x16xf32> {
+  %o = attn.delta_rule kda %q, %q, %v, %b : tensor<1x1x9xf32> gate(%g : tensor<1x1x9x256xf32>)
+      : tensor<1x1x9x256xf32>, tensor<1x1x9x256xf32>, tensor<1x1x9x16xf32> -> tensor<1x1x9x16xf32>
+  return %o : tensor<1x1x9x16xf32>
+}
