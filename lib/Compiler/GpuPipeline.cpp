@@ -42,7 +42,9 @@ std::string attn::findCudaToolkit() {
 }
 
 void attn::buildGpuPipeline(OpPassManager &pm, const GpuTargetOptions &options) {
-  pm.addPass(createAttnGpuTile());
+  AttnGpuTileOptions tile;
+  tile.wgmma = options.chip == "sm_90a";
+  pm.addPass(createAttnGpuTile(tile));
   buildBufferizePipeline(pm);
   pm.addPass(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createCanonicalizerPass());
@@ -103,7 +105,7 @@ void attn::buildGpuPipeline(OpPassManager &pm, const GpuTargetOptions &options) 
 namespace {
 struct GpuPipelineOptions : PassPipelineOptions<GpuPipelineOptions> {
   Option<std::string> chip{*this, "chip", llvm::cl::desc("GPU architecture"),
-                           llvm::cl::init("sm_90")};
+                           llvm::cl::init("sm_90a")};
   Option<std::string> features{*this, "features",
                                llvm::cl::desc("PTX features"),
                                llvm::cl::init("+ptx80")};

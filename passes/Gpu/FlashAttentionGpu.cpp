@@ -75,6 +75,7 @@ constexpr int64_t kRowsPerBlock = 64;
 constexpr int64_t kThreads = kRowsPerBlock / kRowsPerWarp * 32;
 constexpr int64_t kKeysPerBlock = 64; // 8 n-tiles of 8 keys
 constexpr int64_t kPad = 8;           // elements: 16 bytes a row
+static_assert(kRowsPerBlock == kKeysPerBlock, "Q and K/V tiles share a layout");
 
 struct GpuFlashShape {
   int64_t batch, heads, kvHeads, lq, lk, d;
@@ -91,6 +92,10 @@ struct GpuFlashShape {
   /// as page pools [P, Hkv, pageSize, D] through a page table [B, NP].
   bool kvLens = false, paged = false;
   int64_t pageSize = 0, pages = 0;
+  /// Hopper: Q, K and V stay in shared memory in core-matrix order and the
+  /// products run on warpgroup wgmma.mma_async (S from two shared-memory
+  /// descriptors, O from P in registers and a descriptor of V).
+  bool wgmma = false;
 };
 
 /// Where a block-local query row of the tile lives in q/out.
@@ -171,6 +176,37 @@ private:
     }
     return x;
   }
+  // Hopper (s.wgmma). The asm is volatile, so it keeps its order with the
+  // other asm (fences, commits, waits).
+  /// Inline PTX whose outputs are tied to `tied` (f32 "f" or i32 "r"
+  /// registers, updated in place) and whose other inputs are `inputs` with
+  /// `constraints`; returns the new values of `tied`.
+  SmallVector<Value> inlinePtx(StringRef text, ArrayRef<Value> tied,
+                               ArrayRef<Value> inputs = {},
+                               ArrayRef<StringRef> constraints = {});
+  /// Marks values as live here: uses after it cannot move above it and
+  /// definitions before it cannot sink below it (a wgmma reads and writes
+  /// its registers asynchronously, between a fence and a wait).
+  SmallVector<Value> pin(ArrayRef<Value> values) { return inlinePtx("", values); }
+  void ptx(StringRef text) { inlinePtx(text, {}); }
+  /// acc (n/2 f32 a thread, the m64nNk16 accumulator layout) = A B (+ acc
+  /// when `accumulate`) on one wgmma.mma_async: A from the descriptor
+  /// `descA` (K-major) or from four registers `aRegs`; B from `descB`,
+  /// K-major or, with `transB`, N-major.
+  SmallVector<Value> wgmma(int64_t n, ArrayRef<Value> acc, Value descA,
+                           ArrayRef<Value> aRegs, Value descB, bool transB,
+                           bool accumulate);
+  /// A shared-memory matrix descriptor, 128-byte swizzle (the matrix at
+  /// byte address `address` (i64), 1024-byte aligned; `lbo` and `sbo` in
+  /// bytes as PTX defines them for the operand's major-ness).
+  Value descriptor(Value address, int64_t lbo, int64_t sbo);
+  /// A descriptor `bytes` further on (the address field is in 16 bytes).
+  Value advance(Value desc, Value bytes);
+  /// Where chunk `id` (8 elements) of a [64, D] tile goes: row, column,
+  /// and its place in the slot ([row, col] of a padded row, or for wgmma
+  /// the 128-byte swizzled panels the descriptors describe).
+  void tileChunk(Value id, Value &row, Value &col, SmallVector<Value> &dst,
+                 Value slot);
   /// Copies rows [row0, row0 + 64) of x[batch, head] into slot `slot` of a
   /// shared buffer as one group of cp.async copies (16 bytes each, L1
   /// bypassed), zero-filling rows at or past `rows`; returns the group.
@@ -187,6 +223,127 @@ private:
   Value blockTable; // [B, NP] i32 when K/V are page pools
 };
 
+SmallVector<Value> GpuFlashEmitter::inlinePtx(StringRef text, ArrayRef<Value> tied,
+                                              ArrayRef<Value> inputs,
+                                              ArrayRef<StringRef> constraints) {
+  std::string cons;
+  auto append = [&](StringRef c) {
+    if (!cons.empty())
+      cons += ",";
+    cons += c.str();
+  };
+  SmallVector<Type> types;
+  for (Value v : tied) {
+    append(v.getType().isF32() ? "=f" : "=r");
+    types.push_back(v.getType());
+  }
+  for (StringRef c : constraints)
+    append(c);
+  for (size_t i = 0; i < tied.size(); ++i)
+    append(std::to_string(i));
+  if (tied.empty())
+    append("~{memory}");
+  SmallVector<Value> operands(inputs.begin(), inputs.end());
+  operands.append(tied.begin(), tied.end());
+  Type result = tied.empty() ? Type()
+                : tied.size() == 1
+                    ? types[0]
+                    : Type(LLVM::LLVMStructType::getLiteral(b.getContext(), types));
+  auto op = LLVM::InlineAsmOp::create(
+      b, result, operands, b.getStringAttr(text), b.getStringAttr(cons),
+      /*has_side_effects=*/b.getUnitAttr(), /*is_align_stack=*/UnitAttr(),
+      LLVM::TailCallKindAttr::get(b.getContext(), LLVM::tailcallkind::TailCallKind::None),
+      LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
+      /*operand_attrs=*/ArrayAttr());
+  SmallVector<Value> out;
+  if (tied.size() == 1)
+    out.push_back(op.getResult(0));
+  else
+    for (size_t i = 0; i < tied.size(); ++i)
+      out.push_back(LLVM::ExtractValueOp::create(b, op.getResult(0),
+                                                 ArrayRef<int64_t>{int64_t(i)}));
+  return out;
+}
+
+SmallVector<Value> GpuFlashEmitter::wgmma(int64_t n, ArrayRef<Value> acc,
+                                          Value descA, ArrayRef<Value> aRegs,
+                                          Value descB, bool transB,
+                                          bool accumulate) {
+  assert(static_cast<int64_t>(acc.size()) == n / 2 && "m64nN: n/2 f32 a thread");
+  std::string type = t.isBF16() ? "bf16" : "f16";
+  std::string text = "{\n.reg .pred p;\nsetp.ne.b32 p, $" +
+                     std::to_string(acc.size() + (descA ? 2 : 5)) +
+                     ", 0;\nwgmma.mma_async.sync.aligned.m64n" + std::to_string(n) +
+                     "k16.f32." + type + "." + type + " {";
+  for (size_t i = 0; i < acc.size(); ++i)
+    text += (i ? ", $" : "$") + std::to_string(i);
+  size_t next = acc.size();
+  SmallVector<Value> inputs;
+  SmallVector<StringRef> constraints;
+  if (descA) {
+    text += "}, $" + std::to_string(next++);
+    inputs.push_back(descA);
+    constraints.push_back("l");
+  } else {
+    text += "}, {";
+    for (int i = 0; i < 4; ++i) {
+      text += (i ? ", $" : "$") + std::to_string(next++);
+      inputs.push_back(aRegs[i]);
+      constraints.push_back("r");
+    }
+    text += "}";
+  }
+  text += ", $" + std::to_string(next++) + ", p, 1, 1";
+  inputs.push_back(descB);
+  constraints.push_back("l");
+  inputs.push_back(arith::ConstantOp::create(b, b.getI32IntegerAttr(accumulate)));
+  constraints.push_back("r");
+  // imm-trans-a (descriptor A only; K-major), imm-trans-b.
+  text += descA ? ", 0" : "";
+  text += transB ? ", 1;\n}" : ", 0;\n}";
+  return inlinePtx(text, acc, inputs, constraints);
+}
+
+Value GpuFlashEmitter::descriptor(Value address, int64_t lbo, int64_t sbo) {
+  Type i64 = b.getI64Type();
+  auto c64 = [&](int64_t v) { return arith::ConstantOp::create(b, b.getI64IntegerAttr(v)); };
+  Value start = arith::AndIOp::create(b, arith::ShRUIOp::create(b, address, c64(4)),
+                                      c64(0x3FFF));
+  (void)i64;
+  int64_t fixed = ((lbo >> 4) << 16) | ((sbo >> 4) << 32) | (int64_t(1) << 62);
+  return arith::OrIOp::create(b, start, c64(fixed));
+}
+
+Value GpuFlashEmitter::advance(Value desc, Value bytes) {
+  Value units = arith::ShRUIOp::create(
+      b, arith::IndexCastOp::create(b, b.getI64Type(), bytes),
+      arith::ConstantOp::create(b, b.getI64IntegerAttr(4)));
+  return arith::AddIOp::create(b, desc, units);
+}
+
+void GpuFlashEmitter::tileChunk(Value id, Value &row, Value &col,
+                                SmallVector<Value> &dst, Value slot) {
+  int64_t chunksPerRow = s.d / 8;
+  if (!s.wgmma) {
+    row = arith::DivUIOp::create(b, id, idx(chunksPerRow));
+    col = mul(arith::RemUIOp::create(b, id, idx(chunksPerRow)), idx(8));
+    dst = {slot, row, col};
+    return;
+  }
+  // 128-byte swizzle: the tile is D/64 panels of 64 columns, a panel 64
+  // rows of 128 bytes, and 16-byte chunk c of row r sits at chunk
+  // c ^ (r % 8) of its row. id = c + 8 (r + 64 p): eight threads copy one
+  // row of a panel, 128 bytes in global memory and in shared memory.
+  Value c8 = arith::RemUIOp::create(b, id, idx(8));
+  Value rest = arith::DivUIOp::create(b, id, idx(8));
+  row = arith::RemUIOp::create(b, rest, idx(kKeysPerBlock));
+  Value panel = arith::DivUIOp::create(b, rest, idx(kKeysPerBlock));
+  col = add(mul(panel, idx(64)), mul(c8, idx(8)));
+  Value swizzled = arith::XOrIOp::create(b, c8, arith::RemUIOp::create(b, row, idx(8)));
+  dst = {slot, add(mul(add(mul(panel, idx(kKeysPerBlock)), row), idx(64)),
+                   mul(swizzled, idx(8)))};
+}
+
 void GpuFlashEmitter::stageQuery(Value q, Value batch,
                                  function_ref<RowPlace(Value)> place, Value smem,
                                  Value slot, Value tid) {
@@ -195,9 +352,9 @@ void GpuFlashEmitter::stageQuery(Value q, Value batch,
   auto chunk = VectorType::get({8}, t);
   Value zero = arith::ConstantOp::create(b, chunk, b.getZeroAttr(chunk));
   for (int64_t i = 0; i < chunks / kThreads; ++i) {
-    Value id = add(tid, idx(i * kThreads));
-    Value row = arith::DivUIOp::create(b, id, idx(chunksPerRow));
-    Value col = mul(arith::RemUIOp::create(b, id, idx(chunksPerRow)), idx(8));
+    Value id = add(tid, idx(i * kThreads)), row, col;
+    SmallVector<Value> dst;
+    tileChunk(id, row, col, dst, slot);
     RowPlace at = place(row);
     auto ifOp = scf::IfOp::create(b, chunk, at.valid, true);
     {
@@ -210,8 +367,7 @@ void GpuFlashEmitter::stageQuery(Value q, Value batch,
       b.setInsertionPointToStart(&ifOp.getElseRegion().front());
       scf::YieldOp::create(b, zero);
     }
-    auto store = vector::StoreOp::create(b, ifOp.getResult(0), smem,
-                                         ValueRange{slot, row, col});
+    auto store = vector::StoreOp::create(b, ifOp.getResult(0), smem, dst);
     store.setAlignment(16);
   }
 }
@@ -224,9 +380,9 @@ Value GpuFlashEmitter::stageTileAsync(Value global, Value batch, Value head,
   auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
   SmallVector<Value> tokens;
   for (int64_t i = 0; i < chunks / kThreads; ++i) {
-    Value id = add(tid, idx(i * kThreads));
-    Value row = arith::DivUIOp::create(b, id, idx(chunksPerRow));
-    Value col = mul(arith::RemUIOp::create(b, id, idx(chunksPerRow)), idx(8));
+    Value id = add(tid, idx(i * kThreads)), row, col;
+    SmallVector<Value> dst;
+    tileChunk(id, row, col, dst, slot);
     Value globalRow = add(row0, row);
     // Past the end (Lk, or the row's key count): read nothing (source size
     // 0 zero-fills the 16 bytes) from a row that exists.
@@ -246,7 +402,7 @@ Value GpuFlashEmitter::stageTileAsync(Value global, Value batch, Value head,
       src = {page, head, arith::RemUIOp::create(b, srcRow, idx(s.pageSize)), col};
     }
     tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
-        b, tokenType, smem, ValueRange{slot, row, col}, global, src,
+        b, tokenType, smem, dst, global, src,
         b.getIndexAttr(8), srcElements, b.getUnitAttr()));
   }
   return nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, tokens);
@@ -260,15 +416,24 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
   int64_t group = s.heads / s.kvHeads;
   MLIRContext *ctx = b.getContext();
   auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
-  // K and V each in two slots (double buffering) of dynamic shared memory.
-  auto slotsType = MemRefType::get({2, kKeysPerBlock, s.d + kPad}, t,
-                                   AffineMap(), workgroup);
-  int64_t slotsBytes = 2 * kKeysPerBlock * (s.d + kPad) *
-                       (t.getIntOrFloatBitWidth() / 8);
+  // K and V each in two slots (double buffering) of dynamic shared memory:
+  // rows padded against ldmatrix bank conflicts, or (wgmma) 64 x D tiles in
+  // core-matrix order; wgmma keeps Q in a region of its own after them.
+  int64_t elementBytes = t.getIntOrFloatBitWidth() / 8;
+  int64_t tileElements = kKeysPerBlock * s.d;
+  auto slotsType =
+      s.wgmma ? MemRefType::get({2, tileElements}, t, AffineMap(), workgroup)
+              : MemRefType::get({2, kKeysPerBlock, s.d + kPad}, t, AffineMap(), workgroup);
+  int64_t slotBytes = s.wgmma ? tileElements * elementBytes
+                              : kKeysPerBlock * (s.d + kPad) * elementBytes;
+  int64_t slotsBytes = 2 * slotBytes;
+  int64_t qBytes = s.wgmma ? kRowsPerBlock * s.d * elementBytes : 0;
   Value one = idx(1);
   Value gridX = idx(decode ? s.splits : (s.lq + kRowsPerBlock - 1) / kRowsPerBlock);
   Value gridY = idx(decode ? s.kvHeads : s.heads);
-  Value smemBytes = arith::ConstantOp::create(b, b.getI32IntegerAttr(2 * slotsBytes));
+  // (wgmma: 1 KiB more, to align the tiles to the swizzle's 1024 bytes.)
+  Value smemBytes = arith::ConstantOp::create(
+      b, b.getI32IntegerAttr(2 * slotsBytes + qBytes + (s.wgmma ? 1024 : 0)));
   auto launch = gpu::LaunchOp::create(b, gridX, gridY, idx(s.batch),
                                       idx(kThreads), one, one, smemBytes);
   {
@@ -276,8 +441,22 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
   b.setInsertionPointToStart(&launch.getBody().front());
   Value raw = gpu::DynamicSharedMemoryOp::create(
       b, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(), AffineMap(), workgroup));
-  Value sK = memref::ViewOp::create(b, slotsType, raw, idx(0), ValueRange{});
-  Value sV = memref::ViewOp::create(b, slotsType, raw, idx(slotsBytes), ValueRange{});
+  // wgmma: the first 1024-byte boundary of the shared window.
+  Value base, shift = idx(0);
+  if (s.wgmma) {
+    base = arith::IndexCastOp::create(
+        b, b.getI64Type(), memref::ExtractAlignedPointerAsIndexOp::create(b, raw));
+    Value aligned = arith::AndIOp::create(
+        b, arith::AddIOp::create(b, base, arith::ConstantOp::create(b, b.getI64IntegerAttr(1023))),
+        arith::ConstantOp::create(b, b.getI64IntegerAttr(~int64_t(1023))));
+    shift = arith::IndexCastOp::create(b, b.getIndexType(),
+                                       arith::SubIOp::create(b, aligned, base));
+    base = aligned;
+  }
+  Value sK = memref::ViewOp::create(b, slotsType, raw, shift, ValueRange{});
+  Value sV = memref::ViewOp::create(
+      b, slotsType, raw, s.wgmma ? add(shift, idx(slotsBytes)) : idx(slotsBytes),
+      ValueRange{});
   Value blockX = launch.getBlockIds().x, blockY = launch.getBlockIds().y,
         batch = launch.getBlockIds().z, tid = launch.getThreadIds().x;
   Value kvHead = decode ? blockY : arith::DivUIOp::create(b, blockY, idx(group));
@@ -301,17 +480,38 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
   Value lane8 = arith::RemUIOp::create(b, lane, idx(8));
   Value laneMid = arith::RemUIOp::create(b, arith::DivUIOp::create(b, lane, idx(8)), idx(2));
 
-  // Q through the V slots into A fragments (free until the prologue).
   int64_t kSteps = s.d / 16;
   Value slot0 = idx(0);
-  stageQuery(q, batch, place, sV, slot0, tid);
-  gpu::BarrierOp::create(b);
-  SmallVector<Value> qa;
   Value warpRow = mul(warp, idx(kRowsPerWarp));
-  for (int64_t kk = 0; kk < kSteps; ++kk)
-    qa.push_back(ldmatrix(sV, slot0, add(warpRow, lane16),
-                          add(idx(16 * kk), mul(laneHi, idx(8))), 4, false));
-  gpu::BarrierOp::create(b); // the Q tile's slot is free again
+  SmallVector<Value> qa;
+  Value descQ, descK, descV;
+  if (s.wgmma) {
+    // Q stays in its region; the tensor cores read all three tiles through
+    // descriptors. 8 rows of 128 bytes (1024 bytes) are one swizzle atom:
+    // SBO = 1024 for Q and K (K-major, rows along M/N) and for V (N-major,
+    // rows along K); V's 64-column panels are LBO = 64 x 128 bytes apart.
+    Value sQ = memref::ViewOp::create(
+        b, MemRefType::get({1, tileElements}, t, AffineMap(), workgroup), raw,
+        add(shift, idx(2 * slotsBytes)), ValueRange{});
+    stageQuery(q, batch, place, sQ, slot0, tid);
+    auto at = [&](int64_t bytes) {
+      return arith::AddIOp::create(b, base,
+                                   arith::ConstantOp::create(b, b.getI64IntegerAttr(bytes)));
+    };
+    descK = descriptor(at(0), 16, 1024);
+    descV = descriptor(at(slotsBytes), kKeysPerBlock * 128, 1024);
+    descQ = descriptor(at(2 * slotsBytes), 16, 1024);
+    ptx("fence.proxy.async.shared::cta;"); // generic writes -> tensor-core reads
+    gpu::BarrierOp::create(b);
+  } else {
+    // Q through the V slots into A fragments (free until the prologue).
+    stageQuery(q, batch, place, sV, slot0, tid);
+    gpu::BarrierOp::create(b);
+    for (int64_t kk = 0; kk < kSteps; ++kk)
+      qa.push_back(ldmatrix(sV, slot0, add(warpRow, lane16),
+                            add(idx(16 * kk), mul(laneHi, idx(8))), 4, false));
+    gpu::BarrierOp::create(b); // the Q tile's slot is free again
+  }
 
   // Visible key blocks of this query block. n = Lk, or the row's key count
   // (clamped to [0, Lk]); query i's diagonal key is i + offset, offset =
@@ -394,19 +594,45 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
           b.setInsertionPointToStart(&prefetch.getElseRegion().front());
           nvgpu::DeviceAsyncWaitOp::create(b, pending, b.getI32IntegerAttr(0));
         }
+        if (s.wgmma) // cp.async wrote through the generic proxy
+          ptx("fence.proxy.async.shared::cta;");
         gpu::BarrierOp::create(b); // every thread's copies of this block landed
 
-        // S = Q K^T for 8 tiles of 8 keys.
-        // One ldmatrix.x4 holds the B fragments of tiles j and j + 1: lanes
-        // 0-15 address keys 8j.., lanes 16-31 keys 8(j+1)...
         SmallVector<Value> sAcc(nTiles, zeroC);
-        for (int64_t j = 0; j < nTiles; j += 2)
+        Value slotOffset = mul(slot, idx(slotBytes));
+        if (s.wgmma) {
+          // S = Q K^T: kSteps wgmma m64n64k16, 16 elements of D a step (32
+          // bytes into a 128-byte panel row; the swizzle applies to the
+          // address), into 32 f32 a thread: tile j's C fragment is
+          // registers 4j..4j+3 (rows g, g + 8; columns 2c, 2c + 1).
+          Value kDesc = advance(descK, slotOffset);
+          SmallVector<Value> accS(4 * nTiles, LLVM::PoisonOp::create(b, f32Type));
+          ptx("wgmma.fence.sync.aligned;");
           for (int64_t kk = 0; kk < kSteps; ++kk) {
-            Value bf = ldmatrix(sK, slot, add(idx(8 * j), add(mul(laneHi, idx(8)), lane8)),
-                                add(idx(16 * kk), mul(laneMid, idx(8))), 4, false);
-            sAcc[j] = mma(qa[kk], bf, sAcc[j], 0);
-            sAcc[j + 1] = mma(qa[kk], bf, sAcc[j + 1], 2);
+            int64_t step = kk / 4 * kKeysPerBlock * 128 + kk % 4 * 32;
+            accS = wgmma(kKeysPerBlock, accS, advance(descQ, idx(step)), {},
+                         advance(kDesc, idx(step)), /*transB=*/false,
+                         /*accumulate=*/kk > 0);
           }
+          ptx("wgmma.commit_group.sync.aligned;");
+          ptx("wgmma.wait_group.sync.aligned 0;");
+          accS = pin(accS);
+          for (int64_t j = 0; j < nTiles; ++j)
+            for (int r = 0; r < 4; ++r)
+              sAcc[j] = vector::InsertOp::create(b, accS[4 * j + r], sAcc[j],
+                                                 ArrayRef<int64_t>{r / 2, r % 2});
+        } else {
+          // S = Q K^T for 8 tiles of 8 keys.
+          // One ldmatrix.x4 holds the B fragments of tiles j and j + 1: lanes
+          // 0-15 address keys 8j.., lanes 16-31 keys 8(j+1)...
+          for (int64_t j = 0; j < nTiles; j += 2)
+            for (int64_t kk = 0; kk < kSteps; ++kk) {
+              Value bf = ldmatrix(sK, slot, add(idx(8 * j), add(mul(laneHi, idx(8)), lane8)),
+                                  add(idx(16 * kk), mul(laneMid, idx(8))), 4, false);
+              sAcc[j] = mma(qa[kk], bf, sAcc[j], 0);
+              sAcc[j + 1] = mma(qa[kk], bf, sAcc[j + 1], 2);
+            }
+        }
 
         // Raw scores, masked to -inf where invisible (the scale, > 0, is
         // folded into the exponent below).
@@ -497,17 +723,49 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
           }
           pa.push_back(a);
         }
-        // O += P V.
-        // One ldmatrix.x4.trans holds the B fragments of value columns 8u..
-        // (lanes 0-15) and 8(u+1).. (lanes 16-31).
-        for (int64_t u = 0; u < oTiles; u += 2)
-          for (int64_t st = 0; st < nTiles / 2; ++st) {
-            Value bf = ldmatrix(sV, slot, add(idx(16 * st), lane16),
-                                add(idx(8 * u), mul(laneHi, idx(8))), 4,
-                                /*transpose=*/true);
-            results[u] = mma(pa[st], bf, results[u], 0);
-            results[u + 1] = mma(pa[st], bf, results[u + 1], 2);
-          }
+        if (s.wgmma) {
+          // O += P V: wgmma m64nDk16 per 16 keys, P from registers (the A
+          // layout is mma.sync's), V N-major: 16 keys are 16 rows of 128
+          // bytes on.
+          SmallVector<Value> accO, pRegs;
+          for (int64_t u = 0; u < oTiles; ++u)
+            for (int r = 0; r < 4; ++r)
+              accO.push_back(vector::ExtractOp::create(b, results[u],
+                                                       ArrayRef<int64_t>{r / 2, r % 2}));
+          for (Value a : pa)
+            for (int64_t r = 0; r < 4; ++r) {
+              Value pair = vector::ExtractOp::create(b, a, ArrayRef<int64_t>{r});
+              pair = vector::BitCastOp::create(b, VectorType::get({1}, b.getI32Type()), pair);
+              pRegs.push_back(vector::ExtractOp::create(b, pair, ArrayRef<int64_t>{0}));
+            }
+          accO = pin(accO);
+          pRegs = pin(pRegs);
+          Value vDesc = advance(descV, slotOffset);
+          ptx("wgmma.fence.sync.aligned;");
+          for (int64_t st = 0; st < nTiles / 2; ++st)
+            accO = wgmma(s.d, accO, Value(), ArrayRef<Value>(pRegs).slice(4 * st, 4),
+                         advance(vDesc, idx(16 * 128 * st)), /*transB=*/true,
+                         /*accumulate=*/true);
+          ptx("wgmma.commit_group.sync.aligned;");
+          ptx("wgmma.wait_group.sync.aligned 0;");
+          accO = pin(accO);
+          for (int64_t u = 0; u < oTiles; ++u)
+            for (int r = 0; r < 4; ++r)
+              results[u] = vector::InsertOp::create(b, accO[4 * u + r], results[u],
+                                                    ArrayRef<int64_t>{r / 2, r % 2});
+        } else {
+          // O += P V.
+          // One ldmatrix.x4.trans holds the B fragments of value columns 8u..
+          // (lanes 0-15) and 8(u+1).. (lanes 16-31).
+          for (int64_t u = 0; u < oTiles; u += 2)
+            for (int64_t st = 0; st < nTiles / 2; ++st) {
+              Value bf = ldmatrix(sV, slot, add(idx(16 * st), lane16),
+                                  add(idx(8 * u), mul(laneHi, idx(8))), 4,
+                                  /*transpose=*/true);
+              results[u] = mma(pa[st], bf, results[u], 0);
+              results[u + 1] = mma(pa[st], bf, results[u + 1], 2);
+            }
+        }
         gpu::BarrierOp::create(b); // this slot may be overwritten next
         scf::YieldOp::create(b, results);
       });
@@ -625,7 +883,9 @@ void GpuFlashEmitter::emitMerge(Value out, Value lse, Value oPart, Value lsePart
 }
 
 struct TileAttentionForGpu : OpRewritePattern<AttentionOp> {
-  using OpRewritePattern::OpRewritePattern;
+  TileAttentionForGpu(MLIRContext *ctx, bool wgmma)
+      : OpRewritePattern(ctx), wgmma(wgmma) {}
+  bool wgmma;
 
   LogicalResult matchAndRewrite(AttentionOp op,
                                 PatternRewriter &rewriter) const override {
@@ -690,6 +950,8 @@ struct TileAttentionForGpu : OpRewritePattern<AttentionOp> {
       params.push_back(b.getNamedAttr("kv_lens", b.getUnitAttr()));
     if (op.getBlockTable())
       params.push_back(b.getNamedAttr("paged", b.getUnitAttr()));
+    if (wgmma)
+      params.push_back(b.getNamedAttr("wgmma", b.getUnitAttr()));
     auto call = func::CallOp::create(b, decl, args);
     call->setAttr(kGpuKernelAttr, b.getDictionaryAttr(params));
 
@@ -702,9 +964,10 @@ struct TileAttentionForGpu : OpRewritePattern<AttentionOp> {
 };
 
 struct AttnGpuTilePass : attn::impl::AttnGpuTileBase<AttnGpuTilePass> {
+  using AttnGpuTileBase::AttnGpuTileBase;
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<TileAttentionForGpu>(&getContext());
+    patterns.add<TileAttentionForGpu>(&getContext(), wgmma);
     populateGpuChunkwisePatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
@@ -804,6 +1067,7 @@ LogicalResult attn::expandGpuKernelCall(func::CallOp call) {
   s.elementType = qType.getElementType();
   s.scale = scale.getValueAsDouble();
   s.causal = static_cast<bool>(params.get("causal"));
+  s.wgmma = static_cast<bool>(params.get("wgmma"));
   if (w)
     s.window = {w[0], w[1]};
   ImplicitLocOpBuilder b(call.getLoc(), call);

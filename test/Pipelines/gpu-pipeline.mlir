@@ -18,7 +18,7 @@
 // CHECK: llvm.call @mgpuStreamSynchronize
 // CHECK-NOT: llvm.call @mgpuStreamSynchronize
 // CHECK: llvm.return
-// CHECK: gpu.binary @gqa_kernel  [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">{{.*}}assembly = "{{.*}}.target sm_90{{.*}}.entry gqa_kernel(
+// CHECK: gpu.binary @gqa_kernel  [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">{{.*}}assembly = "{{.*}}.target sm_90a{{.*}}.entry gqa_kernel(
 // CHECK-NOT: __nv_
 func.func @gqa(%q: tensor<1x4x33x24xf32>, %k: tensor<1x2x47x24xf32>,
                %v: tensor<1x2x47x16xf32>) -> tensor<1x4x33x16xf32> {

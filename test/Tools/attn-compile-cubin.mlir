@@ -5,9 +5,11 @@
 // RUN: nm -D %t/libgpu.so | FileCheck %s
 // RUN: attn-opt %s "--attn-gpu-pipeline=format=bin" | FileCheck %s --check-prefix=IR
 
+// CHECK: T decode
+// CHECK: T flash
 // CHECK: U mgpuModuleLoad
 // CHECK-NOT: mgpuModuleLoadJIT
-// IR: gpu.binary @decode_kernel  [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, properties = {{.*}}, bin = "\7FELF
+// IR: gpu.binary @decode_kernel  [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">, properties = {{.*}}, bin = "\7FELF
 
 func.func @decode(%q: tensor<1x8x1x64xf32>, %k: tensor<1x2x300x64xf32>,
                   %v: tensor<1x2x300x64xf32>) -> tensor<1x8x1x64xf32> {
@@ -15,4 +17,14 @@ func.func @decode(%q: tensor<1x8x1x64xf32>, %k: tensor<1x2x300x64xf32>,
       : tensor<1x8x1x64xf32>, tensor<1x2x300x64xf32>, tensor<1x2x300x64xf32>
       -> tensor<1x8x1x64xf32>
   return %o : tensor<1x8x1x64xf32>
+}
+
+// The Hopper flash kernel's wgmma (sm_90a) through ptxas.
+// IR: gpu.binary @flash_kernel  [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">, properties = {{.*}}, bin = "\7FELF
+func.func @flash(%q: tensor<1x4x130x128xbf16>, %k: tensor<1x2x200x128xbf16>,
+                 %v: tensor<1x2x200x128xbf16>) -> tensor<1x4x130x128xbf16> {
+  %o = attn.attention %q, %k, %v {causal}
+      : tensor<1x4x130x128xbf16>, tensor<1x2x200x128xbf16>, tensor<1x2x200x128xbf16>
+      -> tensor<1x4x130x128xbf16>
+  return %o : tensor<1x4x130x128xbf16>
 }

@@ -1,7 +1,7 @@
 //===- attn-compile.cpp - compile attn graphs to kernels ------------------===//
 //
 // attn-compile FILE.mlir --target=cpu|cuda -o DIR [--name NAME]
-//                [--gpu-chip=sm_90] [--gpu-format=auto|isa|bin]
+//                [--gpu-chip=sm_90a] [--gpu-format=auto|isa|bin]
 //
 // Writes DIR/libNAME.so (one C function per public func.func), DIR/NAME.h
 // (their declarations with plain pointers) and DIR/NAME.json (the manifest:
@@ -32,7 +32,7 @@ static cl::opt<std::string> outputDir("o", cl::desc("output directory"),
 static cl::opt<std::string> target("target", cl::desc("cpu or cuda"),
                                    cl::init("cpu"));
 static cl::opt<std::string> gpuChip("gpu-chip", cl::desc("CUDA architecture"),
-                                    cl::init("sm_90"));
+                                    cl::init("sm_90a"));
 static cl::opt<std::string> gpuFormat(
     "gpu-format",
     cl::desc("auto (cubin when ptxas is found, else PTX), isa (PTX) or bin "

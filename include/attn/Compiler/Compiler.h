@@ -37,7 +37,9 @@ void buildCpuPipeline(mlir::OpPassManager &pm);
 
 /// What the GPU pipeline emits for the device side.
 struct GpuTargetOptions {
-  std::string chip = "sm_90";
+  /// sm_90a (Hopper's arch-specific features: the flash kernel's wgmma);
+  /// any other chip gets the mma.sync kernels.
+  std::string chip = "sm_90a";
   std::string features = "+ptx80";
   /// "isa" (PTX text, JIT-compiled by the driver at load) or "bin" (cubin
   /// through ptxas, which must be in `toolkitPath`/bin).

@@ -3,7 +3,7 @@
 // it into the tensor-core flash kernel; other attention stays.
 // RUN: attn-opt %s --split-input-file --attn-gpu-tile | FileCheck %s --check-prefix=TILE
 // RUN: attn-opt %s --split-input-file --attn-gpu-tile --attn-decompose "--one-shot-bufferize=bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --attn-gpu-map --cse | FileCheck %s --check-prefix=MAP
-// RUN: env -u CUDA_HOME attn-opt %s --split-input-file "--attn-gpu-pipeline=format=isa" | FileCheck %s --check-prefix=PTX
+// RUN: env -u CUDA_HOME attn-opt %s --split-input-file "--attn-gpu-pipeline=format=isa chip=sm_90" | FileCheck %s --check-prefix=PTX
 
 // TILE: func.func private @__attn_gpu_flash_0(memref<2x6x150x128xbf16>, memref<2x2x197x128xbf16>, memref<2x2x197x128xbf16>, memref<2x6x150x128xbf16>, memref<2x6x150xf32>)
 // TILE-LABEL: func.func @causal_gqa

@@ -1,0 +1,39 @@
+#!/bin/sh
+# Recompiles the kernels already in .gpu-carry/ (made by prepare.sh) with
+# the current attn-compile, keeping their random inputs and fp64 references
+# (which do not depend on the compiler): the quick step between a compiler
+# change and the next device call. Cases named on the command line (example
+# or integration-test files) are added first, inputs and references included.
+#   bench/gpu/recompile.sh [FILE.mlir ...]
+set -eu
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+out=.gpu-carry
+[ -d "$out/cases" ] || { echo "recompile.sh: no $out/cases; run bench/gpu/prepare.sh first" >&2; exit 1; }
+ninja -C build -j2 attn-compile attn-run attnrt >/dev/null
+cp build/lib/libattnrt.so "$out/lib/"
+case_name() {
+  name=$(basename "$1" .mlir | tr '-' '_')
+  case "$1" in test/*) name="it_$name" ;; esac
+  echo "$name"
+}
+for f in "$@"; do
+  [ -f "$f" ] || { echo "recompile.sh: no such file: $f" >&2; exit 1; }
+  dir="$out/cases/$(case_name "$f")"
+  build/bin/attn-run "$f" --random --seed 7 --check \
+    --save-inputs "$dir/in" --save-reference "$dir/ref" >/dev/null
+done
+for f in examples/*.mlir test/Integration/CPU/*.mlir; do
+  name=$(case_name "$f")
+  [ -d "$out/cases/$name" ] || continue
+  build/bin/attn-compile "$f" --target=cuda --gpu-format=bin -o "$out/cases/$name" --name "$name"
+done
+for kind in bench linear; do
+  [ -d "$out/$kind-src" ] || continue
+  for f in "$out/$kind-src"/*.mlir; do
+    name=$(basename "$f" .mlir)
+    [ -d "$out/$kind/$name" ] || continue
+    build/bin/attn-compile "$f" --target=cuda --gpu-format=bin -o "$out/$kind/$name" --name "$name"
+  done
+done
+du -sh "$out"
