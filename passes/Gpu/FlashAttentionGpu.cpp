@@ -385,10 +385,14 @@ Value GpuFlashEmitter::stageTileAsync(Value global, Value batch, Value head,
     tileChunk(id, row, col, dst, slot);
     Value globalRow = add(row0, row);
     // Past the end (Lk, or the row's key count): read nothing (source size
-    // 0 zero-fills the 16 bytes) from a row that exists.
-    Value inside = lt(globalRow, rows);
-    Value srcRow = arith::MinSIOp::create(b, globalRow, idx(s.lk - 1));
-    Value srcElements = arith::SelectOp::create(b, inside, idx(8), idx(0));
+    // 0 zero-fills the 16 bytes) from a row that exists. Whole key blocks
+    // of a contiguous K/V without counts are never past it.
+    Value srcRow = globalRow, srcElements;
+    if (s.lk % kKeysPerBlock != 0 || s.kvLens || blockTable) {
+      Value inside = lt(globalRow, rows);
+      srcRow = arith::MinSIOp::create(b, globalRow, idx(s.lk - 1));
+      srcElements = arith::SelectOp::create(b, inside, idx(8), idx(0));
+    }
     SmallVector<Value> src = {batch, head, srcRow, col};
     if (blockTable) {
       // Key srcRow sits in row srcRow % PS of page table[batch][srcRow / PS]
