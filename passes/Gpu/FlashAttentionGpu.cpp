@@ -207,11 +207,19 @@ private:
   /// the 128-byte swizzled panels the descriptors describe).
   void tileChunk(Value id, Value &row, Value &col, SmallVector<Value> &dst,
                  Value slot);
-  /// Copies rows [row0, row0 + 64) of x[batch, head] into slot `slot` of a
-  /// shared buffer as one group of cp.async copies (16 bytes each, L1
-  /// bypassed), zero-filling rows at or past `rows`; returns the group.
-  Value stageTileAsync(Value global, Value batch, Value head, Value row0,
-                       Value rows, Value smem, Value slot, Value tid);
+  /// The cp.async copies (16 bytes each) that bring rows [row0, row0 + 64)
+  /// of x[batch, head] into slot `slot` of a shared buffer, zero-filling
+  /// rows at or past `rows`: destination and source indices and source
+  /// sizes (null: 16 bytes), the same for K and V.
+  struct TileCopies {
+    SmallVector<SmallVector<Value>> dst, src;
+    SmallVector<Value> elements;
+  };
+  TileCopies planTile(Value batch, Value head, Value row0, Value rows, Value slot,
+                      Value tid);
+  /// Issues `plan` from `global` into `smem` as one group (L1 bypassed);
+  /// returns the group.
+  Value issueTile(Value global, Value smem, const TileCopies &plan);
   /// The Q tile, rows placed by `place`.
   void stageQuery(Value q, Value batch, function_ref<RowPlace(Value)> place,
                   Value smem, Value slot, Value tid);
@@ -372,13 +380,15 @@ void GpuFlashEmitter::stageQuery(Value q, Value batch,
   }
 }
 
-Value GpuFlashEmitter::stageTileAsync(Value global, Value batch, Value head,
-                                      Value row0, Value rows, Value smem,
-                                      Value slot, Value tid) {
+GpuFlashEmitter::TileCopies GpuFlashEmitter::planTile(Value batch, Value head,
+                                                      Value row0, Value rows,
+                                                      Value slot, Value tid) {
   int64_t chunksPerRow = s.d / 8;
   int64_t chunks = kKeysPerBlock * chunksPerRow;
-  auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
-  SmallVector<Value> tokens;
+  TileCopies plan;
+  // Page lookups by row: with the swizzled order copy i's row is
+  // tid / 8 + (16 i) % 64, so copies 4 apart share a page entry.
+  DenseMap<int64_t, std::pair<Value, Value>> pages;
   for (int64_t i = 0; i < chunks / kThreads; ++i) {
     Value id = add(tid, idx(i * kThreads)), row, col;
     SmallVector<Value> dst;
@@ -396,19 +406,35 @@ Value GpuFlashEmitter::stageTileAsync(Value global, Value batch, Value head,
     SmallVector<Value> src = {batch, head, srcRow, col};
     if (blockTable) {
       // Key srcRow sits in row srcRow % PS of page table[batch][srcRow / PS]
-      // (a bad entry is clamped to a real page).
-      Value entry = memref::LoadOp::create(
-          b, blockTable,
-          ValueRange{batch, arith::DivUIOp::create(b, srcRow, idx(s.pageSize))});
-      Value page = arith::IndexCastOp::create(b, b.getIndexType(), entry);
-      page = arith::MinSIOp::create(b, arith::MaxSIOp::create(b, page, idx(0)),
-                                    idx(s.pages - 1));
-      src = {page, head, arith::RemUIOp::create(b, srcRow, idx(s.pageSize)), col};
+      // (a bad entry is clamped to a real page). All of a tile's lookups
+      // are issued before its first copy, so that they overlap.
+      int64_t key = s.wgmma ? (i * kThreads / 8) % kKeysPerBlock : i;
+      auto [it, fresh] = pages.try_emplace(key);
+      if (fresh) {
+        Value entry = memref::LoadOp::create(
+            b, blockTable,
+            ValueRange{batch, arith::DivUIOp::create(b, srcRow, idx(s.pageSize))});
+        Value page = arith::IndexCastOp::create(b, b.getIndexType(), entry);
+        page = arith::MinSIOp::create(b, arith::MaxSIOp::create(b, page, idx(0)),
+                                      idx(s.pages - 1));
+        it->second = {page, arith::RemUIOp::create(b, srcRow, idx(s.pageSize))};
+      }
+      src = {it->second.first, head, it->second.second, col};
     }
-    tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
-        b, tokenType, smem, dst, global, src,
-        b.getIndexAttr(8), srcElements, b.getUnitAttr()));
+    plan.dst.push_back(dst);
+    plan.src.push_back(src);
+    plan.elements.push_back(srcElements);
   }
+  return plan;
+}
+
+Value GpuFlashEmitter::issueTile(Value global, Value smem, const TileCopies &plan) {
+  auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
+  SmallVector<Value> tokens;
+  for (size_t i = 0; i < plan.dst.size(); ++i)
+    tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+        b, tokenType, smem, plan.dst[i], global, plan.src[i], b.getIndexAttr(8),
+        plan.elements[i], b.getUnitAttr()));
   return nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, tokens);
 }
 
@@ -575,8 +601,9 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
   // Prologue: the first key block's copies; each iteration then issues the
   // next block's copies into the other slot before computing on this one.
   Value first = mul(kbBegin, idx(kKeysPerBlock));
-  stageTileAsync(k, batch, kvHead, first, count, sK, slot0, tid);
-  Value pending = stageTileAsync(v, batch, kvHead, first, count, sV, slot0, tid);
+  TileCopies firstTile = planTile(batch, kvHead, first, count, slot0, tid);
+  issueTile(k, sK, firstTile);
+  Value pending = issueTile(v, sV, firstTile);
   auto loop = scf::ForOp::create(
       b, kbBegin, kbEnd, one, init,
       [&](OpBuilder &nb, Location loc, Value kb, ValueRange acc) {
@@ -591,8 +618,9 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
           b.setInsertionPointToStart(&prefetch.getThenRegion().front());
           Value nextSlot = arith::SubIOp::create(b, one, slot);
           Value k1 = mul(next, idx(kKeysPerBlock));
-          stageTileAsync(k, batch, kvHead, k1, count, sK, nextSlot, tid);
-          Value group = stageTileAsync(v, batch, kvHead, k1, count, sV, nextSlot, tid);
+          TileCopies tile = planTile(batch, kvHead, k1, count, nextSlot, tid);
+          issueTile(k, sK, tile);
+          Value group = issueTile(v, sV, tile);
           // This block's two groups are complete once at most two remain.
           nvgpu::DeviceAsyncWaitOp::create(b, group, b.getI32IntegerAttr(2));
           b.setInsertionPointToStart(&prefetch.getElseRegion().front());
