@@ -53,9 +53,9 @@ void attn::buildGpuPipeline(OpPassManager &pm, const GpuTargetOptions &options) 
   pm.addPass(createAttnGpuMap());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  // Constants (and index math on them) defined outside a launch are cloned
-  // into it, so that the kernels see them as constants (not parameters:
-  // a division by a parameter is a real division).
+  // Constants (and dim/cmpi/select on them) defined outside a launch are
+  // cloned into it, so that the kernels see them as constants (not
+  // parameters: a division by a parameter is a real division).
   pm.addPass(createGpuLaunchSinkIndexComputationsPass());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createAttnGpuLaunchBounds());

@@ -6,7 +6,7 @@
 // mod regions; runtime caches through kv_lens and block_table are read in
 // place) becomes a kernel call (GpuKernels.h) that attn-gpu-map
 // expands into one gpu.launch of a flash attention kernel on the tensor
-// cores (sm_80+ mma.sync, f32 accumulation):
+// cores (sm_80+ mma.sync, f32 accumulation; on sm_90a wgmma, see below):
 //
 //   grid (ceil(Lq / 64), Hq, B), 128 threads: warp w owns query rows
 //   16w..16w+15 of the block. Q is staged through shared memory once and
@@ -25,6 +25,13 @@
 // Fragment layouts (PTX ISA, mma.m16n8k16): lane = 4 g + c holds A rows
 // g, g+8 at columns 2c, 2c+1 (+8), B column g at rows 2c, 2c+1 (+8), and C
 // rows g, g+8 at columns 2c, 2c+1.
+//
+// With `wgmma` (Hopper, sm_90a) the block shape, masks, softmax and
+// epilogue stay; Q, K and V stay in shared memory in 128-byte swizzled
+// panels and the products run on warpgroup wgmma.mma_async (S from two
+// shared-memory descriptors, O from P in registers and an N-major V), whose
+// accumulator and register-A layouts per 16-row warp slice are the mma.sync
+// ones above (docs/GpuPipeline.md has the layouts and descriptors).
 //
 //===----------------------------------------------------------------------===//
 
@@ -76,6 +83,8 @@ constexpr int64_t kThreads = kRowsPerBlock / kRowsPerWarp * 32;
 constexpr int64_t kKeysPerBlock = 64; // 8 n-tiles of 8 keys
 constexpr int64_t kPad = 8;           // elements: 16 bytes a row
 static_assert(kRowsPerBlock == kKeysPerBlock, "Q and K/V tiles share a layout");
+static_assert(kThreads == 128, "wgmma: one warpgroup, warp w owns rows 16w..16w+15");
+static_assert(kThreads % 8 == 0, "eight threads copy one 128-byte panel row");
 
 struct GpuFlashShape {
   int64_t batch, heads, kvHeads, lq, lk, d;
@@ -92,7 +101,7 @@ struct GpuFlashShape {
   /// as page pools [P, Hkv, pageSize, D] through a page table [B, NP].
   bool kvLens = false, paged = false;
   int64_t pageSize = 0, pages = 0;
-  /// Hopper: Q, K and V stay in shared memory in core-matrix order and the
+  /// Hopper: Q, K and V stay in shared memory in 128-byte swizzled panels and the
   /// products run on warpgroup wgmma.mma_async (S from two shared-memory
   /// descriptors, O from P in registers and a descriptor of V).
   bool wgmma = false;
@@ -242,6 +251,8 @@ SmallVector<Value> GpuFlashEmitter::inlinePtx(StringRef text, ArrayRef<Value> ti
   };
   SmallVector<Type> types;
   for (Value v : tied) {
+    assert((v.getType().isF32() || v.getType().isInteger(32)) &&
+           "tied PTX operands are f32 or 32-bit registers");
     append(v.getType().isF32() ? "=f" : "=r");
     types.push_back(v.getType());
   }
@@ -313,11 +324,11 @@ SmallVector<Value> GpuFlashEmitter::wgmma(int64_t n, ArrayRef<Value> acc,
 }
 
 Value GpuFlashEmitter::descriptor(Value address, int64_t lbo, int64_t sbo) {
-  Type i64 = b.getI64Type();
   auto c64 = [&](int64_t v) { return arith::ConstantOp::create(b, b.getI64IntegerAttr(v)); };
   Value start = arith::AndIOp::create(b, arith::ShRUIOp::create(b, address, c64(4)),
                                       c64(0x3FFF));
-  (void)i64;
+  assert(lbo % 16 == 0 && sbo % 16 == 0 && lbo < (1 << 18) && sbo < (1 << 18) &&
+         "descriptor strides are 14-bit fields of 16 bytes");
   int64_t fixed = ((lbo >> 4) << 16) | ((sbo >> 4) << 32) | (int64_t(1) << 62);
   return arith::OrIOp::create(b, start, c64(fixed));
 }
@@ -387,7 +398,9 @@ GpuFlashEmitter::TileCopies GpuFlashEmitter::planTile(Value batch, Value head,
   int64_t chunks = kKeysPerBlock * chunksPerRow;
   TileCopies plan;
   // Page lookups by row: with the swizzled order copy i's row is
-  // tid / 8 + (16 i) % 64, so copies 4 apart share a page entry.
+  // tid / 8 + (kThreads / 8 i) % 64, so for D = 128 copies 4 apart share a
+  // page entry (none share for D = 64 or the padded order, where the key
+  // is i).
   DenseMap<int64_t, std::pair<Value, Value>> pages;
   for (int64_t i = 0; i < chunks / kThreads; ++i) {
     Value id = add(tid, idx(i * kThreads)), row, col;
@@ -448,7 +461,7 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
   auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
   // K and V each in two slots (double buffering) of dynamic shared memory:
   // rows padded against ldmatrix bank conflicts, or (wgmma) 64 x D tiles in
-  // core-matrix order; wgmma keeps Q in a region of its own after them.
+  // 128-byte swizzled panels; wgmma keeps Q in a region of its own after them.
   int64_t elementBytes = t.getIntOrFloatBitWidth() / 8;
   int64_t tileElements = kKeysPerBlock * s.d;
   auto slotsType =

@@ -100,8 +100,8 @@ def AttnGpuTile : Pass<"attn-gpu-tile"> {
     m16n8k16 with f32 accumulation, the online softmax in registers, and
     key blocks outside the causal/window band skipped; runtime caches
     (kv_lens, block_table) are read in place. With `wgmma` (Hopper, sm_90a)
-    the flash kernel keeps Q, K and V in shared memory in the tensor cores'
-    core-matrix layout and runs S = Q K^T and O += P V as warpgroup
+    the flash kernel keeps Q, K and V in shared memory in 128-byte swizzled
+    panels and runs S = Q K^T and O += P V as warpgroup
     wgmma.mma_async instructions instead. Other ops keep their attn form for
     attn-decompose and attn-gpu-map.
   }];
