@@ -28,11 +28,13 @@ for f in examples/*.mlir test/Integration/CPU/*.mlir; do
   [ -d "$out/cases/$name" ] || continue
   build/bin/attn-compile "$f" --target=cuda --gpu-format=bin -o "$out/cases/$name" --name "$name"
 done
+# The benchmark kernels, from freshly written sources (so none keeps an old
+# library because its source went missing).
+python3 bench/gpu/cases.py "$out/bench-src"
+python3 bench/gpu/linear_cases.py "$out/linear-src"
 for kind in bench linear; do
-  [ -d "$out/$kind-src" ] || continue
   for f in "$out/$kind-src"/*.mlir; do
     name=$(basename "$f" .mlir)
-    [ -d "$out/$kind/$name" ] || continue
     build/bin/attn-compile "$f" --target=cuda --gpu-format=bin -o "$out/$kind/$name" --name "$name"
   done
 done
