@@ -30,10 +30,13 @@ for f in examples/*.mlir test/Integration/CPU/*.mlir; do
 done
 # The benchmark kernels, from freshly written sources (so none keeps an old
 # library because its source went missing).
-python3 bench/gpu/cases.py "$out/bench-src"
-python3 bench/gpu/linear_cases.py "$out/linear-src"
+# (Their own folder: prepare.sh also keeps CPU kernels' sources in bench-src.)
+src="$out/recompile-src"
+rm -rf "$src"
+python3 bench/gpu/cases.py "$src/bench"
+python3 bench/gpu/linear_cases.py "$src/linear"
 for kind in bench linear; do
-  for f in "$out/$kind-src"/*.mlir; do
+  for f in "$src/$kind"/*.mlir; do
     name=$(basename "$f" .mlir)
     build/bin/attn-compile "$f" --target=cuda --gpu-format=bin -o "$out/$kind/$name" --name "$name"
   done
