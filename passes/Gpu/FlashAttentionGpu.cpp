@@ -198,6 +198,28 @@ private:
   /// its registers asynchronously, between a fence and a wait).
   SmallVector<Value> pin(ArrayRef<Value> values) { return inlinePtx("", values); }
   void ptx(StringRef text) { inlinePtx(text, {}); }
+  /// Commits the wgmma batch issued since the last fence, waits for it and
+  /// returns its accumulators pinned.
+  SmallVector<Value> wgmmaWait(ArrayRef<Value> acc) {
+    ptx("wgmma.commit_group.sync.aligned;");
+    ptx("wgmma.wait_group.sync.aligned 0;");
+    return pin(acc);
+  }
+  /// C fragments (vector<2x2xf32>, [row half][column]) as the m64nN
+  /// accumulator registers (4 a fragment, in the same order), and back.
+  SmallVector<Value> fragsToRegs(ArrayRef<Value> frags) {
+    SmallVector<Value> regs;
+    for (Value f : frags)
+      for (int r = 0; r < 4; ++r)
+        regs.push_back(vector::ExtractOp::create(b, f, ArrayRef<int64_t>{r / 2, r % 2}));
+    return regs;
+  }
+  void regsToFrags(ArrayRef<Value> regs, MutableArrayRef<Value> frags) {
+    for (size_t j = 0; j < frags.size(); ++j)
+      for (int r = 0; r < 4; ++r)
+        frags[j] = vector::InsertOp::create(b, regs[4 * j + r], frags[j],
+                                            ArrayRef<int64_t>{r / 2, r % 2});
+  }
   /// acc (n/2 f32 a thread, the m64nNk16 accumulator layout) = A B (+ acc
   /// when `accumulate`) on one wgmma.mma_async: A from the descriptor
   /// `descA` (K-major) or from four registers `aRegs`; B from `descB`,
@@ -644,13 +666,12 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
         gpu::BarrierOp::create(b); // every thread's copies of this block landed
 
         SmallVector<Value> sAcc(nTiles, zeroC);
-        Value slotOffset = mul(slot, idx(slotBytes));
         if (s.wgmma) {
           // S = Q K^T: kSteps wgmma m64n64k16, 16 elements of D a step (32
           // bytes into a 128-byte panel row; the swizzle applies to the
           // address), into 32 f32 a thread: tile j's C fragment is
           // registers 4j..4j+3 (rows g, g + 8; columns 2c, 2c + 1).
-          Value kDesc = advance(descK, slotOffset);
+          Value kDesc = advance(descK, mul(slot, idx(slotBytes)));
           SmallVector<Value> accS(4 * nTiles, LLVM::PoisonOp::create(b, f32Type));
           ptx("wgmma.fence.sync.aligned;");
           for (int64_t kk = 0; kk < kSteps; ++kk) {
@@ -659,13 +680,7 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
                          advance(kDesc, idx(step)), /*transB=*/false,
                          /*accumulate=*/kk > 0);
           }
-          ptx("wgmma.commit_group.sync.aligned;");
-          ptx("wgmma.wait_group.sync.aligned 0;");
-          accS = pin(accS);
-          for (int64_t j = 0; j < nTiles; ++j)
-            for (int r = 0; r < 4; ++r)
-              sAcc[j] = vector::InsertOp::create(b, accS[4 * j + r], sAcc[j],
-                                                 ArrayRef<int64_t>{r / 2, r % 2});
+          regsToFrags(wgmmaWait(accS), sAcc);
         } else {
           // S = Q K^T for 8 tiles of 8 keys.
           // One ldmatrix.x4 holds the B fragments of tiles j and j + 1: lanes
@@ -772,11 +787,8 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
           // O += P V: wgmma m64nDk16 per 16 keys, P from registers (the A
           // layout is mma.sync's), V N-major: 16 keys are 16 rows of 128
           // bytes on.
-          SmallVector<Value> accO, pRegs;
-          for (int64_t u = 0; u < oTiles; ++u)
-            for (int r = 0; r < 4; ++r)
-              accO.push_back(vector::ExtractOp::create(b, results[u],
-                                                       ArrayRef<int64_t>{r / 2, r % 2}));
+          SmallVector<Value> accO = fragsToRegs(ArrayRef<Value>(results).take_front(oTiles));
+          SmallVector<Value> pRegs;
           for (Value a : pa)
             for (int64_t r = 0; r < 4; ++r) {
               Value pair = vector::ExtractOp::create(b, a, ArrayRef<int64_t>{r});
@@ -785,19 +797,14 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
             }
           accO = pin(accO);
           pRegs = pin(pRegs);
-          Value vDesc = advance(descV, slotOffset);
+          Value vDesc = advance(descV, mul(slot, idx(slotBytes)));
           ptx("wgmma.fence.sync.aligned;");
           for (int64_t st = 0; st < nTiles / 2; ++st)
             accO = wgmma(s.d, accO, Value(), ArrayRef<Value>(pRegs).slice(4 * st, 4),
                          advance(vDesc, idx(16 * 128 * st)), /*transB=*/true,
                          /*accumulate=*/true);
-          ptx("wgmma.commit_group.sync.aligned;");
-          ptx("wgmma.wait_group.sync.aligned 0;");
-          accO = pin(accO);
-          for (int64_t u = 0; u < oTiles; ++u)
-            for (int r = 0; r < 4; ++r)
-              results[u] = vector::InsertOp::create(b, accO[4 * u + r], results[u],
-                                                    ArrayRef<int64_t>{r / 2, r % 2});
+          regsToFrags(wgmmaWait(accO),
+                      MutableArrayRef<Value>(results).take_front(oTiles));
         } else {
           // O += P V.
           // One ldmatrix.x4.trans holds the B fragments of value columns 8u..
