@@ -84,7 +84,8 @@ def main():
         print(f"{r['case']:28} {r['attn_ms']:9.3f} {r['fla_ms']:8.3f} "
               f"{r['attn_over_fla_time']:14.2f} {r['max_rel_err_vs_fla']:11.1e}")
     print(f"\nK=V={K} bf16, {torch.cuda.get_device_name()}; attn: the chunkwise "
-          "SIMT kernel (passes/Gpu/ChunkwiseGpu.cpp)")
+          "kernels (passes/Gpu/ChunkwiseMmaGpu.cpp on tensor cores where it "
+          "applies, else passes/Gpu/ChunkwiseGpu.cpp)")
     if "--json" in sys.argv:
         with open(sys.argv[sys.argv.index("--json") + 1], "w") as f:
             json.dump(rows, f, indent=1)

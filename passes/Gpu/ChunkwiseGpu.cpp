@@ -36,6 +36,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Chunkwise.h"
 #include "GpuKernelBuilder.h"
 #include "GpuKernels.h"
 
@@ -61,23 +62,12 @@ using namespace attn;
 
 namespace {
 
-constexpr int64_t kChunk = 64;    // tokens a chunk
+constexpr int64_t kChunk = kChunkTokens;
 constexpr int64_t kCols = 32;     // state / output columns a block
 constexpr int64_t kThreads = 256; // 8 warps
 constexpr int64_t kMaxD = 256;    // shared memory holds q and k chunks of D
 
-enum class Gate { None, PerHead, PerToken, PerChannel };
-
-struct ChunkGpuShape {
-  int64_t batch, heads, len, d, dv;
-  double scale = 1.0, eps = 0.0;
-  Gate gate = Gate::None;
-  bool delta = false, normalize = false, l2norm = false;
-};
-
-struct ChunkGpuOperands {
-  Value q, k, v, gate, beta, stateIn, normIn, out, stateOut, normOut;
-};
+using Gate = ChunkGate;
 
 Value *roleSlot(ChunkGpuOperands &ops, StringRef role) {
   if (role == "q") return &ops.q;
@@ -935,7 +925,9 @@ LogicalResult attn::expandChunkwiseCall(func::CallOp call) {
       return fail("gate, beta, state and norm must be f32");
   ImplicitLocOpBuilder b(call.getLoc(), call);
   int64_t numChunks = (s.len + kChunk - 1) / kChunk;
-  if (numChunks == 1) {
+  if (chunkwiseMmaFits(s, ops)) {
+    emitChunkwiseMma(b, s, ops);
+  } else if (numChunks == 1) {
     // One chunk (decode steps, short prompts): nothing to take off a
     // sequential path, so no second launch.
     ChunkGpuEmitter(b, s, Mode::Fused).emit(ops);

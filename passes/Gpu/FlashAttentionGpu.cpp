@@ -22,9 +22,7 @@
 //   layout of one 16-key step), and O += P V runs on ldmatrix.trans B
 //   fragments of V. Out-of-range rows and keys are zero-filled and masked.
 //
-// Fragment layouts (PTX ISA, mma.m16n8k16): lane = 4 g + c holds A rows
-// g, g+8 at columns 2c, 2c+1 (+8), B column g at rows 2c, 2c+1 (+8), and C
-// rows g, g+8 at columns 2c, 2c+1.
+// Fragment layouts: GpuMmaBuilder.h.
 //
 // With `wgmma` (Hopper, sm_90a) the block shape, masks, softmax and
 // epilogue stay; Q, K and V stay in shared memory in 128-byte swizzled
@@ -35,8 +33,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "GpuKernelBuilder.h"
 #include "GpuKernels.h"
+#include "GpuMmaBuilder.h"
 
 #include "attn/Passes/Passes.h"
 
@@ -113,10 +111,10 @@ struct RowPlace {
 };
 
 /// Builds the kernel body inside a gpu.launch.
-class GpuFlashEmitter : public GpuKernelBuilder {
+class GpuFlashEmitter : public GpuMmaBuilder {
 public:
   GpuFlashEmitter(ImplicitLocOpBuilder &b, const GpuFlashShape &s)
-      : GpuKernelBuilder(b), s(s), t(s.elementType) {}
+      : GpuMmaBuilder(b, s.elementType), s(s) {}
 
   /// The kernel launch (and, for decode, the merge launch into out/lse of
   /// the partials oPart [S, B, Hq, Lq, D] and lsePart [S, B, Hq, Lq], f32).
@@ -124,56 +122,16 @@ public:
             Value lsePart, Value kvLens = {}, Value blockTable = {});
 
 private:
-  Type fragA() { return VectorType::get({4, 2}, t); }
-  Type fragB() { return VectorType::get({2, 2}, t); }
-  Type fragC() { return VectorType::get({2, 2}, b.getF32Type()); }
   Value exp2(Value x) {
     return LLVM::CallIntrinsicOp::create(b, b.getF32Type(),
                                          b.getStringAttr("llvm.nvvm.ex2.approx.ftz.f"),
                                          ValueRange{x})
         .getResult(0);
   }
-  /// C + A B on one mma.sync m16n8k16 (row-major A, column-major B). The
-  /// NVVM op takes registers: bf16 pairs as i32, f16 pairs as vector<2xf16>.
-  /// B is rows bRow, bRow + 1 of `bf` (an x4 ldmatrix holds two B's).
-  Value mma(Value a, Value bf, Value c, int64_t bRow = 0) {
-    auto regs = [&](Value frag, int64_t first, int64_t n) {
-      SmallVector<Value> r;
-      for (int64_t i = first; i < first + n; ++i) {
-        Value pair = vector::ExtractOp::create(b, frag, ArrayRef<int64_t>{i});
-        if (t.isBF16()) {
-          pair = vector::BitCastOp::create(b, VectorType::get({1}, b.getI32Type()), pair);
-          pair = vector::ExtractOp::create(b, pair, ArrayRef<int64_t>{0});
-        }
-        r.push_back(pair);
-      }
-      return r;
-    };
-    SmallVector<Value> acc;
-    for (int64_t i = 0; i < 2; ++i)
-      for (int64_t e = 0; e < 2; ++e)
-        acc.push_back(vector::ExtractOp::create(b, c, ArrayRef<int64_t>{i, e}));
-    Type f32Type = b.getF32Type();
-    auto structType = LLVM::LLVMStructType::getLiteral(
-        b.getContext(), {f32Type, f32Type, f32Type, f32Type});
-    NVVM::MMATypes ptx = t.isBF16() ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
-    Value d = NVVM::MmaOp::create(
-        b, structType, regs(a, 0, 4), regs(bf, bRow, 2), acc, {16, 8, 16},
-        std::nullopt, std::nullopt, std::array<NVVM::MMATypes, 2>{ptx, ptx},
-        std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row, NVVM::MMALayout::col});
-    Value result = arith::ConstantOp::create(b, fragC(), b.getZeroAttr(fragC()));
-    for (int64_t i = 0; i < 4; ++i) {
-      Value x = LLVM::ExtractValueOp::create(b, d, ArrayRef<int64_t>{i});
-      result = vector::InsertOp::create(b, x, result, ArrayRef<int64_t>{i / 2, i % 2});
-    }
-    return result;
-  }
   /// ldmatrix from slot `slot` of a [2, 64, D + pad] shared buffer.
   Value ldmatrix(Value smem, Value slot, Value row, Value col, int tiles,
                  bool transpose) {
-    Type type = VectorType::get({tiles, 2}, t);
-    return nvgpu::LdMatrixOp::create(b, type, smem, ValueRange{slot, row, col},
-                                     transpose, tiles);
+    return GpuMmaBuilder::ldmatrix(smem, ValueRange{slot, row, col}, tiles, transpose);
   }
   /// Shuffle-xor reduction over the 4 lanes of a fragment row.
   Value rowReduce(Value x, bool max) {
@@ -258,7 +216,6 @@ private:
   void emitMerge(Value out, Value lse, Value oPart, Value lsePart);
 
   const GpuFlashShape &s;
-  Type t;
   Value blockTable; // [B, NP] i32 when K/V are page pools
 };
 
