@@ -89,13 +89,24 @@ Value *roleSlot(ChunkGpuOperands &ops, StringRef role) {
 /// [B, H, NC, 64, 64], and the Seq launch walks the chunks reading them,
 /// so that the score products (recomputed by every column block, and for
 /// per-channel decays one exp a term) leave the sequential path.
-enum class Mode { Fused, Prep, Seq };
+/// Solve (the delta rule's first launch on tensor cores, ChunkwiseMmaGpu.cpp):
+/// one block a chunk writes the l2-normalised, scaled q and the normalised k
+/// and, with T = (I + diag(beta) L)^-1 by forward substitution, the UT
+/// transform's W = T diag(beta gamma) K and U = T diag(beta) V, all in the
+/// operand type, rows padded to whole chunks ([B, H, NC x 64, D or Dv]).
+enum class Mode { Fused, Prep, Seq, Solve };
+
+/// Solve's outputs.
+struct SolveScratch {
+  Value q, k, w, u;
+};
 
 class ChunkGpuEmitter : public GpuKernelBuilder {
 public:
   ChunkGpuEmitter(ImplicitLocOpBuilder &b, const ChunkGpuShape &s, Mode mode,
-                  Value aScratch = {}, Value lScratch = {})
-      : GpuKernelBuilder(b), s(s), mode(mode), aScratch(aScratch), lScratch(lScratch) {}
+                  Value aScratch = {}, Value lScratch = {}, SolveScratch solved = {})
+      : GpuKernelBuilder(b), s(s), mode(mode), aScratch(aScratch), lScratch(lScratch),
+        solved(solved) {}
   void emit(const ChunkGpuOperands &ops);
 
 private:
@@ -176,6 +187,7 @@ private:
   const ChunkGpuShape &s;
   Mode mode;
   Value aScratch, lScratch;
+  SolveScratch solved;
   Value tid, tr, tc;
 };
 
@@ -225,7 +237,9 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
     Value *view;
   };
   Value sQ, sKt, sS, sX, sA, sG, sW, sBeta, sRaw, sDen, sZ;
-  bool prep = mode == Mode::Prep;
+  // Solve is chunk-parallel like Prep.
+  bool solve = mode == Mode::Solve;
+  bool prep = mode == Mode::Prep || solve;
   SmallVector<Piece> pieces = {{{kChunk, pitch}, &sQ},
                                {{D, kChunk + 4}, &sKt},
                                {{kChunk, kChunk + 1}, &sA}, {{kChunk}, &sG},
@@ -236,6 +250,8 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
     if (s.delta)
       pieces.push_back({{kChunk}, &sBeta});
   }
+  if (solve)
+    pieces.append({{{kChunk, kCols}, &sX}, {{kChunk}, &sBeta}});
   // Per-channel decays: cumulative log decays, transposed like k.
   bool channel = s.gate == Gate::PerChannel;
   Value sGt;
@@ -340,7 +356,7 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
                                           : load(ops.gate, {bIdx, h, t});
         store(select(inside, g, zero), sRaw, {tid});
       }
-      if (s.delta && !prep)
+      if (s.delta && (!prep || solve))
         store(select(inside, load(ops.beta, {bIdx, h, t}), zero), sBeta, {tid});
     });
     // q, k rows (scaled unless l2norm scales them below) and this block's
@@ -486,6 +502,122 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
           store(select(keep, x, zero), dst, {i, j});
         }
     };
+    // x_i = beta_i (x_i - sum_{j<i} L[i, j] x_j) on the columns of sX,
+    // L in sA.
+    auto forwardSubstitute = [&] {
+      // Warp w takes columns 4w .. 4w + 3, 8 lanes a column; lane l keeps
+      // x_j for j = l (mod 8) in registers (xr[j / 8]) and the 8 lanes
+      // reduce each row's sum.
+      Value col = add(mul(warp, idx(4)), arith::DivUIOp::create(b, lane, idx(8)));
+      Value l8 = arith::RemUIOp::create(b, lane, idx(8));
+      // Rows go in 8 blocks of 8 (a loop, so that LLVM does not hoist the
+      // loads of all 64 rows): row i = 8 blk + s sums over all 8 registers
+      // (L is 0 at and above the diagonal, xr is 0 until written).
+      scf::ForOp::create(
+          b, idx(0), idx(kChunk / 8), one, SmallVector<Value>(kChunk / 8, zero),
+          [&](OpBuilder &nested, Location, Value blk, ValueRange xrIn) {
+            OpBuilder::InsertionGuard g(b);
+            b.setInsertionPoint(nested.getInsertionBlock(), nested.getInsertionPoint());
+            SmallVector<Value> xr(xrIn);
+            for (int64_t sub = 0; sub < 8; ++sub) {
+              Value i = add(mul(blk, idx(8)), idx(sub));
+              // Every lane reads row i before the shuffles (which all 8
+              // lanes pass) and only then does lane 0 overwrite it.
+              Value xi = load(sX, {i, col});
+              Value partial = zero;
+              for (int64_t m = 0; m < kChunk / 8; ++m)
+                partial = fma(load(sA, {i, add(l8, idx(8 * m))}), xr[m], partial);
+              for (int offset : {1, 2, 4})
+                partial = fadd(partial, gpu::ShuffleOp::create(b, partial, offset, 32,
+                                                               gpu::ShuffleMode::XOR)
+                                            .getShuffleResult());
+              Value x = fmul(load(sBeta, {i}), fsub(xi, partial));
+              Value mine = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, l8, idx(sub));
+              for (int64_t m = 0; m < kChunk / 8; ++m) {
+                Value here = arith::AndIOp::create(
+                    b, mine, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, blk, idx(m)));
+                xr[m] = select(here, x, xr[m]);
+              }
+              when(arith::CmpIOp::create(b, arith::CmpIPredicate::eq, l8, idx(0)),
+                   [&] { store(x, sX, {i, col}); });
+            }
+            scf::YieldOp::create(b, xr);
+          });
+    };
+    if (solve) {
+      // L, then the normalised q and k out.
+      scores(/*ofQ=*/false, sA, /*strict=*/true);
+      Type t = cast<MemRefType>(solved.q.getType()).getElementType();
+      auto narrow = [&](Value x) { return arith::TruncFOp::create(b, t, x).getResult(); };
+      unrolled(kChunk * D, [&](Value e) {
+        Value i = arith::DivUIOp::create(b, e, idx(D));
+        Value d = arith::RemUIOp::create(b, e, idx(D));
+        store(narrow(load(sQ, {i, d})), solved.q, {bIdx, h, add(t0, i), d});
+        store(narrow(load(sKt, {d, i})), solved.k, {bIdx, h, add(t0, i), d});
+      });
+      gpu::BarrierOp::create(b);
+      // M = (I + diag(beta) L)^-1 diag(beta): the forward substitution on
+      // the identity, 32 columns a pass, kept transposed in sQ (free now:
+      // M^T[j][i] = M[i][j]).
+      loop(idx(0), idx(kChunk / kCols), 1, [&](Value pass) {
+        unrolled(kChunk * kCols, [&](Value e) {
+          Value i = arith::DivUIOp::create(b, e, idx(kCols));
+          Value col = arith::RemUIOp::create(b, e, idx(kCols));
+          Value diag = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, i,
+                                             add(mul(pass, idx(kCols)), col));
+          store(select(diag, f32(1.0), zero), sX, {i, col});
+        });
+        gpu::BarrierOp::create(b);
+        forwardSubstitute();
+        gpu::BarrierOp::create(b);
+        unrolled(kChunk * kCols, [&](Value e) {
+          Value i = arith::DivUIOp::create(b, e, idx(kCols));
+          Value col = arith::RemUIOp::create(b, e, idx(kCols));
+          store(load(sX, {i, col}), sQ, {add(mul(pass, idx(kCols)), col), i});
+        });
+        gpu::BarrierOp::create(b); // sX is refilled next pass
+      });
+      // W = M (gamma K) and U = M V, 32 columns a pass: the right-hand
+      // side in sX, the product in registers (2 rows x 4 columns a thread).
+      int64_t wPasses = D / kCols;
+      loop(idx(0), idx(wPasses + s.dv / kCols), 1, [&](Value pass) {
+        Value isW = lt(pass, idx(wPasses));
+        Value c0W = mul(pass, idx(kCols));
+        Value c0U = mul(arith::SubIOp::create(b, pass, idx(wPasses)), idx(kCols));
+        unrolled(kChunk * kCols, [&](Value e) {
+          Value i = arith::DivUIOp::create(b, e, idx(kCols));
+          Value col = arith::RemUIOp::create(b, e, idx(kCols));
+          auto rhs = scf::IfOp::create(b, TypeRange{b.getF32Type()}, isW, /*withElse=*/true);
+          {
+            OpBuilder::InsertionGuard g(b);
+            b.setInsertionPointToStart(&rhs.getThenRegion().front());
+            Value x = load(sKt, {add(c0W, col), i});
+            if (gated)
+              x = fmul(x, exp(load(sG, {i})));
+            scf::YieldOp::create(b, x);
+            b.setInsertionPointToStart(&rhs.getElseRegion().front());
+            Value t = add(t0, minI(i, last));
+            Value v = toF32(load(ops.v, {bIdx, h, t, minI(add(c0U, col), idx(s.dv - 1))}));
+            scf::YieldOp::create(b, select(lt(i, n), v, zero));
+          }
+          store(rhs.getResult(0), sX, {i, col});
+        });
+        gpu::BarrierOp::create(b);
+        SmallVector<Value> acc = product(
+            2, 4, kChunk, idx(kChunk), SmallVector<Value>(8, zero),
+            [&](Value i, Value k) { return load(sQ, {k, i}); },
+            [&](Value k, Value c) { return load4(sX, {k, c}); });
+        for (int64_t r = 0; r < 2; ++r)
+          for (int64_t c = 0; c < 4; ++c) {
+            Value i = rowOf(r), col = colOf(c), x = narrow(acc[r * 4 + c]);
+            when(isW, [&] { store(x, solved.w, {bIdx, h, add(t0, i), add(c0W, col)}); });
+            when(arith::XOrIOp::create(b, isW, arith::ConstantOp::create(b, b.getBoolAttr(true))),
+                 [&] { store(x, solved.u, {bIdx, h, add(t0, i), add(c0U, col)}); });
+          }
+        gpu::BarrierOp::create(b); // sX is refilled next pass
+      });
+      return;
+    }
     if (prep) {
       if (s.delta) {
         scores(/*ofQ=*/false, sA, /*strict=*/true);
@@ -522,44 +654,7 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
           store(fsub(load(sX, {i, col}), ks), sX, {i, col});
         }
       gpu::BarrierOp::create(b);
-      // x_i = beta_i (x_i - sum_{j<i} L[i, j] x_j): warp w takes columns
-      // 4w .. 4w + 3, 8 lanes a column; lane l keeps x_j for j = l (mod 8)
-      // in registers (xr[j / 8]) and the 8 lanes reduce each row's sum.
-      Value col = add(mul(warp, idx(4)), arith::DivUIOp::create(b, lane, idx(8)));
-      Value l8 = arith::RemUIOp::create(b, lane, idx(8));
-      // Rows go in 8 blocks of 8 (a loop, so that LLVM does not hoist the
-      // loads of all 64 rows): row i = 8 blk + s sums over all 8 registers
-      // (L is 0 at and above the diagonal, xr is 0 until written).
-      scf::ForOp::create(
-          b, idx(0), idx(kChunk / 8), one, SmallVector<Value>(kChunk / 8, zero),
-          [&](OpBuilder &nested, Location, Value blk, ValueRange xrIn) {
-            OpBuilder::InsertionGuard g(b);
-            b.setInsertionPoint(nested.getInsertionBlock(), nested.getInsertionPoint());
-            SmallVector<Value> xr(xrIn);
-            for (int64_t sub = 0; sub < 8; ++sub) {
-              Value i = add(mul(blk, idx(8)), idx(sub));
-              // Every lane reads row i before the shuffles (which all 8
-              // lanes pass) and only then does lane 0 overwrite it.
-              Value xi = load(sX, {i, col});
-              Value partial = zero;
-              for (int64_t m = 0; m < kChunk / 8; ++m)
-                partial = fma(load(sA, {i, add(l8, idx(8 * m))}), xr[m], partial);
-              for (int offset : {1, 2, 4})
-                partial = fadd(partial, gpu::ShuffleOp::create(b, partial, offset, 32,
-                                                               gpu::ShuffleMode::XOR)
-                                            .getShuffleResult());
-              Value x = fmul(load(sBeta, {i}), fsub(xi, partial));
-              Value mine = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, l8, idx(sub));
-              for (int64_t m = 0; m < kChunk / 8; ++m) {
-                Value here = arith::AndIOp::create(
-                    b, mine, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, blk, idx(m)));
-                xr[m] = select(here, x, xr[m]);
-              }
-              when(arith::CmpIOp::create(b, arith::CmpIPredicate::eq, l8, idx(0)),
-                   [&] { store(x, sX, {i, col}); });
-            }
-            scf::YieldOp::create(b, xr);
-          });
+      forwardSubstitute();
       gpu::BarrierOp::create(b); // L is read no more: A takes its place
     }
     if (seq)
@@ -926,7 +1021,27 @@ LogicalResult attn::expandChunkwiseCall(func::CallOp call) {
   ImplicitLocOpBuilder b(call.getLoc(), call);
   int64_t numChunks = (s.len + kChunk - 1) / kChunk;
   if (chunkwiseMmaFits(s, ops)) {
-    emitChunkwiseMma(b, s, ops);
+    if (!s.delta) {
+      emitChunkwiseMma(b, s, ops);
+    } else {
+      // The UT transform chunk-parallel first (SIMT), then the tensor-core
+      // launches.
+      Type t = cast<MemRefType>(ops.q.getType()).getElementType();
+      auto alloc = [&](int64_t cols) -> Value {
+        return gpu::AllocOp::create(
+                   b, MemRefType::get({s.batch, s.heads, numChunks * kChunk, cols}, t),
+                   /*asyncToken=*/Type(), ValueRange{}, ValueRange{}, ValueRange{},
+                   /*hostShared=*/false)
+            .getMemref();
+      };
+      ChunkDeltaInputs inputs{alloc(s.d), alloc(s.d), alloc(s.d), alloc(s.dv)};
+      ChunkGpuEmitter(b, s, Mode::Solve, {}, {},
+                      SolveScratch{inputs.q, inputs.k, inputs.w, inputs.u})
+          .emit(ops);
+      emitChunkwiseMma(b, s, ops, &inputs);
+      for (Value buffer : {inputs.q, inputs.k, inputs.w, inputs.u})
+        gpu::DeallocOp::create(b, /*asyncToken=*/Type(), ValueRange{}, buffer);
+    }
   } else if (numChunks == 1) {
     // One chunk (decode steps, short prompts): nothing to take off a
     // sequential path, so no second launch.

@@ -53,12 +53,14 @@ static_assert(kChunk == 4 * 16, "the output launch's 4 warps own 16 rows each");
 class ChunkMmaEmitter : public GpuMmaBuilder {
 public:
   ChunkMmaEmitter(ImplicitLocOpBuilder &b, const ChunkGpuShape &s,
-                  const ChunkGpuOperands &ops)
+                  const ChunkGpuOperands &ops, const ChunkDeltaInputs *delta)
       : GpuMmaBuilder(b, cast<MemRefType>(ops.q.getType()).getElementType()), s(s),
-        ops(ops), numChunks((s.len + kChunk - 1) / kChunk) {}
+        ops(ops), delta(delta), numChunks((s.len + kChunk - 1) / kChunk) {}
 
-  void emitStates(Value scratch);
-  void emitOutputs(Value scratch);
+  /// The state launch; the delta rule's also writes V' to `newValues`.
+  void emitStates(Value scratch, Value newValues);
+  /// The output launch on q, k, v (scaled by `scale`) and the states.
+  void emitOutputs(Value scratch, Value q, Value k, Value v, double scale);
 
 private:
   bool gated() const { return s.gate != ChunkGate::None; }
@@ -135,6 +137,7 @@ private:
 
   const ChunkGpuShape &s;
   const ChunkGpuOperands &ops;
+  const ChunkDeltaInputs *delta;
   int64_t numChunks;
   Value bIdx, h, blockX, tid, warp, lane, g, c, lane16, laneHi, lane8, laneMid;
 };
@@ -235,15 +238,23 @@ void ChunkMmaEmitter::scanDecays(Value x, Value sG) {
 // The state launch
 //===----------------------------------------------------------------------===//
 
-void ChunkMmaEmitter::emitStates(Value scratch) {
+void ChunkMmaEmitter::emitStates(Value scratch, Value newValues) {
   OpBuilder::InsertionGuard guard(b);
   int64_t D = s.d, mTiles = D / 64, nTiles = kStateCols / 8;
   int64_t kPitch = D + kPad, vPitch = kStateCols + kPad;
-  Value sK, sV, sG;
+  // K and V (the delta rule: U) in two slots; the delta rule adds W in two
+  // slots, the incoming state [D, 32] and V' [64, 32] in the operand type.
+  Value sK, sV, sG, sW, sS, sNew;
   Type f32Type = b.getF32Type();
-  launch(s.dv / kStateCols, {{{2, kChunk, kPitch}, t, &sK},
-                             {{2, kChunk, vPitch}, t, &sV},
-                             {{kChunk}, f32Type, &sG}});
+  SmallVector<Shared> shared = {{{2, kChunk, kPitch}, t, &sK},
+                                {{2, kChunk, vPitch}, t, &sV},
+                                {{kChunk}, f32Type, &sG}};
+  if (delta)
+    shared.append({{{2, kChunk, kPitch}, t, &sW},
+                   {{D, vPitch}, t, &sS},
+                   {{kChunk, vPitch}, t, &sNew}});
+  launch(s.dv / kStateCols, shared);
+  Value kIn = delta ? delta->k : ops.k, vIn = delta ? delta->u : ops.v;
   Value v0 = mul(blockX, idx(kStateCols));
   Value rowBase = mul(warp, idx(D / 4));
   // Fragment (mt, nt): state rows rowBase + 16 mt + g (+ 8), columns
@@ -274,12 +285,13 @@ void ChunkMmaEmitter::emitStates(Value scratch) {
   auto issue = [&](Value chunk, Value slot) {
     Value t0 = mul(chunk, idx(kChunk));
     Value n = minI(idx(kChunk), sub(idx(s.len), t0));
-    copyTile(
-        ops.k, [&](Value r, Value col) { return SmallVector<Value>{bIdx, h, add(t0, r), col}; },
-        sK, [&](Value r, Value col) { return SmallVector<Value>{slot, r, col}; }, kChunk, D,
-        n);
+    auto rows = [&](Value r, Value col) { return SmallVector<Value>{bIdx, h, add(t0, r), col}; };
+    auto slotted = [&](Value r, Value col) { return SmallVector<Value>{slot, r, col}; };
+    copyTile(kIn, rows, sK, slotted, kChunk, D, n);
+    if (delta)
+      copyTile(delta->w, rows, sW, slotted, kChunk, D, n);
     Value group = copyTile(
-        ops.v,
+        vIn,
         [&](Value r, Value col) { return SmallVector<Value>{bIdx, h, add(t0, r), add(v0, col)}; },
         sV, [&](Value r, Value col) { return SmallVector<Value>{slot, r, col}; }, kChunk,
         kStateCols, n);
@@ -297,12 +309,17 @@ void ChunkMmaEmitter::emitStates(Value scratch) {
         SmallVector<Value> st(carried.drop_back());
         Value gCur = carried.back();
         Value slot = remU(chunk, 2);
-        // The incoming state, rounded, for the output launch.
+        // The incoming state, rounded, for the output launch (and the
+        // delta rule's W S).
         for (int64_t mt = 0; mt < mTiles; ++mt)
           for (int64_t nt = 0; nt < nTiles; ++nt)
-            for (int64_t half = 0; half < 2; ++half)
+            for (int64_t half = 0; half < 2; ++half) {
               storePair(st[mt * nTiles + nt], half, t, scratch,
                         ValueRange{bIdx, h, chunk, rowOf(mt, half), colOf(nt)});
+              if (delta)
+                storePair(st[mt * nTiles + nt], half, t, sS,
+                          ValueRange{rowOf(mt, half), add(idx(8 * nt), mul(c, idx(2)))});
+            }
         // The next chunk's copies and decays while this one computes.
         Value next = add(chunk, idx(1));
         auto prefetch = scf::IfOp::create(b, TypeRange{f32Type}, lt(next, idx(numChunks)),
@@ -334,14 +351,54 @@ void ChunkMmaEmitter::emitStates(Value scratch) {
               w.push_back(exp(arith::SubFOp::create(b, last, cumDecay(sG, j))));
             }
         }
+        if (delta) {
+          // V' = U - W S: warp w's 16 rows of the chunk, this block's 32
+          // columns; W as A fragments, S as ldmatrix.trans B fragments.
+          Value wr = mul(warp, idx(16));
+          SmallVector<Value> ws(nTiles, zeroFrag(fragC()));
+          for (int64_t kk = 0; kk < D / 16; ++kk) {
+            Value a = ldmatrix(sW, ValueRange{slot, add(wr, lane16),
+                                              add(idx(16 * kk), mul(laneHi, idx(8)))},
+                               4, false);
+            for (int64_t nt = 0; nt < nTiles; nt += 2) {
+              Value bf = ldmatrix(sS, ValueRange{add(idx(16 * kk), lane16),
+                                                 add(idx(8 * nt), mul(laneHi, idx(8)))},
+                                  4, /*transpose=*/true);
+              ws[nt] = mma(a, bf, ws[nt], 0);
+              ws[nt + 1] = mma(a, bf, ws[nt + 1], 2);
+            }
+          }
+          Value t0 = mul(chunk, idx(kChunk));
+          for (int64_t nt = 0; nt < nTiles; ++nt)
+            for (int64_t half = 0; half < 2; ++half) {
+              Value row = add(wr, add(g, idx(8 * half)));
+              Value col = add(idx(8 * nt), mul(c, idx(2)));
+              auto u = vector::LoadOp::create(b, VectorType::get({2}, t), sV,
+                                              ValueRange{slot, row, col});
+              Value frag = ws[nt];
+              for (int64_t e = 0; e < 2; ++e) {
+                Value ue = vector::ExtractOp::create(b, u, ArrayRef<int64_t>{e});
+                Value x = arith::ExtFOp::create(b, f32Type, ue);
+                x = arith::SubFOp::create(
+                    b, x, vector::ExtractOp::create(b, frag, ArrayRef<int64_t>{half, e}));
+                frag = vector::InsertOp::create(b, x, frag, ArrayRef<int64_t>{half, e});
+              }
+              storePair(frag, half, t, sNew, ValueRange{row, col});
+              storePair(frag, half, t, newValues,
+                        ValueRange{bIdx, h, add(t0, row), add(v0, col)});
+            }
+          gpu::BarrierOp::create(b); // V' complete; S is read no more
+        }
         // S += K^T (w . V): A = K^T (rows: features, k: keys) from
-        // ldmatrix.trans of the K rows; B from ldmatrix.trans of the V rows.
+        // ldmatrix.trans of the K rows; B from ldmatrix.trans of the V rows
+        // (the delta rule's V').
         for (int64_t kk = 0; kk < kChunk / 16; ++kk) {
           SmallVector<Value> vb;
-          for (int64_t nt = 0; nt < nTiles; nt += 2)
-            vb.push_back(ldmatrix(sV, ValueRange{slot, add(idx(16 * kk), lane16),
-                                                 add(idx(8 * nt), mul(laneHi, idx(8)))},
-                                  4, /*transpose=*/true));
+          for (int64_t nt = 0; nt < nTiles; nt += 2) {
+            Value r = add(idx(16 * kk), lane16), col = add(idx(8 * nt), mul(laneHi, idx(8)));
+            vb.push_back(delta ? ldmatrix(sNew, ValueRange{r, col}, 4, /*transpose=*/true)
+                               : ldmatrix(sV, ValueRange{slot, r, col}, 4, /*transpose=*/true));
+          }
           for (int64_t mt = 0; mt < mTiles; ++mt) {
             Value a = ldmatrix(sK,
                                ValueRange{slot,
@@ -382,7 +439,8 @@ void ChunkMmaEmitter::emitStates(Value scratch) {
 // The output launch
 //===----------------------------------------------------------------------===//
 
-void ChunkMmaEmitter::emitOutputs(Value scratch) {
+void ChunkMmaEmitter::emitOutputs(Value scratch, Value qIn, Value kIn, Value vIn,
+                                  double scale) {
   OpBuilder::InsertionGuard guard(b);
   int64_t D = s.d, Dv = s.dv, kSteps = D / 16, oTiles = Dv / 8, sTiles = kChunk / 8;
   Value sQ, sK, sV, sS, sG;
@@ -396,9 +454,9 @@ void ChunkMmaEmitter::emitOutputs(Value scratch) {
   Value n = minI(idx(kChunk), sub(idx(s.len), t0));
   auto rowsAt = [&](Value r, Value col) { return SmallVector<Value>{bIdx, h, add(t0, r), col}; };
   auto local = [&](Value r, Value col) { return SmallVector<Value>{r, col}; };
-  copyTile(ops.q, rowsAt, sQ, local, kChunk, D, n);
-  copyTile(ops.k, rowsAt, sK, local, kChunk, D, n);
-  copyTile(ops.v, rowsAt, sV, local, kChunk, Dv, n);
+  copyTile(qIn, rowsAt, sQ, local, kChunk, D, n);
+  copyTile(kIn, rowsAt, sK, local, kChunk, D, n);
+  copyTile(vIn, rowsAt, sV, local, kChunk, Dv, n);
   Value group = copyTile(
       scratch, [&](Value r, Value col) { return SmallVector<Value>{bIdx, h, chunk, r, col}; },
       sS, local, D, Dv, Value());
@@ -427,7 +485,7 @@ void ChunkMmaEmitter::emitOutputs(Value scratch) {
   Value gRow[2];
   SmallVector<Value> rowScale;
   for (int64_t half = 0; half < 2; ++half) {
-    Value x = f32(s.scale);
+    Value x = f32(scale);
     if (gated()) {
       gRow[half] = cumDecay(sG, rows[half]);
       x = arith::MulFOp::create(b, x, exp(gRow[half]));
@@ -460,7 +518,7 @@ void ChunkMmaEmitter::emitOutputs(Value scratch) {
       for (int64_t e = 0; e < 2; ++e) {
         Value key = add(idx(8 * j + e), mul(c, idx(2)));
         Value x = vector::ExtractOp::create(b, sc[j], ArrayRef<int64_t>{half, e});
-        Value factor = f32(s.scale);
+        Value factor = f32(scale);
         if (gated())
           factor = arith::MulFOp::create(
               b, factor, exp(arith::SubFOp::create(b, gRow[half], gKey[j * 2 + e])));
@@ -498,25 +556,33 @@ bool attn::chunkwiseMmaFits(const ChunkGpuShape &s, const ChunkGpuOperands &ops)
   for (Value v : {ops.k, ops.v, ops.out})
     if (cast<MemRefType>(v.getType()).getElementType() != t)
       return false;
-  if (s.delta || s.normalize || s.l2norm || s.gate == ChunkGate::PerChannel)
+  if (s.normalize || s.gate == ChunkGate::PerChannel)
     return false;
   if ((s.d != 64 && s.d != 128) || s.dv % kStateCols != 0 || s.dv > 128)
     return false;
   if (s.len <= kChunk)
     return false;
-  return !(ops.stateOut && s.gate != ChunkGate::None);
+  return !(ops.stateOut && (s.delta || s.gate != ChunkGate::None));
 }
 
 void attn::emitChunkwiseMma(ImplicitLocOpBuilder &b, const ChunkGpuShape &s,
-                            const ChunkGpuOperands &ops) {
+                            const ChunkGpuOperands &ops, const ChunkDeltaInputs *delta) {
   int64_t numChunks = (s.len + kChunk - 1) / kChunk;
   Type t = cast<MemRefType>(ops.q.getType()).getElementType();
-  Value scratch =
-      gpu::AllocOp::create(b, MemRefType::get({s.batch, s.heads, numChunks, s.d, s.dv}, t),
-                           /*asyncToken=*/Type(), ValueRange{}, ValueRange{}, ValueRange{},
-                           /*hostShared=*/false)
-          .getMemref();
-  ChunkMmaEmitter(b, s, ops).emitStates(scratch);
-  ChunkMmaEmitter(b, s, ops).emitOutputs(scratch);
-  gpu::DeallocOp::create(b, /*asyncToken=*/Type(), ValueRange{}, scratch);
+  auto alloc = [&](ArrayRef<int64_t> shape) -> Value {
+    return gpu::AllocOp::create(b, MemRefType::get(shape, t), /*asyncToken=*/Type(),
+                                ValueRange{}, ValueRange{}, ValueRange{},
+                                /*hostShared=*/false)
+        .getMemref();
+  };
+  Value scratch = alloc({s.batch, s.heads, numChunks, s.d, s.dv});
+  Value newValues = delta ? alloc({s.batch, s.heads, numChunks * kChunk, s.dv}) : Value();
+  ChunkMmaEmitter(b, s, ops, delta).emitStates(scratch, newValues);
+  if (delta) // q arrives scaled
+    ChunkMmaEmitter(b, s, ops, delta).emitOutputs(scratch, delta->q, delta->k, newValues, 1.0);
+  else
+    ChunkMmaEmitter(b, s, ops, delta).emitOutputs(scratch, ops.q, ops.k, ops.v, s.scale);
+  for (Value buffer : {scratch, newValues})
+    if (buffer)
+      gpu::DeallocOp::create(b, /*asyncToken=*/Type(), ValueRange{}, buffer);
 }

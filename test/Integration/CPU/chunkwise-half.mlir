@@ -1,7 +1,8 @@
-// Linear attention with f16/bf16 operands at the shapes that the CUDA
-// pipeline runs on tensor cores (passes/Gpu/ChunkwiseMmaGpu.cpp: no,
-// constant or scalar decay, no normaliser, D in {64, 128}, Dv a multiple
-// of 32, more than one chunk; a state output only without decay), against
+// Linear attention and the delta rule with f16/bf16 operands at the shapes
+// that the CUDA pipeline runs on tensor cores (passes/Gpu/ChunkwiseMmaGpu.cpp:
+// no, constant or scalar decay, no normaliser, DeltaNet and Gated DeltaNet,
+// D in {64, 128}, Dv a multiple of 32, more than one chunk; a state output
+// only for linear attention without decay), against
 // the fp64 reference of the token recurrence on random inputs. Here they
 // check the CPU chunkwise kernel; bench/gpu/prepare.sh carries this file to
 // the GPU sweep, where they check the tensor-core kernels: ragged last
@@ -40,5 +41,26 @@ func.func @la_constant_f16(%q: tensor<2x2x200x64xf16>, %k: tensor<2x2x200x64xf16
 // CHECK: la_scalar_bf16_dv32 {{.*}} PASS
 func.func @la_scalar_bf16_dv32(%q: tensor<1x3x129x128xbf16>, %k: tensor<1x3x129x128xbf16>, %v: tensor<1x3x129x32xbf16>, %g: tensor<1x3x129xf32>) -> tensor<1x3x129x32xbf16> {
   %o = attn.linear_attention scalar %q, %k, %v gate(%g : tensor<1x3x129xf32>) {scale = 0.08838834764831845} : tensor<1x3x129x128xbf16>, tensor<1x3x129x128xbf16>, tensor<1x3x129x32xbf16> -> tensor<1x3x129x32xbf16>
+  return %o : tensor<1x3x129x32xbf16>
+}
+
+// Gated DeltaNet, bf16, l2norm, D = Dv = 128, 333 tokens, state in.
+// CHECK: gdn_bf16_d128 {{.*}} PASS
+func.func @gdn_bf16_d128(%q: tensor<1x2x333x128xbf16>, %k: tensor<1x2x333x128xbf16>, %v: tensor<1x2x333x128xbf16>, %b: tensor<1x2x333xf32>, %g: tensor<1x2x333xf32>, %s0: tensor<1x2x128x128xf32>) -> tensor<1x2x333x128xbf16> {
+  %o = attn.delta_rule gated %q, %k, %v, %b : tensor<1x2x333xf32> gate(%g : tensor<1x2x333xf32>) state(%s0 : tensor<1x2x128x128xf32>) {l2norm, scale = 0.08838834764831845} : tensor<1x2x333x128xbf16>, tensor<1x2x333x128xbf16>, tensor<1x2x333x128xbf16> -> tensor<1x2x333x128xbf16>
+  return %o : tensor<1x2x333x128xbf16>
+}
+
+// DeltaNet, f16, l2norm, Dv = 96 != D = 64, 150 tokens, B and H > 1.
+// CHECK: deltanet_f16 {{.*}} PASS
+func.func @deltanet_f16(%q: tensor<2x2x150x64xf16>, %k: tensor<2x2x150x64xf16>, %v: tensor<2x2x150x96xf16>, %b: tensor<2x2x150xf32>) -> tensor<2x2x150x96xf16> {
+  %o = attn.delta_rule deltanet %q, %k, %v, %b : tensor<2x2x150xf32> {l2norm} : tensor<2x2x150x64xf16>, tensor<2x2x150x64xf16>, tensor<2x2x150x96xf16> -> tensor<2x2x150x96xf16>
+  return %o : tensor<2x2x150x96xf16>
+}
+
+// Gated DeltaNet, bf16, q and k as given (no l2norm), Dv = 32, 129 tokens.
+// CHECK: gdn_bf16_raw {{.*}} PASS
+func.func @gdn_bf16_raw(%q: tensor<1x3x129x64xbf16>, %k: tensor<1x3x129x64xbf16>, %v: tensor<1x3x129x32xbf16>, %b: tensor<1x3x129xf32>, %g: tensor<1x3x129xf32>) -> tensor<1x3x129x32xbf16> {
+  %o = attn.delta_rule gated %q, %k, %v, %b : tensor<1x3x129xf32> gate(%g : tensor<1x3x129xf32>) {scale = 0.125} : tensor<1x3x129x64xbf16>, tensor<1x3x129x64xbf16>, tensor<1x3x129x32xbf16> -> tensor<1x3x129x32xbf16>
   return %o : tensor<1x3x129x32xbf16>
 }

@@ -67,3 +67,30 @@ func.func @la_scalar_state_out(%q: tensor<1x2x150x64xbf16>, %k: tensor<1x2x150x6
   %o, %s = attn.linear_attention scalar %q, %k, %v gate(%g : tensor<1x2x150xf32>) : tensor<1x2x150x64xbf16>, tensor<1x2x150x64xbf16>, tensor<1x2x150x64xbf16> -> tensor<1x2x150x64xbf16>, state tensor<1x2x64x64xf32>
   return %o, %s : tensor<1x2x150x64xbf16>, tensor<1x2x64x64xf32>
 }
+
+// -----
+
+// Gated DeltaNet: a chunk-parallel SIMT launch first (grid (3, 2, 1) of 256
+// threads) writes the normalised q and k, W and U (rows padded to 192),
+// then the state launch also reads W and writes V' = U - W S, and the
+// output launch reads the normalised q, k and V'.
+// MAP-LABEL: func.func @gdn
+// MAP-DAG: %[[Q:.*]] = gpu.alloc () : memref<1x2x192x64xbf16>
+// MAP-DAG: %[[U:.*]] = gpu.alloc () : memref<1x2x192x96xbf16>
+// MAP: gpu.launch blocks({{.*}}) in ({{.*}} = %c3, {{.*}} = %c2, {{.*}} = %c1) threads({{.*}}) in ({{.*}} = %c256
+// MAP: memref.store {{.*}}, %[[Q]]
+// MAP: memref.store {{.*}}, %[[U]]
+// MAP: %[[S:.*]] = gpu.alloc () : memref<1x2x3x64x96xbf16>
+// MAP: %[[NEW:.*]] = gpu.alloc () : memref<1x2x192x96xbf16>
+// MAP: gpu.launch blocks({{.*}}) in ({{.*}} = %c3, {{.*}} = %c2, {{.*}} = %c1) threads({{.*}}) in ({{.*}} = %c128
+// MAP: nvgpu.device_async_copy %[[U]]
+// MAP: nvvm.mma.sync
+// MAP: vector.store {{.*}}, %[[NEW]]
+// MAP: gpu.launch blocks({{.*}}) in ({{.*}} = %c3, {{.*}} = %c2, {{.*}} = %c1) threads({{.*}}) in ({{.*}} = %c128
+// MAP: nvgpu.device_async_copy %[[Q]]
+// MAP: nvgpu.device_async_copy %[[NEW]]
+// MAP: nvvm.mma.sync
+func.func @gdn(%q: tensor<1x2x150x64xbf16>, %k: tensor<1x2x150x64xbf16>, %v: tensor<1x2x150x96xbf16>, %b: tensor<1x2x150xf32>, %g: tensor<1x2x150xf32>) -> tensor<1x2x150x96xbf16> {
+  %o = attn.delta_rule gated %q, %k, %v, %b : tensor<1x2x150xf32> gate(%g : tensor<1x2x150xf32>) {l2norm, scale = 0.125} : tensor<1x2x150x64xbf16>, tensor<1x2x150x64xbf16>, tensor<1x2x150x96xbf16> -> tensor<1x2x150x96xbf16>
+  return %o : tensor<1x2x150x96xbf16>
+}
