@@ -25,7 +25,8 @@
 // a term (it does not factor without overflow), and the other products
 // scale their left operand by the decay as they load it.
 //
-// Products are f32 FMAs on the SIMT units (no tensor cores yet); every
+// Products are f32 FMAs on the SIMT units (f16/bf16 operands without
+// per-channel decays take the tensor cores of ChunkwiseMmaGpu.cpp); every
 // thread computes a 2 x 4 (scores: 2 x 8; state: D/32 x 4) register block
 // of each product, reading its right operand 4 adjacent columns at a time
 // (16-byte shared loads). q rows are padded by one element in shared

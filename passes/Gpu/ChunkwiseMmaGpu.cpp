@@ -1,8 +1,10 @@
 //===- ChunkwiseMmaGpu.cpp - chunkwise linear attention on tensor cores ----===//
 //
 // attn.linear_attention with f16/bf16 operands, no, constant or scalar
-// decay and no normaliser (Chunkwise.h says exactly when) runs in two
-// launches, so that only the state recurrence stays sequential:
+// decay and no normaliser, and attn.delta_rule (DeltaNet, Gated DeltaNet;
+// Chunkwise.h says exactly when) run in two launches, so that only the
+// state recurrence stays sequential (the delta rule's UT transform runs in
+// a chunk-parallel launch before them, ChunkwiseGpu.cpp Mode::Solve):
 //
 //   States, grid (Dv / 32, H, B), 4 warps: a block owns 32 value columns of
 //   the state S [D, Dv] in f32 registers (warp w rows w D / 4 ..), walks
@@ -13,7 +15,10 @@
 //   K rows (decayed and rounded in registers), V's B fragments from
 //   ldmatrix.trans of the V rows. The next chunk's K and V are copied with
 //   cp.async into a second slot (and its decays loaded) while this one
-//   computes.
+//   computes. The delta rule first turns U into the chunk's new values
+//   V' = U - W S (W's rows as A fragments, the incoming state through
+//   shared memory as B fragments), writes them to scratch and uses them
+//   as V.
 //
 //   Outputs, grid (NC, H, B), 4 warps of 16 rows: one block a chunk copies
 //   its Q, K, V and incoming state, and computes
