@@ -92,9 +92,10 @@ Value *roleSlot(ChunkGpuOperands &ops, StringRef role) {
 /// per-channel decays one exp a term) leave the sequential path.
 /// Solve (the delta rule's first launch on tensor cores, ChunkwiseMmaGpu.cpp):
 /// one block a chunk writes the l2-normalised, scaled q and the normalised k
-/// and, with T = (I + diag(beta) L)^-1 by forward substitution, the UT
-/// transform's W = T diag(beta gamma) K and U = T diag(beta) V, all in the
-/// operand type, rows padded to whole chunks ([B, H, NC x 64, D or Dv]).
+/// and, with M = (I + diag(beta) L)^-1 diag(beta) from the forward
+/// substitution on the identity, the UT transform's W = M (gamma K) and
+/// U = M V, all in the operand type, rows padded to whole chunks
+/// ([B, H, NC x 64, D or Dv]).
 enum class Mode { Fused, Prep, Seq, Solve };
 
 /// Solve's outputs.
@@ -121,13 +122,6 @@ private:
   Value toF32(Value x) {
     return x.getType().isF32() ? x : arith::ExtFOp::create(b, b.getF32Type(), x).getResult();
   }
-  /// exp(x) as ex2.approx(x log2 e).
-  Value exp(Value x) {
-    return LLVM::CallIntrinsicOp::create(
-               b, b.getF32Type(), b.getStringAttr("llvm.nvvm.ex2.approx.ftz.f"),
-               ValueRange{fmul(x, f32(1.0 / std::log(2.0)))})
-        .getResult(0);
-  }
   /// body(e) for e = tid + 256 m < total: a loop over m unrolled 4 times,
   /// so that four global loads are in flight without the register cost of
   /// unrolling a whole chunk (8 or 16 made ptxas spill under the 128
@@ -146,13 +140,6 @@ private:
           when(lt(e, idx(total)), [&] { body(e); });
       }
     });
-  }
-  /// Runs body under `cond`.
-  void when(Value cond, llvm::function_ref<void()> body) {
-    auto ifOp = scf::IfOp::create(b, cond, /*withElse=*/false);
-    OpBuilder::InsertionGuard g(b);
-    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-    body();
   }
   /// for (i = lb; i < ub; i += step) body(i).
   void loop(Value lb, Value ub, int64_t step, llvm::function_ref<void(Value)> body) {
@@ -608,13 +595,15 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
             2, 4, kChunk, idx(kChunk), SmallVector<Value>(8, zero),
             [&](Value i, Value k) { return load(sQ, {k, i}); },
             [&](Value k, Value c) { return load4(sX, {k, c}); });
-        for (int64_t r = 0; r < 2; ++r)
-          for (int64_t c = 0; c < 4; ++c) {
-            Value i = rowOf(r), col = colOf(c), x = narrow(acc[r * 4 + c]);
-            when(isW, [&] { store(x, solved.w, {bIdx, h, add(t0, i), add(c0W, col)}); });
-            when(arith::XOrIOp::create(b, isW, arith::ConstantOp::create(b, b.getBoolAttr(true))),
-                 [&] { store(x, solved.u, {bIdx, h, add(t0, i), add(c0U, col)}); });
-          }
+        auto toW = scf::IfOp::create(b, isW, /*withElse=*/true);
+        for (bool w : {true, false}) {
+          OpBuilder::InsertionGuard g(b);
+          b.setInsertionPoint((w ? toW.getThenRegion() : toW.getElseRegion()).front().getTerminator());
+          for (int64_t r = 0; r < 2; ++r)
+            for (int64_t c = 0; c < 4; ++c)
+              store(narrow(acc[r * 4 + c]), w ? solved.w : solved.u,
+                    {bIdx, h, add(t0, rowOf(r)), add(w ? c0W : c0U, colOf(c))});
+        }
         gpu::BarrierOp::create(b); // sX is refilled next pass
       });
       return;

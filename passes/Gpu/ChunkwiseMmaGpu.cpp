@@ -69,22 +69,9 @@ public:
 
 private:
   bool gated() const { return s.gate != ChunkGate::None; }
-  Value exp(Value x) {
-    Value y = arith::MulFOp::create(b, x, f32(1.0 / std::log(2.0)));
-    return LLVM::CallIntrinsicOp::create(b, b.getF32Type(),
-                                         b.getStringAttr("llvm.nvvm.ex2.approx.ftz.f"),
-                                         ValueRange{y})
-        .getResult(0);
-  }
   Value sub(Value x, Value y) { return arith::SubIOp::create(b, x, y); }
   Value divU(Value x, int64_t d) { return arith::DivUIOp::create(b, x, idx(d)); }
   Value remU(Value x, int64_t d) { return arith::RemUIOp::create(b, x, idx(d)); }
-  void when(Value cond, function_ref<void()> body) {
-    auto ifOp = scf::IfOp::create(b, cond, /*withElse=*/false);
-    OpBuilder::InsertionGuard g(b);
-    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-    body();
-  }
 
   /// A buffer of the dynamic shared memory: its shape and element type,
   /// and where its view goes.
@@ -137,7 +124,7 @@ private:
       pair = vector::InsertOp::create(b, x, pair, ArrayRef<int64_t>{e});
     }
     auto st = vector::StoreOp::create(b, pair, mem, at);
-    st.setAlignment(type.getIntOrFloatBitWidth() / 4);
+    st.setAlignment(2 * type.getIntOrFloatBitWidth() / 8); // the pair's bytes
   }
 
   const ChunkGpuShape &s;

@@ -122,12 +122,6 @@ public:
             Value lsePart, Value kvLens = {}, Value blockTable = {});
 
 private:
-  Value exp2(Value x) {
-    return LLVM::CallIntrinsicOp::create(b, b.getF32Type(),
-                                         b.getStringAttr("llvm.nvvm.ex2.approx.ftz.f"),
-                                         ValueRange{x})
-        .getResult(0);
-  }
   /// ldmatrix from slot `slot` of a [2, 64, D + pad] shared buffer.
   Value ldmatrix(Value smem, Value slot, Value row, Value col, int tiles,
                  bool transpose) {

@@ -1,8 +1,9 @@
 //===- GpuKernelBuilder.h - short spellings for GPU kernel emitters -*- C++ -*-===//
 //
-// The hand-built CUDA kernels (FlashAttentionGpu.cpp, ChunkwiseGpu.cpp) are
-// emitted op by op inside a gpu.launch; this base holds the index and f32
-// spellings they share.
+// The hand-built CUDA kernels (FlashAttentionGpu.cpp, ChunkwiseGpu.cpp,
+// ChunkwiseMmaGpu.cpp) are emitted op by op inside a gpu.launch; this base
+// holds the index and f32 spellings, exponentials and guarded regions they
+// share.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,7 +11,11 @@
 #define ATTN_PASSES_GPU_GPUKERNELBUILDER_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
+
+#include <cmath>
 
 namespace attn {
 
@@ -29,6 +34,25 @@ protected:
   Value minI(Value x, Value y) { return mlir::arith::MinSIOp::create(b, x, y); }
   Value lt(Value x, Value y) {
     return mlir::arith::CmpIOp::create(b, mlir::arith::CmpIPredicate::slt, x, y);
+  }
+
+  /// 2^x by ex2.approx (flush-to-zero).
+  Value exp2(Value x) {
+    return mlir::LLVM::CallIntrinsicOp::create(b, b.getF32Type(),
+                                               b.getStringAttr("llvm.nvvm.ex2.approx.ftz.f"),
+                                               mlir::ValueRange{x})
+        .getResult(0);
+  }
+  /// e^x as 2^(x log2 e).
+  Value exp(Value x) {
+    return exp2(mlir::arith::MulFOp::create(b, x, f32(1.0 / std::log(2.0))));
+  }
+  /// Runs body under `cond`.
+  void when(Value cond, llvm::function_ref<void()> body) {
+    auto ifOp = mlir::scf::IfOp::create(b, cond, /*withElse=*/false);
+    mlir::OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    body();
   }
 
   mlir::ImplicitLocOpBuilder &b;
