@@ -70,12 +70,17 @@ struct ChunkShape {
   bool normalize = false; // linear attention's shared normaliser
   double eps = 0.0;
   bool l2norm = false;
+  // attn.log_linear: Fenwick levels (lambda-weighted; C = 64 when there is
+  // more than one chunk) with `chunkLevels` = bit_length(NC - 1) level
+  // states carried across chunks.
+  bool levels = false;
+  int64_t chunkLevels = 0;
   Type elementType;
 };
 
 /// The operands of one kernel, as buffers (null when absent).
 struct ChunkOperands {
-  Value q, k, v, gate, beta, stateIn, normIn;
+  Value q, k, v, gate, beta, stateIn, normIn, lambda;
   Value out, stateOut, normOut;
 };
 
@@ -135,9 +140,19 @@ private:
                 int64_t width, double factor, bool l2norm);
   void transpose(Value src, Value dst);
   void scores(Value lhs, Value dst, Value n, bool strict);
+  void substitute(Value x, int64_t width, Value n);
   void deltaValues(Value n);
   void output(const ChunkOperands &ops, Value b0, Value h, Value t0, Value n);
+  void storeOut(const ChunkOperands &ops, Value b0, Value h, Value t0, Value n);
+  void stateUpdate(const TileRef &dst, Value x, Value n, bool keep);
   void updateState(Value n);
+  void when(Value cond, llvm::function_ref<void()> body);
+  void forLevels(Value chunkIdx, llvm::function_ref<void(Value l)> body);
+  void forStateVectors(llvm::function_ref<void(Value row, Value col)> body);
+  void weightByLevels(const ChunkOperands &ops, Value dst, Value b0, Value h,
+                      Value t0, Value n);
+  void levelChunk(const ChunkOperands &ops, Value b0, Value h, Value chunkIdx,
+                  Value t0, Value n);
 
   const ChunkShape &c;
   // Per-task scratch (f32): the chunk's cumulative log decay G [C] and
@@ -151,6 +166,11 @@ private:
   // [D, 16] of the scores.
   Value G, W, beta, Qp, Kp, Kt, X, A, L, O, S, z;
   Value GC, GCt, Qg, Kg, KwT, Qh, KhT;
+  // Log-linear: the level states R [chunkLevels, D, Dv] (level l + 1 of the
+  // chunk grid, token level l + 7, in R[l]); with the delta rule also the
+  // chunk's UT matrix M [C, C] (new values = M V), P = A M [C, C], the new
+  // values U [C, Dv] and per-level temporaries Y, Xl [C, Dv].
+  Value R, Mm, P, U, Y, Xl;
   bool perChannel() const { return c.gate == Gate::PerChannel; }
   bool scalarGate() const {
     return c.gate == Gate::PerHead || c.gate == Gate::PerToken;
@@ -413,25 +433,30 @@ void ChunkwiseEmitter::deltaValues(Value n) {
       });
   // L = strict lower (K K^T) . Gamma.
   scores(Kp, L, n, /*strict=*/true);
-  // x_i = beta_i (x_i - sum_{j<i} L[i, j] x_j), rows in order.
-  int64_t dvVecs = c.dv / kLanes, piece = 2 * kColVectors;
+  substitute(X, c.dv, n);
+}
+
+/// x_i = beta_i (x_i - sum_{j<i} L[i, j] x_j) for rows i < n in order: x
+/// becomes M x with M = (I + diag(beta) L)^-1 diag(beta) (width columns).
+void ChunkwiseEmitter::substitute(Value x, int64_t width, Value n) {
+  int64_t dvVecs = width / kLanes, piece = 2 * kColVectors;
   forLoop(idx(0), n, 1, {}, [&](Value i, ValueRange) {
     Value bi = bcast(load(beta, {i}));
     for (int64_t first = 0; first < dvVecs; first += piece) {
       int64_t cols = std::min<int64_t>(piece, dvVecs - first);
       SmallVector<Value> acc0;
       for (int64_t cc = 0; cc < cols; ++cc)
-        acc0.push_back(vload(X, {i, idx((first + cc) * kLanes)}));
+        acc0.push_back(vload(x, {i, idx((first + cc) * kLanes)}));
       ValueRange acc = forLoop(idx(0), i, 1, acc0, [&](Value j, ValueRange a0) {
         Value lij = arith::NegFOp::create(b, bcast(load(L, {i, j})));
         SmallVector<Value> next;
         for (int64_t cc = 0; cc < cols; ++cc)
           next.push_back(vector::FMAOp::create(
-              b, lij, vload(X, {j, idx((first + cc) * kLanes)}), a0[cc]));
+              b, lij, vload(x, {j, idx((first + cc) * kLanes)}), a0[cc]));
         return next;
       });
       for (int64_t cc = 0; cc < cols; ++cc)
-        vstore(fmul(acc[cc], bi), X, {i, idx((first + cc) * kLanes)});
+        vstore(fmul(acc[cc], bi), x, {i, idx((first + cc) * kLanes)});
     }
     return SmallVector<Value>{};
   });
@@ -458,7 +483,12 @@ void ChunkwiseEmitter::output(const ChunkOperands &ops, Value b0, Value h,
       [&](Value kk, Value col) { return vload(X, {kk, col}); },
       [&](Value row, Value col) { return vload(O, {row, col}); },
       [&](Value row, Value col, Value acc) { vstore(acc, O, {row, col}); });
+  storeOut(ops, b0, h, t0, n);
+}
 
+/// out rows t0 .. t0 + n from O (divided by the normaliser).
+void ChunkwiseEmitter::storeOut(const ChunkOperands &ops, Value b0, Value h,
+                                Value t0, Value n) {
   auto outType = cast<MemRefType>(ops.out.getType());
   auto outVec = VectorType::get({kLanes}, outType.getElementType());
   forLoop(idx(0), n, 1, {}, [&](Value i, ValueRange) {
@@ -489,40 +519,58 @@ void ChunkwiseEmitter::output(const ChunkOperands &ops, Value b0, Value h,
   });
 }
 
-/// S <- gamma_last S + K^T (w . X); z <- gamma_last z + K^T w. Per channel:
-/// S[f, :] <- exp(GC[last, f]) S[f, :] + sum_j KwT[f, j] X[j, :].
-void ChunkwiseEmitter::updateState(Value n) {
-  Value gammaLast, last = sub(n, idx(1));
+/// dst <- (keep ? gamma_last dst : 0) + K^T (w . x) for a scalar or no
+/// decay (x is scaled by w in place); rows of x from n on are ignored.
+void ChunkwiseEmitter::stateUpdate(const TileRef &dst, Value x, Value n,
+                                   bool keep) {
+  Value gammaLast;
   if (scalarGate()) {
-    gammaLast = fexp(load(G, {last}));
+    gammaLast = fexp(load(G, {sub(n, idx(1))}));
     forLoop(idx(0), n, 1, {}, [&](Value j, ValueRange) {
       Value w = bcast(load(W, {j}));
       for (int64_t col = 0; col < c.dv; col += kLanes)
-        vstore(fmul(vload(X, {j, idx(col)}), w), X, {j, idx(col)});
+        vstore(fmul(vload(x, {j, idx(col)}), w), x, {j, idx(col)});
       return SmallVector<Value>{};
     });
   }
-  if (perChannel())
+  gemm(
+      idx(c.d), c.dv, [&](Value) { return n; },
+      [&](Value row, Value kk) { return load(Kt, {row, kk}); },
+      [&](Value kk, Value col) { return vload(x, {kk, col}); },
+      [&](Value row, Value col) {
+        if (!keep)
+          return splat(0.0);
+        Value s0 = vload(dst.mem, dst.at({row, col}));
+        return gammaLast ? fmul(s0, bcast(gammaLast)) : s0;
+      },
+      [&](Value row, Value col, Value acc) { vstore(acc, dst.mem, dst.at({row, col})); });
+}
+
+/// S <- gamma_last S + K^T (w . X); z <- gamma_last z + K^T w. Per channel:
+/// S[f, :] <- exp(GC[last, f]) S[f, :] + sum_j KwT[f, j] X[j, :].
+void ChunkwiseEmitter::updateState(Value n) {
+  Value last = sub(n, idx(1));
+  if (perChannel()) {
     channelKeyWeights(n);
+    gemm(
+        idx(c.d), c.dv, [&](Value) { return n; },
+        [&](Value row, Value kk) { return load(KwT, {row, kk}); },
+        [&](Value kk, Value col) { return vload(X, {kk, col}); },
+        [&](Value row, Value col) {
+          return fmul(vload(S, {row, col}), bcast(fexp(load(GCt, {row, last}))));
+        },
+        [&](Value row, Value col, Value acc) { vstore(acc, S, {row, col}); });
+  } else {
+    stateUpdate(TileRef{S, {}}, X, n, /*keep=*/true);
+  }
+  if (!c.normalize)
+    return;
   // The decay of state row f.
   auto rowDecay = [&](Value f) -> Value {
     if (perChannel())
       return fexp(load(GCt, {f, last}));
-    return gammaLast;
+    return scalarGate() ? fexp(load(G, {last})) : Value();
   };
-  Value keys = perChannel() ? KwT : Kt;
-  gemm(
-      idx(c.d), c.dv, [&](Value) { return n; },
-      [&](Value row, Value kk) { return load(keys, {row, kk}); },
-      [&](Value kk, Value col) { return vload(X, {kk, col}); },
-      [&](Value row, Value col) {
-        Value s0 = vload(S, {row, col});
-        Value g = rowDecay(row);
-        return g ? fmul(s0, bcast(g)) : s0;
-      },
-      [&](Value row, Value col, Value acc) { vstore(acc, S, {row, col}); });
-  if (!c.normalize)
-    return;
   forLoop(idx(0), idx(c.d), 1, {}, [&](Value f, ValueRange) {
     Value kw = splat(0.0);
     for (int64_t col = 0; col < c.chunk; col += kLanes)
@@ -534,6 +582,197 @@ void ChunkwiseEmitter::updateState(Value n) {
       z0 = fmul(z0, g);
     memref::StoreOp::create(b, fadd(z0, hsum(kw)), z, ValueRange{f});
     return SmallVector<Value>{};
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// Log-linear attention (Fenwick levels)
+//===----------------------------------------------------------------------===//
+
+void ChunkwiseEmitter::when(Value cond, llvm::function_ref<void()> body) {
+  auto ifOp = scf::IfOp::create(b, cond, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  body();
+}
+
+/// body(l) for every level state R[l] that holds keys before chunk chunkIdx:
+/// chunk level l + 1 holds the 2^l chunks of bit l of the chunk index, so it
+/// is non-empty exactly when that bit is set.
+void ChunkwiseEmitter::forLevels(Value chunkIdx,
+                                 llvm::function_ref<void(Value l)> body) {
+  if (!c.chunkLevels)
+    return;
+  forLoop(idx(0), idx(c.chunkLevels), 1, {}, [&](Value l, ValueRange) {
+    Value bit = arith::AndIOp::create(b, arith::ShRUIOp::create(b, chunkIdx, l), idx(1));
+    when(arith::CmpIOp::create(b, arith::CmpIPredicate::ne, bit, idx(0)),
+         [&] { body(l); });
+    return SmallVector<Value>{};
+  });
+}
+
+/// body(row, col) for every 16-lane vector of a [D, Dv] state.
+void ChunkwiseEmitter::forStateVectors(
+    llvm::function_ref<void(Value row, Value col)> body) {
+  forLoop(idx(0), idx(c.d), 1, {}, [&](Value row, ValueRange) {
+    for (int64_t col = 0; col < c.dv; col += kLanes)
+      body(row, idx(col));
+    return SmallVector<Value>{};
+  });
+}
+
+/// dst[i, j] *= lambda[t0 + i, bit_length(i XOR j)] for j <= i < n: the
+/// levels inside a chunk (t0 is a multiple of C, a power of two, whenever
+/// there is more than one chunk, so (t0 + i) XOR (t0 + j) = i XOR j).
+void ChunkwiseEmitter::weightByLevels(const ChunkOperands &ops, Value dst,
+                                      Value b0, Value h, Value t0, Value n) {
+  auto i32 = b.getI32Type();
+  auto ivec = VectorType::get({kLanes}, i32);
+  SmallVector<int32_t> lanes;
+  for (int32_t lane = 0; lane < kLanes; ++lane)
+    lanes.push_back(lane);
+  Value laneIds = arith::ConstantOp::create(b, DenseElementsAttr::get(ivec, ArrayRef(lanes)));
+  auto splatI = [&](int64_t v) {
+    return vector::BroadcastOp::create(b, ivec, arith::ConstantOp::create(b, b.getI32IntegerAttr(v)));
+  };
+  forLoop(idx(0), n, 1, {}, [&](Value i, ValueRange) {
+    Value iv = vector::BroadcastOp::create(b, ivec, arith::IndexCastOp::create(b, i32, i));
+    for (int64_t col = 0; col < c.chunk; col += kLanes) {
+      Value j = arith::AddIOp::create(b, laneIds, splatI(col));
+      Value lz = math::CountLeadingZerosOp::create(b, arith::XOrIOp::create(b, iv, j));
+      Value level = arith::SubIOp::create(b, splatI(32), lz);
+      Value keep = arith::CmpIOp::create(b, arith::CmpIPredicate::sle, j, iv);
+      Value w = vector::GatherOp::create(b, vec, ops.lambda,
+                                         ValueRange{b0, h, add(t0, i), idx(0)},
+                                         level, keep, splat(0.0));
+      vstore(fmul(vload(dst, {i, idx(col)}), w), dst, {i, idx(col)});
+    }
+    return SmallVector<Value>{};
+  });
+}
+
+/// One chunk of attn.log_linear. Keys of this chunk reach its queries at
+/// levels 0..6 (bit_length(i XOR j) <= log2 C), weighted per pair; older
+/// keys sit in the chunk-level states R[l] (token level l + 7), each read
+/// as one lambda-weighted product per query row. For the linear and mamba2
+/// bases a key's contribution is (q.k) decay v, so
+///   O = (A . Lambda) V + sum_l lambda_l . gamma . (Q R[l]).
+/// For the gated_deltanet base every level carries its own delta-rule
+/// state through the chunk's transitions (the UT form, M = (I + diag(beta)
+/// L)^-1 diag(beta)): a key's contribution inside the chunk is row i of
+///   P = A M (P[i, s] = q_i^T Phi(i, s) beta_s k_s),
+/// so O = (P . Lambda) V, and each level adds lambda_l . (gamma . (Q R[l]) +
+/// A X_l) with X_l = -M (gamma . (K R[l])), R[l] <- gamma_last R[l] +
+/// K^T (w . X_l). After the chunk its own keys form one state (K^T (w . V),
+/// or K^T (w . M V)) that joins the binary carry: with k the trailing ones
+/// of the chunk index, R[k] = that state + R[0..k) (all at the chunk's end).
+void ChunkwiseEmitter::levelChunk(const ChunkOperands &ops, Value b0, Value h,
+                                  Value chunkIdx, Value t0, Value n) {
+  int64_t numChunks = (c.len + c.chunk - 1) / c.chunk;
+  Value rows = roundRows(n), last = sub(n, idx(1));
+  auto lower = [&](Value r0) { return minI(add(r0, idx(kRows)), n); };
+  auto depthD = [&](Value) { return idx(c.d); };
+  auto zero = [&](Value, Value) { return splat(0.0); };
+  // acc . exp(G_row) (the decay from the chunk start to the row).
+  auto decayed = [&](Value acc, Value row) {
+    return scalarGate() ? fmul(acc, bcast(fexp(load(G, {row})))) : acc;
+  };
+
+  loadGates(ops, b0, h, t0, n);
+  packRows(ops.q, Qp, b0, h, t0, n, c.d, c.scale, false);
+  packRows(ops.k, Kp, b0, h, t0, n, c.d, 1.0, false);
+  packRows(ops.v, X, b0, h, t0, n, c.dv, 1.0, false);
+  transpose(Kp, Kt);
+  scores(Qp, A, n, /*strict=*/false);
+  Value intra = A;
+  if (c.delta) {
+    scores(Kp, L, n, /*strict=*/true);
+    linalgFill(Mm, 0.0);
+    forLoop(idx(0), n, 1, {}, [&](Value i, ValueRange) {
+      memref::StoreOp::create(b, cf(1.0), Mm, ValueRange{i, i});
+      return SmallVector<Value>{};
+    });
+    substitute(Mm, c.chunk, n);
+    gemm(
+        rows, c.chunk, lower, [&](Value row, Value kk) { return load(A, {row, kk}); },
+        [&](Value kk, Value col) { return vload(Mm, {kk, col}); }, zero,
+        [&](Value row, Value col, Value acc) { vstore(acc, P, {row, col}); });
+    gemm(
+        rows, c.dv, lower, [&](Value row, Value kk) { return load(Mm, {row, kk}); },
+        [&](Value kk, Value col) { return vload(X, {kk, col}); }, zero,
+        [&](Value row, Value col, Value acc) { vstore(acc, U, {row, col}); });
+    intra = P;
+  }
+  weightByLevels(ops, intra, b0, h, t0, n);
+  gemm(
+      rows, c.dv, lower, [&](Value row, Value kk) { return load(intra, {row, kk}); },
+      [&](Value kk, Value col) { return vload(X, {kk, col}); }, zero,
+      [&](Value row, Value col, Value acc) { vstore(acc, O, {row, col}); });
+
+  forLevels(chunkIdx, [&](Value l) {
+    Value level = add(l, idx(7));
+    auto lambdaOf = [&](Value row) {
+      return bcast(load(ops.lambda, {b0, h, add(t0, minI(row, last)), level}));
+    };
+    auto plusWeighted = [&](Value row, Value col, Value acc) {
+      vstore(vector::FMAOp::create(b, acc, lambdaOf(row), vload(O, {row, col})), O,
+             {row, col});
+    };
+    auto qRow = [&](Value row, Value kk) { return load(Qp, {row, kk}); };
+    auto stateCol = [&](Value kk, Value col) { return vload(R, {l, kk, col}); };
+    if (!c.delta) {
+      gemm(rows, c.dv, depthD, qRow, stateCol, zero,
+           [&](Value row, Value col, Value acc) { plusWeighted(row, col, decayed(acc, row)); });
+      return;
+    }
+    // Y = gamma . (K R[l]); X_l = -M Y.
+    gemm(
+        rows, c.dv, depthD, [&](Value row, Value kk) { return load(Kp, {row, kk}); },
+        stateCol, zero,
+        [&](Value row, Value col, Value acc) { vstore(decayed(acc, row), Y, {row, col}); });
+    gemm(
+        rows, c.dv, lower, [&](Value row, Value kk) { return load(Mm, {row, kk}); },
+        [&](Value kk, Value col) { return vload(Y, {kk, col}); }, zero,
+        [&](Value row, Value col, Value acc) {
+          vstore(arith::NegFOp::create(b, acc), Xl, {row, col});
+        });
+    // O += lambda_l . (gamma . (Q R[l]) + A X_l).
+    gemm(rows, c.dv, depthD, qRow, stateCol, zero,
+         [&](Value row, Value col, Value acc) { vstore(decayed(acc, row), Y, {row, col}); });
+    gemm(
+        rows, c.dv, lower, [&](Value row, Value kk) { return load(A, {row, kk}); },
+        [&](Value kk, Value col) { return vload(Xl, {kk, col}); },
+        [&](Value row, Value col) { return vload(Y, {row, col}); }, plusWeighted);
+    stateUpdate(TileRef{R, {l}}, Xl, n, /*keep=*/true);
+  });
+  storeOut(ops, b0, h, t0, n);
+
+  // The carry (nothing reads it after the last chunk).
+  if (numChunks == 1)
+    return;
+  when(lt(chunkIdx, idx(numChunks - 1)), [&] {
+    stateUpdate(TileRef{S, {}}, c.delta ? U : X, n, /*keep=*/false);
+    if (!c.delta && scalarGate()) {
+      Value gammaLast = bcast(fexp(load(G, {last})));
+      forLevels(chunkIdx, [&](Value l) {
+        forStateVectors([&](Value row, Value col) {
+          vstore(fmul(vload(R, {l, row, col}), gammaLast), R, {l, row, col});
+        });
+      });
+    }
+    auto i64 = b.getI64Type();
+    Value next = arith::IndexCastOp::create(b, i64, add(chunkIdx, idx(1)));
+    Value k = arith::IndexCastOp::create(b, b.getIndexType(),
+                                         math::CountTrailingZerosOp::create(b, next));
+    forLoop(idx(0), k, 1, {}, [&](Value l, ValueRange) {
+      forStateVectors([&](Value row, Value col) {
+        vstore(fadd(vload(S, {row, col}), vload(R, {l, row, col})), S, {row, col});
+      });
+      return SmallVector<Value>{};
+    });
+    forStateVectors([&](Value row, Value col) {
+      vstore(vload(S, {row, col}), R, {k, row, col});
+    });
   });
 }
 
@@ -562,6 +801,16 @@ void ChunkwiseEmitter::emit(const ChunkOperands &ops) {
       Qh = alloc({kLanes, c.d});
       KhT = alloc({c.d, kLanes});
     }
+    if (c.levels) {
+      R = c.chunkLevels ? alloc({c.chunkLevels, c.d, c.dv}) : Value();
+      if (c.delta) {
+        Mm = alloc({c.chunk, c.chunk});
+        P = alloc({c.chunk, c.chunk});
+        U = alloc({c.chunk, c.dv});
+        Y = alloc({c.chunk, c.dv});
+        Xl = alloc({c.chunk, c.dv});
+      }
+    }
     // The state from state_in (norm_in), or zero.
     if (ops.stateIn) {
       forLoop(idx(0), idx(c.d), 1, {}, [&](Value f, ValueRange) {
@@ -580,6 +829,10 @@ void ChunkwiseEmitter::emit(const ChunkOperands &ops) {
     forLoop(idx(0), idx(numChunks), 1, {}, [&](Value chunkIdx, ValueRange) {
       Value t0 = mul(chunkIdx, idx(c.chunk));
       Value n = minI(idx(c.chunk), sub(idx(c.len), t0));
+      if (c.levels) {
+        levelChunk(ops, b0, h, chunkIdx, t0, n);
+        return SmallVector<Value>{};
+      }
       loadGates(ops, b0, h, t0, n);
       packRows(ops.q, Qp, b0, h, t0, n, c.d, c.scale, c.l2norm);
       packRows(ops.k, Kp, b0, h, t0, n, c.d, 1.0, c.l2norm);
@@ -653,7 +906,7 @@ void emitAndReplace(PatternRewriter &rewriter, OpT op, const ChunkShape &c,
   ImplicitLocOpBuilder b(op.getLoc(), rewriter);
   auto in = [&](Value v) { return v ? readOnlyBuffer(b, v) : Value(); };
   Value qIn = ops.q, kIn = ops.k, vIn = ops.v, gIn = ops.gate, bIn = ops.beta,
-        sIn = ops.stateIn, zIn = ops.normIn;
+        sIn = ops.stateIn, zIn = ops.normIn, lIn = ops.lambda;
   ops.q = in(qIn);
   ops.k = in(kIn);
   ops.v = in(vIn);
@@ -661,6 +914,7 @@ void emitAndReplace(PatternRewriter &rewriter, OpT op, const ChunkShape &c,
   ops.beta = in(bIn);
   ops.stateIn = in(sIn);
   ops.normIn = in(zIn);
+  ops.lambda = in(lIn);
   SmallVector<std::pair<Value, Type>> results;
   ops.out = freshBuffer(b, op->getResult(0).getType(), 64);
   results.push_back({ops.out, op->getResult(0).getType()});
@@ -748,8 +1002,38 @@ struct TileDeltaRuleForCpu : OpRewritePattern<DeltaRuleOp> {
   }
 };
 
+/// attn.log_linear (every base, not the streaming form) -> the kernel with
+/// Fenwick levels.
+struct TileLogLinearForCpu : OpRewritePattern<LogLinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LogLinearOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.isStreaming())
+      return rewriter.notifyMatchFailure(op, "the streaming form takes the recurrence");
+    ChunkShape c;
+    if (failed(chunkShapeOf(rewriter, op, op.getQuery(), op.getValue(), c)))
+      return failure();
+    c.levels = true;
+    c.gate = op.getBase() == LogLinearBase::linear ? Gate::None : Gate::PerToken;
+    c.delta = op.getBase() == LogLinearBase::gated_deltanet;
+    c.scale = op.getScale().convertToDouble();
+    int64_t numChunks = (c.len + c.chunk - 1) / c.chunk;
+    c.chunkLevels = numChunks > 1 ? llvm::Log2_64(numChunks - 1) + 1 : 0;
+    ChunkOperands ops;
+    ops.q = op.getQuery();
+    ops.k = op.getKey();
+    ops.v = op.getValue();
+    ops.gate = op.getGate();
+    ops.beta = op.getBeta();
+    ops.lambda = op.getLambda();
+    emitAndReplace(rewriter, op, c, ops);
+    return success();
+  }
+};
+
 } // namespace
 
 void attn::populateCpuChunkwisePatterns(RewritePatternSet &patterns) {
-  patterns.add<TileLinearAttentionForCpu, TileDeltaRuleForCpu>(patterns.getContext());
+  patterns.add<TileLinearAttentionForCpu, TileDeltaRuleForCpu, TileLogLinearForCpu>(
+      patterns.getContext());
 }
