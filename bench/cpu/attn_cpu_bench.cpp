@@ -10,9 +10,11 @@
 // of each call (attn's is O(L): no L x L buffer; the baseline's is L x L);
 // and decode against a long cache as a fraction of memcpy bandwidth; the
 // chunkwise kernels (linear attention with scalar decay, Gated DeltaNet,
-// GLA, KDA) against the same ceiling, the first two also against an
-// OpenBLAS baseline of the same chunkwise math (sgemm per chunk, strsm for
-// the delta rule's triangular solve).
+// GLA, KDA, log-linear attention on the mamba2 and gated_deltanet bases)
+// against the same ceiling, the first two also against an OpenBLAS baseline
+// of the same chunkwise math (sgemm per chunk, strsm for the delta rule's
+// triangular solve), log-linear mamba2 against the quadratic form on
+// OpenBLAS (L <= 4096).
 // Every configuration runs in a child process so OMP_NUM_THREADS and peak
 // memory are its own. Prints a table and writes JSON.
 //
@@ -54,7 +56,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 struct Config {
-  std::string kind; // "prefill", "decode", "linear", "gdn", "gla" or "kda"
+  std::string kind; // prefill, decode, linear, gdn, gla, kda, loglinear, loglinear_gdn
   int64_t batch = 1, heads, kvHeads, lq, lk, d;
   bool causal;
   std::string dtype; // f32 or bf16
@@ -74,19 +76,42 @@ std::string tensorType(int64_t b, int64_t h, int64_t l, int64_t d,
 /// Chunk length of the chunkwise kernels (ChunkwiseRecurrentCpu.cpp).
 constexpr int64_t kChunk = 64;
 
-bool recurrent(const Config &c) {
-  return c.kind == "linear" || c.kind == "gdn" || c.kind == "gla" || c.kind == "kda";
+/// attn.log_linear: mamba2 base ("loglinear") or gated_deltanet base.
+bool logLinear(const Config &c) {
+  return c.kind == "loglinear" || c.kind == "loglinear_gdn";
 }
+bool recurrent(const Config &c) {
+  return c.kind == "linear" || c.kind == "gdn" || c.kind == "gla" || c.kind == "kda" ||
+         logLinear(c);
+}
+/// lambda's level count, ceil(log2 L) + 1.
+int64_t fenwickLevels(int64_t l) { return l <= 1 ? 1 : llvm::Log2_64_Ceil(l) + 1; }
 /// Per-channel decays: the gate is [B, H, L, D].
 bool perChannel(const Config &c) { return c.kind == "gla" || c.kind == "kda"; }
 /// The delta rule's kinds (beta, l2norm).
-bool deltaKind(const Config &c) { return c.kind == "gdn" || c.kind == "kda"; }
+bool deltaKind(const Config &c) {
+  return c.kind == "gdn" || c.kind == "kda" || c.kind == "loglinear_gdn";
+}
 
 std::string kernelSource(const Config &c) {
   if (recurrent(c)) {
     std::string x = tensorType(c.batch, c.heads, c.lq, c.d, c.dtype);
     std::string t = llvm::formatv("tensor<{0}x{1}x{2}xf32>", c.batch, c.heads, c.lq);
     std::string g = perChannel(c) ? tensorType(c.batch, c.heads, c.lq, c.d, "f32") : t;
+    if (logLinear(c)) {
+      std::string lam = tensorType(c.batch, c.heads, c.lq, fenwickLevels(c.lq), "f32");
+      if (!deltaKind(c))
+        return llvm::formatv(R"(func.func @kernel(%q: {0}, %k: {0}, %v: {0}, %g: {1}, %lam: {2}) -> {0} {
+  %o = attn.log_linear mamba2 %q, %k, %v, %lam : {2} gate(%g : {1}) : {0}, {0}, {0} -> {0}
+  return %o : {0}
+})",
+                             x, t, lam);
+      return llvm::formatv(R"(func.func @kernel(%q: {0}, %k: {0}, %v: {0}, %b: {1}, %g: {1}, %lam: {2}) -> {0} {
+  %o = attn.log_linear gated_deltanet %q, %k, %v, %lam : {2} gate(%g : {1}) beta(%b : {1}) : {0}, {0}, {0} -> {0}
+  return %o : {0}
+})",
+                           x, t, lam);
+    }
     if (!deltaKind(c))
       return llvm::formatv(R"(func.func @kernel(%q: {0}, %k: {0}, %v: {0}, %g: {1}) -> {0} {
   %o = attn.linear_attention {2} %q, %k, %v gate(%g : {1}) : {0}, {0}, {0} -> {0}
@@ -152,11 +177,13 @@ Result runAttn(const std::string &lib, const Config &c, int reps) {
       x = u(rng);
     args.push_back(perToken.back().data());
   };
-  perToken.reserve(2);
+  perToken.reserve(3);
   if (deltaKind(c))
     token(0.05, 0.95, 4);
   if (recurrent(c))
     token(-0.1, -0.01, 5, perChannel(c) ? c.d : 1);
+  if (logLinear(c))
+    token(0.0, 1.0, 6, fenwickLevels(c.lq));
   args.push_back(out.data());
   double before = peakRssMB();
   std::vector<double> times;
@@ -336,6 +363,55 @@ void runBaselineRecurrent(const Config &c, int reps, Result &res) {
   res.blasPeakMB = std::max(0.0, peakRssMB() - before);
 }
 
+/// The unfused baseline of log-linear attention (mamba2 base) on OpenBLAS,
+/// per head: A = Q K^T (sgemm, [L, L]), A[i, j] *= lambda[i, bit_length(i
+/// XOR j)] exp(G_i - G_j) for j <= i (0 above) by loops, O = A V (sgemm).
+/// O(L^2) work and memory: the quadratic form the op is defined by.
+void runBaselineLogLinear(const Config &c, int reps, Result &res) {
+  openblas_set_num_threads(c.threads);
+  const int64_t L = c.lq, D = c.d, nlev = fenwickLevels(L);
+  size_t n = size_t(c.heads) * L * D;
+  std::vector<float> q(n), k(n), v(n), out(n), gate(size_t(c.heads) * L),
+      lambda(size_t(c.heads) * L * nlev);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f), ug(-0.1f, -0.01f), ul(0.0f, 1.0f);
+  for (auto *buf : {&q, &k, &v})
+    for (float &x : *buf)
+      x = u(rng);
+  for (float &x : gate)
+    x = ug(rng);
+  for (float &x : lambda)
+    x = ul(rng);
+  double before = peakRssMB();
+  std::vector<float> A(size_t(L) * L), G(L);
+  std::vector<double> times;
+  for (int r = 0; r <= reps; ++r) {
+    auto start = Clock::now();
+    for (int64_t h = 0; h < c.heads; ++h) {
+      size_t base = size_t(h) * L * D;
+      float acc = 0.0f;
+      for (int64_t i = 0; i < L; ++i)
+        G[i] = acc += gate[size_t(h) * L + i];
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(L), int(L), int(D), 1.0f,
+                  q.data() + base, int(D), k.data() + base, int(D), 0.0f, A.data(), int(L));
+      for (int64_t i = 0; i < L; ++i) {
+        const float *lam = lambda.data() + (size_t(h) * L + i) * nlev;
+        float *row = A.data() + size_t(i) * L;
+        for (int64_t j = 0; j <= i; ++j)
+          row[j] *= lam[i == j ? 0 : llvm::Log2_64(uint64_t(i ^ j)) + 1] * std::exp(G[i] - G[j]);
+        std::fill(row + i + 1, row + L, 0.0f);
+      }
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(L), int(D), int(L), 1.0f,
+                  A.data(), int(L), v.data() + base, int(D), 0.0f, out.data() + base, int(D));
+    }
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    if (r > 0)
+      times.push_back(ms);
+  }
+  res.blasMs = medianMs(times);
+  res.blasPeakMB = std::max(0.0, peakRssMB() - before);
+}
+
 /// Runs `c` in a child process with OMP_NUM_THREADS set: attn's kernel, or
 /// the baseline when `baseline` is set (separate processes, so each peak
 /// memory figure is its own).
@@ -345,7 +421,9 @@ bool runChild(const std::string &lib, const Config &c, int reps, bool baseline,
       [&] {
         setenv("OMP_NUM_THREADS", std::to_string(c.threads).c_str(), 1);
         Result r;
-        if (baseline && recurrent(c))
+        if (baseline && logLinear(c))
+          runBaselineLogLinear(c, reps, r);
+        else if (baseline && recurrent(c))
           runBaselineRecurrent(c, reps, r);
         else if (baseline)
           runBaseline(c, reps, r);
@@ -360,7 +438,7 @@ bool runChild(const std::string &lib, const Config &c, int reps, bool baseline,
 
 int main(int argc, char **argv) {
   bool quick = false;
-  std::string only; // run one kind: prefill, decode, linear, gdn, gla or kda
+  std::string only; // run one kind (Config::kind)
   std::string jsonPath = "attn-cpu-bench.json";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -408,6 +486,16 @@ int main(int argc, char **argv) {
           // The OpenBLAS baseline covers the scalar decays only.
           bool baseline = kind == "linear" || kind == "gdn";
           configs.push_back({kind, 1, heads, heads, l, l, d, true, "f32", t, baseline});
+        }
+  // Log-linear attention: the same token counts; the quadratic OpenBLAS
+  // baseline ([L, L] per head) up to L = 4096.
+  for (std::string kind : {"loglinear", "loglinear_gdn"})
+    for (int64_t d : {64, 128})
+      for (int64_t l : recurrentLengths)
+        for (int t : {1, 2}) {
+          int64_t heads = std::max<int64_t>(2, 65536 / l);
+          configs.push_back({kind, 1, heads, heads, l, l, d, true, "f32", t,
+                             kind == "loglinear" && l <= 4096});
         }
 
   if (!only.empty())
@@ -468,6 +556,21 @@ int main(int argc, char **argv) {
       double perToken = 2.0 * kChunk * c.d + 4.0 * c.d * c.d;
       if (deltaKind(c))
         perToken += 2.0 * kChunk * c.d + 2.0 * c.d * c.d;
+      if (logLinear(c)) {
+        // Log-linear (levelChunk): Q K^T and A V (C D each), the
+        // chunk's own state (2 D^2), and per non-empty chunk level (popcount
+        // of the chunk index, on average) Q R (2 D^2); the gated_deltanet
+        // base adds K K^T and M V (C D each), M and A M (2 C^2 / 3) and per
+        // level K R, R's update (2 D^2 each), M Y and A X (C D each).
+        int64_t chunks = (c.lq + kChunk - 1) / kChunk, pops = 0;
+        for (int64_t ci = 0; ci < chunks; ++ci)
+          pops += llvm::popcount(uint64_t(ci));
+        double levels = double(pops) / chunks;
+        perToken = 2.0 * kChunk * c.d + 2.0 * c.d * c.d + levels * 2.0 * c.d * c.d;
+        if (deltaKind(c))
+          perToken += 2.0 * kChunk * c.d + 2.0 * kChunk * kChunk / 3.0 +
+                      levels * (4.0 * c.d * c.d + 2.0 * kChunk * c.d);
+      }
       flops = perToken * c.batch * c.heads * double(c.lq);
     }
     double gflops = flops / (r.attnMs * 1e-3) / 1e9;

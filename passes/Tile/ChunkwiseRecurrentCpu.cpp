@@ -144,7 +144,8 @@ private:
   void deltaValues(Value n);
   void output(const ChunkOperands &ops, Value b0, Value h, Value t0, Value n);
   void storeOut(const ChunkOperands &ops, Value b0, Value h, Value t0, Value n);
-  void stateUpdate(const TileRef &dst, Value x, Value n, bool keep);
+  void stateUpdate(const TileRef &dst, Value x, Value n, bool keep,
+                   Value shift = {});
   void updateState(Value n);
   void when(Value cond, llvm::function_ref<void()> body);
   void forLevels(Value chunkIdx, llvm::function_ref<void(Value l)> body);
@@ -170,7 +171,10 @@ private:
   // chunk grid, token level l + 7, in R[l]); with the delta rule also the
   // chunk's UT matrix M [C, C] (new values = M V), P = A M [C, C], the new
   // values U [C, Dv] and per-level temporaries Y, Xl [C, Dv].
-  Value R, Mm, P, U, Y, Xl;
+  // With a scalar decay R[l] holds the level's state divided by exp(Dl[l])
+  // (its log scale, Dl [chunkLevels]): level states get no new keys between
+  // carries, so decaying them in place would drive them into denormals.
+  Value R, Dl, Mm, P, U, Y, Xl;
   bool perChannel() const { return c.gate == Gate::PerChannel; }
   bool scalarGate() const {
     return c.gate == Gate::PerHead || c.gate == Gate::PerToken;
@@ -520,14 +524,18 @@ void ChunkwiseEmitter::storeOut(const ChunkOperands &ops, Value b0, Value h,
 }
 
 /// dst <- (keep ? gamma_last dst : 0) + K^T (w . x) for a scalar or no
-/// decay (x is scaled by w in place); rows of x from n on are ignored.
+/// decay (x is scaled by w in place); rows of x from n on are ignored. With
+/// a log shift (scalar decays), everything is divided by exp(shift): dst <-
+/// exp(G_last - shift) dst + K^T (exp(G_last - G_j - shift) . x).
 void ChunkwiseEmitter::stateUpdate(const TileRef &dst, Value x, Value n,
-                                   bool keep) {
+                                   bool keep, Value shift) {
   Value gammaLast;
   if (scalarGate()) {
-    gammaLast = fexp(load(G, {sub(n, idx(1))}));
+    Value gLast = load(G, {sub(n, idx(1))});
+    gammaLast = fexp(shift ? fsub(gLast, shift) : gLast);
     forLoop(idx(0), n, 1, {}, [&](Value j, ValueRange) {
-      Value w = bcast(load(W, {j}));
+      Value w = shift ? bcast(fexp(fsub(fsub(gLast, load(G, {j})), shift)))
+                      : bcast(load(W, {j}));
       for (int64_t col = 0; col < c.dv; col += kLanes)
         vstore(fmul(vload(x, {j, idx(col)}), w), x, {j, idx(col)});
       return SmallVector<Value>{};
@@ -666,6 +674,8 @@ void ChunkwiseEmitter::weightByLevels(const ChunkOperands &ops, Value dst,
 /// K^T (w . X_l). After the chunk its own keys form one state (K^T (w . V),
 /// or K^T (w . M V)) that joins the binary carry: with k the trailing ones
 /// of the chunk index, R[k] = that state + R[0..k) (all at the chunk's end).
+/// With a decay, a level's decay goes into its log scale Dl[l] instead of
+/// its values (see R), and reads and merges multiply by exp(Dl[l]).
 void ChunkwiseEmitter::levelChunk(const ChunkOperands &ops, Value b0, Value h,
                                   Value chunkIdx, Value t0, Value n) {
   int64_t numChunks = (c.len + c.chunk - 1) / c.chunk;
@@ -709,20 +719,30 @@ void ChunkwiseEmitter::levelChunk(const ChunkOperands &ops, Value b0, Value h,
       [&](Value kk, Value col) { return vload(X, {kk, col}); }, zero,
       [&](Value row, Value col, Value acc) { vstore(acc, O, {row, col}); });
 
+  // exp(x), 0 below exp(-80): the scale of a level that has decayed away,
+  // without denormal products.
+  auto scaleExp = [&](Value x) {
+    Value tiny = arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, x, cf(-80.0));
+    return arith::SelectOp::create(b, tiny, cf(0.0), fexp(x)).getResult();
+  };
   forLevels(chunkIdx, [&](Value l) {
     Value level = add(l, idx(7));
-    auto lambdaOf = [&](Value row) {
-      return bcast(load(ops.lambda, {b0, h, add(t0, minI(row, last)), level}));
-    };
-    auto plusWeighted = [&](Value row, Value col, Value acc) {
-      vstore(vector::FMAOp::create(b, acc, lambdaOf(row), vload(O, {row, col})), O,
-             {row, col});
+    Value logScale = Dl ? load(Dl, {l}) : Value();
+    // lambda[t0 + row, level] (times the level's scale and, for the linear
+    // bases, the decay from the chunk start to the row).
+    auto weightOf = [&](Value row, bool withDecay) {
+      Value w = load(ops.lambda, {b0, h, add(t0, minI(row, last)), level});
+      if (logScale)
+        w = fmul(w, scaleExp(withDecay ? fadd(logScale, load(G, {row})) : logScale));
+      return bcast(w);
     };
     auto qRow = [&](Value row, Value kk) { return load(Qp, {row, kk}); };
     auto stateCol = [&](Value kk, Value col) { return vload(R, {l, kk, col}); };
     if (!c.delta) {
-      gemm(rows, c.dv, depthD, qRow, stateCol, zero,
-           [&](Value row, Value col, Value acc) { plusWeighted(row, col, decayed(acc, row)); });
+      gemm(rows, c.dv, depthD, qRow, stateCol, zero, [&](Value row, Value col, Value acc) {
+        vstore(vector::FMAOp::create(b, acc, weightOf(row, true), vload(O, {row, col})), O,
+               {row, col});
+      });
       return;
     }
     // Y = gamma . (K R[l]); X_l = -M Y.
@@ -742,8 +762,17 @@ void ChunkwiseEmitter::levelChunk(const ChunkOperands &ops, Value b0, Value h,
     gemm(
         rows, c.dv, lower, [&](Value row, Value kk) { return load(A, {row, kk}); },
         [&](Value kk, Value col) { return vload(Xl, {kk, col}); },
-        [&](Value row, Value col) { return vload(Y, {row, col}); }, plusWeighted);
-    stateUpdate(TileRef{R, {l}}, Xl, n, /*keep=*/true);
+        [&](Value row, Value col) { return vload(Y, {row, col}); },
+        [&](Value row, Value col, Value acc) {
+          vstore(vector::FMAOp::create(b, acc, weightOf(row, false), vload(O, {row, col})),
+                 O, {row, col});
+        });
+    // R[l] <- (gamma_last R[l] + K^T (w . X_l)) / exp(shift), Dl[l] += shift
+    // with shift = max(G_last, -60): the stored state keeps its magnitude
+    // and the weights exp(G_last - G_j - shift) stay below exp(60).
+    Value shift = arith::MaximumFOp::create(b, load(G, {last}), cf(-60.0));
+    stateUpdate(TileRef{R, {l}}, Xl, n, /*keep=*/true, shift);
+    memref::StoreOp::create(b, fadd(logScale, shift), Dl, ValueRange{l});
   });
   storeOut(ops, b0, h, t0, n);
 
@@ -752,12 +781,11 @@ void ChunkwiseEmitter::levelChunk(const ChunkOperands &ops, Value b0, Value h,
     return;
   when(lt(chunkIdx, idx(numChunks - 1)), [&] {
     stateUpdate(TileRef{S, {}}, c.delta ? U : X, n, /*keep=*/false);
-    if (!c.delta && scalarGate()) {
-      Value gammaLast = bcast(fexp(load(G, {last})));
+    if (!c.delta && Dl) {
+      // The levels decay by the chunk's gate, in their log scales.
+      Value gLast = load(G, {last});
       forLevels(chunkIdx, [&](Value l) {
-        forStateVectors([&](Value row, Value col) {
-          vstore(fmul(vload(R, {l, row, col}), gammaLast), R, {l, row, col});
-        });
+        memref::StoreOp::create(b, fadd(load(Dl, {l}), gLast), Dl, ValueRange{l});
       });
     }
     auto i64 = b.getI64Type();
@@ -765,14 +793,18 @@ void ChunkwiseEmitter::levelChunk(const ChunkOperands &ops, Value b0, Value h,
     Value k = arith::IndexCastOp::create(b, b.getIndexType(),
                                          math::CountTrailingZerosOp::create(b, next));
     forLoop(idx(0), k, 1, {}, [&](Value l, ValueRange) {
+      Value scale = Dl ? bcast(scaleExp(load(Dl, {l}))) : Value();
       forStateVectors([&](Value row, Value col) {
-        vstore(fadd(vload(S, {row, col}), vload(R, {l, row, col})), S, {row, col});
+        Value r = vload(R, {l, row, col}), s0 = vload(S, {row, col});
+        vstore(scale ? vector::FMAOp::create(b, r, scale, s0) : fadd(s0, r), S, {row, col});
       });
       return SmallVector<Value>{};
     });
     forStateVectors([&](Value row, Value col) {
       vstore(vload(S, {row, col}), R, {k, row, col});
     });
+    if (Dl)
+      memref::StoreOp::create(b, cf(0.0), Dl, ValueRange{k});
   });
 }
 
@@ -803,6 +835,7 @@ void ChunkwiseEmitter::emit(const ChunkOperands &ops) {
     }
     if (c.levels) {
       R = c.chunkLevels ? alloc({c.chunkLevels, c.d, c.dv}) : Value();
+      Dl = c.chunkLevels && scalarGate() ? alloc({c.chunkLevels}) : Value();
       if (c.delta) {
         Mm = alloc({c.chunk, c.chunk});
         P = alloc({c.chunk, c.chunk});
