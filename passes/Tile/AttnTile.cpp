@@ -2,8 +2,8 @@
 //
 // This file implements attn-tile, which rewrites the attn ops it has a fast
 // form for (the kernels live in FlashAttentionCpu.cpp,
-// DecodeAttentionCpu.cpp, CompressedDecodeCpu.cpp and
-// ChunkwiseRecurrentCpu.cpp).
+// DecodeAttentionCpu.cpp, CompressedDecodeCpu.cpp, ChunkwiseRecurrentCpu.cpp
+// and LolcatsHybridCpu.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,6 +41,7 @@ struct AttnTilePass : attn::impl::AttnTileBase<AttnTilePass> {
     attn::populateCpuTilingPatterns(patterns, blockQ);
     attn::populateCpuCompressedDecodePatterns(patterns);
     attn::populateCpuChunkwisePatterns(patterns);
+    attn::populateCpuLolcatsPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

@@ -37,7 +37,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "CpuKernelBuilder.h"
+#include "RegisterTiles.h"
 #include "TilePatterns.h"
 
 #include "attn/Dialect/Attn/AttnDialect.h"
@@ -84,52 +84,15 @@ struct ChunkOperands {
   Value out, stateOut, normOut;
 };
 
-class ChunkwiseEmitter : public CpuKernelBuilder {
+class ChunkwiseEmitter : public RegisterTileBuilder {
 public:
   ChunkwiseEmitter(ImplicitLocOpBuilder &b, const FlashShape &fs,
                    const ChunkShape &c)
-      : CpuKernelBuilder(b, fs), c(c) {}
+      : RegisterTileBuilder(b, fs), c(c) {}
 
   void emit(const ChunkOperands &ops);
 
 private:
-  using ScalarAt = llvm::function_ref<Value(Value row, Value k)>;
-  using VectorAt = llvm::function_ref<Value(Value k, Value col)>;
-  using InitAt = llvm::function_ref<Value(Value row, Value col)>;
-  using StoreAt = llvm::function_ref<void(Value row, Value col, Value acc)>;
-
-  /// acc[row, col..col+16) = init(row, col) + sum_{k < depth(row0)}
-  /// a(row, k) * bv(k, col), then store(row, col, acc); rows [0, rows) in
-  /// register tiles of 4 rows (rows a multiple of 4), n columns (a multiple
-  /// of 16) in pieces of up to 4 vectors.
-  void gemm(Value rows, int64_t n, llvm::function_ref<Value(Value row0)> depth,
-            ScalarAt a, VectorAt bv, InitAt init, StoreAt store);
-
-  Value bcast(Value x) { return vector::BroadcastOp::create(b, vec, x); }
-  Value vload(Value mem, ValueRange at) {
-    return vector::LoadOp::create(b, vec, mem, at);
-  }
-  void vstore(Value x, Value mem, ValueRange at) {
-    vector::StoreOp::create(b, x, mem, at);
-  }
-  Value load(Value mem, ValueRange at) { return memref::LoadOp::create(b, mem, at); }
-  Value fadd(Value x, Value y) { return arith::AddFOp::create(b, x, y); }
-  Value fsub(Value x, Value y) { return arith::SubFOp::create(b, x, y); }
-  Value fmul(Value x, Value y) { return arith::MulFOp::create(b, x, y); }
-  Value fexp(Value x) { return math::ExpOp::create(b, x); }
-  Value lt(Value x, Value y) {
-    return arith::CmpIOp::create(b, arith::CmpIPredicate::slt, x, y);
-  }
-  /// Sum of the 16 lanes of x.
-  Value hsum(Value x) {
-    return vector::ReductionOp::create(b, vector::CombiningKind::ADD, x);
-  }
-  /// n rounded up to the 4-row register tiles.
-  Value roundRows(Value n) {
-    return mul(arith::DivUIOp::create(b, add(n, idx(kRows - 1)), idx(kRows)),
-               idx(kRows));
-  }
-
   void loadGates(const ChunkOperands &ops, Value b0, Value h, Value t0, Value n);
   void loadChannelGates(const ChunkOperands &ops, Value b0, Value h, Value t0,
                         Value n);
@@ -147,7 +110,6 @@ private:
   void stateUpdate(const TileRef &dst, Value x, Value n, bool keep,
                    Value shift = {});
   void updateState(Value n);
-  void when(Value cond, llvm::function_ref<void()> body);
   void forLevels(Value chunkIdx, llvm::function_ref<void(Value l)> body);
   void forStateVectors(llvm::function_ref<void(Value row, Value col)> body);
   void weightByLevels(const ChunkOperands &ops, Value dst, Value b0, Value h,
@@ -182,38 +144,6 @@ private:
 };
 
 } // namespace
-
-void ChunkwiseEmitter::gemm(Value rows, int64_t n,
-                            llvm::function_ref<Value(Value)> depth, ScalarAt a,
-                            VectorAt bv, InitAt init, StoreAt store) {
-  // Column pieces outside, row blocks inside: a piece of B (depth x 64
-  // columns, 32 KiB at depth 128) stays in L1 while every row block reads it.
-  int64_t nVecs = n / kLanes;
-  for (int64_t first = 0; first < nVecs; first += kColVectors) {
-    int64_t cols = std::min<int64_t>(kColVectors, nVecs - first);
-    forLoop(idx(0), rows, kRows, {}, [&](Value r0, ValueRange) {
-      SmallVector<Value> acc0;
-      for (int64_t r = 0; r < kRows; ++r)
-        for (int64_t cc = 0; cc < cols; ++cc)
-          acc0.push_back(init(add(r0, idx(r)), idx((first + cc) * kLanes)));
-      ValueRange acc = forLoop(idx(0), depth(r0), 1, acc0, [&](Value kk, ValueRange a0) {
-        SmallVector<Value> bs, next;
-        for (int64_t cc = 0; cc < cols; ++cc)
-          bs.push_back(bv(kk, idx((first + cc) * kLanes)));
-        for (int64_t r = 0; r < kRows; ++r) {
-          Value x = bcast(a(add(r0, idx(r)), kk));
-          for (int64_t cc = 0; cc < cols; ++cc)
-            next.push_back(vector::FMAOp::create(b, x, bs[cc], a0[r * cols + cc]));
-        }
-        return next;
-      });
-      for (int64_t r = 0; r < kRows; ++r)
-        for (int64_t cc = 0; cc < cols; ++cc)
-          store(add(r0, idx(r)), idx((first + cc) * kLanes), acc[r * cols + cc]);
-      return SmallVector<Value>{};
-    });
-  }
-}
 
 /// G[i] = sum_{l <= i} g_{t0 + l} for i < n (G[i] = G[n-1] past n), W[j] =
 /// exp(G[n-1] - G[j]) for j < n and 0 past it; beta[i] (delta rule, 0 past n).
@@ -596,13 +526,6 @@ void ChunkwiseEmitter::updateState(Value n) {
 //===----------------------------------------------------------------------===//
 // Log-linear attention (Fenwick levels)
 //===----------------------------------------------------------------------===//
-
-void ChunkwiseEmitter::when(Value cond, llvm::function_ref<void()> body) {
-  auto ifOp = scf::IfOp::create(b, cond, /*withElseRegion=*/false);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-  body();
-}
 
 /// body(l) for every level state R[l] that holds keys before chunk chunkIdx:
 /// chunk level l + 1 holds the 2^l chunks of bit l of the chunk index, so it

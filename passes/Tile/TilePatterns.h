@@ -24,6 +24,9 @@ void populateCpuCompressedDecodePatterns(mlir::RewritePatternSet &patterns);
 /// DeltaNet, KDA) in their chunkwise-parallel forms.
 void populateCpuChunkwisePatterns(mlir::RewritePatternSet &patterns);
 
+/// attn.lolcats_hybrid: window softmax and linear terms in one pass.
+void populateCpuLolcatsPatterns(mlir::RewritePatternSet &patterns);
+
 } // namespace attn
 
 #endif // ATTN_PASSES_TILE_TILEPATTERNS_H

@@ -1,0 +1,99 @@
+//===- RegisterTiles.h - register-tile products of the CPU kernels -*- C++ -*-===//
+//
+// The chunkwise recurrences and the LoLCATs hybrid compute every product on
+// the same 4-row x 64-column register tiles (one broadcast and four FMAs
+// per depth step and row). This header holds that product and the short
+// vector spellings both kernels use.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_PASSES_TILE_REGISTERTILES_H
+#define ATTN_PASSES_TILE_REGISTERTILES_H
+
+#include "CpuKernelBuilder.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+
+namespace attn {
+
+class RegisterTileBuilder : public CpuKernelBuilder {
+public:
+  using CpuKernelBuilder::CpuKernelBuilder;
+
+protected:
+  using ScalarAt = llvm::function_ref<Value(Value row, Value k)>;
+  using VectorAt = llvm::function_ref<Value(Value k, Value col)>;
+  using InitAt = llvm::function_ref<Value(Value row, Value col)>;
+  using StoreAt = llvm::function_ref<void(Value row, Value col, Value acc)>;
+
+  /// acc[row, col..col+16) = init(row, col) + sum_{k < depth(row0)}
+  /// a(row, k) * bv(k, col), then store(row, col, acc); rows [0, rows) in
+  /// register tiles of 4 rows (rows a multiple of 4), n columns (a multiple
+  /// of 16) in pieces of up to 4 vectors. Column pieces are outside, row
+  /// blocks inside: a piece of B (depth x 64 columns, 32 KiB at depth 128)
+  /// stays in L1 while every row block reads it.
+  void gemm(Value rows, int64_t n, llvm::function_ref<Value(Value row0)> depth,
+            ScalarAt a, VectorAt bv, InitAt init, StoreAt store) {
+    int64_t nVecs = n / kLanes;
+    for (int64_t first = 0; first < nVecs; first += kColVectors) {
+      int64_t cols = std::min<int64_t>(kColVectors, nVecs - first);
+      forLoop(idx(0), rows, kRows, {}, [&](Value r0, ValueRange) {
+        llvm::SmallVector<Value> acc0;
+        for (int64_t r = 0; r < kRows; ++r)
+          for (int64_t cc = 0; cc < cols; ++cc)
+            acc0.push_back(init(add(r0, idx(r)), idx((first + cc) * kLanes)));
+        ValueRange acc = forLoop(idx(0), depth(r0), 1, acc0, [&](Value kk, ValueRange a0) {
+          llvm::SmallVector<Value> bs, next;
+          for (int64_t cc = 0; cc < cols; ++cc)
+            bs.push_back(bv(kk, idx((first + cc) * kLanes)));
+          for (int64_t r = 0; r < kRows; ++r) {
+            Value x = bcast(a(add(r0, idx(r)), kk));
+            for (int64_t cc = 0; cc < cols; ++cc)
+              next.push_back(mlir::vector::FMAOp::create(b, x, bs[cc], a0[r * cols + cc]));
+          }
+          return next;
+        });
+        for (int64_t r = 0; r < kRows; ++r)
+          for (int64_t cc = 0; cc < cols; ++cc)
+            store(add(r0, idx(r)), idx((first + cc) * kLanes), acc[r * cols + cc]);
+        return llvm::SmallVector<Value>{};
+      });
+    }
+  }
+
+  Value bcast(Value x) { return mlir::vector::BroadcastOp::create(b, vec, x); }
+  Value vload(Value mem, ValueRange at) {
+    return mlir::vector::LoadOp::create(b, vec, mem, at);
+  }
+  void vstore(Value x, Value mem, ValueRange at) {
+    mlir::vector::StoreOp::create(b, x, mem, at);
+  }
+  Value load(Value mem, ValueRange at) { return mlir::memref::LoadOp::create(b, mem, at); }
+  Value fadd(Value x, Value y) { return mlir::arith::AddFOp::create(b, x, y); }
+  Value fsub(Value x, Value y) { return mlir::arith::SubFOp::create(b, x, y); }
+  Value fmul(Value x, Value y) { return mlir::arith::MulFOp::create(b, x, y); }
+  Value fexp(Value x) { return mlir::math::ExpOp::create(b, x); }
+  Value lt(Value x, Value y) {
+    return mlir::arith::CmpIOp::create(b, mlir::arith::CmpIPredicate::slt, x, y);
+  }
+  /// Sum of the 16 lanes of x.
+  Value hsum(Value x) {
+    return mlir::vector::ReductionOp::create(b, mlir::vector::CombiningKind::ADD, x);
+  }
+  /// n rounded up to the 4-row register tiles.
+  Value roundRows(Value n) {
+    return mul(mlir::arith::DivUIOp::create(b, add(n, idx(kRows - 1)), idx(kRows)),
+               idx(kRows));
+  }
+  /// body() under scf.if cond.
+  void when(Value cond, llvm::function_ref<void()> body) {
+    auto ifOp = mlir::scf::IfOp::create(b, cond, /*withElseRegion=*/false);
+    mlir::OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    body();
+  }
+};
+
+} // namespace attn
+
+#endif // ATTN_PASSES_TILE_REGISTERTILES_H
