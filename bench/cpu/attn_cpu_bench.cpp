@@ -14,7 +14,7 @@
 // against the same ceiling, the first two also against an OpenBLAS baseline
 // of the same chunkwise math (sgemm per chunk, strsm for the delta rule's
 // triangular solve), log-linear mamba2 against the quadratic form on
-// OpenBLAS (L <= 4096).
+// OpenBLAS (L <= 4096), and the LoLCATs hybrid (window 64).
 // Every configuration runs in a child process so OMP_NUM_THREADS and peak
 // memory are its own. Prints a table and writes JSON.
 //
@@ -56,7 +56,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 struct Config {
-  std::string kind; // prefill, decode, linear, gdn, gla, kda, loglinear, loglinear_gdn
+  std::string kind; // prefill, decode, linear, gdn, gla, kda, loglinear, loglinear_gdn, lolcats
   int64_t batch = 1, heads, kvHeads, lq, lk, d;
   bool causal;
   std::string dtype; // f32 or bf16
@@ -84,6 +84,9 @@ bool recurrent(const Config &c) {
   return c.kind == "linear" || c.kind == "gdn" || c.kind == "gla" || c.kind == "kda" ||
          logLinear(c);
 }
+/// The LoLCATs hybrid: sliding window of 64, features F = D.
+constexpr int64_t kHybridWindow = 64;
+bool hybrid(const Config &c) { return c.kind == "lolcats"; }
 /// lambda's level count, ceil(log2 L) + 1.
 int64_t fenwickLevels(int64_t l) { return l <= 1 ? 1 : llvm::Log2_64_Ceil(l) + 1; }
 /// Per-channel decays: the gate is [B, H, L, D].
@@ -94,6 +97,16 @@ bool deltaKind(const Config &c) {
 }
 
 std::string kernelSource(const Config &c) {
+  if (hybrid(c)) {
+    std::string x = tensorType(c.batch, c.heads, c.lq, c.d, c.dtype);
+    std::string f = tensorType(c.batch, c.heads, c.lq, c.d, "f32");
+    std::string g = llvm::formatv("tensor<{0}xf32>", c.heads);
+    return llvm::formatv(R"(func.func @kernel(%q: {0}, %k: {0}, %v: {0}, %fq: {1}, %fk: {1}, %g: {2}) -> {0} {
+  %o = attn.lolcats_hybrid %q, %k, %v features(%fq, %fk : {1}) gamma(%g : {2}) {window = {3}} : {0}, {0}, {0} -> {0}
+  return %o : {0}
+})",
+                         x, f, g, kHybridWindow);
+  }
   if (recurrent(c)) {
     std::string x = tensorType(c.batch, c.heads, c.lq, c.d, c.dtype);
     std::string t = llvm::formatv("tensor<{0}x{1}x{2}xf32>", c.batch, c.heads, c.lq);
@@ -177,13 +190,20 @@ Result runAttn(const std::string &lib, const Config &c, int reps) {
       x = u(rng);
     args.push_back(perToken.back().data());
   };
-  perToken.reserve(3);
+  perToken.reserve(4);
   if (deltaKind(c))
     token(0.05, 0.95, 4);
   if (recurrent(c))
     token(-0.1, -0.01, 5, perChannel(c) ? c.d : 1);
   if (logLinear(c))
     token(0.0, 1.0, 6, fenwickLevels(c.lq));
+  if (hybrid(c)) {
+    // Positive features (as from a feature map), then gamma per head.
+    token(0.05, 1.0, 7, c.d);
+    token(0.05, 1.0, 8, c.d);
+    perToken.emplace_back(size_t(c.heads), 0.5f);
+    args.push_back(perToken.back().data());
+  }
   args.push_back(out.data());
   double before = peakRssMB();
   std::vector<double> times;
@@ -487,6 +507,12 @@ int main(int argc, char **argv) {
           bool baseline = kind == "linear" || kind == "gdn";
           configs.push_back({kind, 1, heads, heads, l, l, d, true, "f32", t, baseline});
         }
+  // The LoLCATs hybrid (sliding window of 64, F = D): the same token counts.
+  for (int64_t d : {64, 128})
+    for (int64_t l : recurrentLengths)
+      for (int t : {1, 2})
+        configs.push_back({"lolcats", 1, std::max<int64_t>(2, 65536 / l),
+                           std::max<int64_t>(2, 65536 / l), l, l, d, true, "f32", t, false});
   // Log-linear attention: the same token counts; the quadratic OpenBLAS
   // baseline ([L, L] per head) up to L = 4096.
   for (std::string kind : {"loglinear", "loglinear_gdn"})
@@ -571,6 +597,12 @@ int main(int argc, char **argv) {
           perToken += 2.0 * kChunk * c.d + 2.0 * kChunk * kChunk / 3.0 +
                       levels * (4.0 * c.d * c.d + 2.0 * kChunk * c.d);
       }
+      flops = perToken * c.batch * c.heads * double(c.lq);
+    }
+    if (hybrid(c)) {
+      // Per query, the useful work: scores and P V over the window's w keys
+      // (2 w D each), fq S and the state update (2 F Dv each).
+      double perToken = 4.0 * kHybridWindow * c.d + 4.0 * c.d * c.d;
       flops = perToken * c.batch * c.heads * double(c.lq);
     }
     double gflops = flops / (r.attnMs * 1e-3) / 1e9;

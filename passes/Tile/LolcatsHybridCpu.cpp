@@ -68,14 +68,14 @@ public:
 private:
   void packRows(Value src, Value dst, Value b0, Value h, Value start, int64_t rows,
                 int64_t dstRow0, int64_t width, double factor);
-  void transpose(Value src, Value dst, int64_t rows, int64_t cols);
+  void transpose(Value src, Value dst, int64_t rows, int64_t cols, int64_t col0 = 0);
   void weights(Value t0, Value n, Value gamma);
   void block(const HybridOperands &ops, Value b0, Value h, Value gamma, Value t0);
 
   const HybridShape &c;
   // Per-task scratch (f32): q rows Qp [C, D] (scaled), query features FQ
-  // [C, F], the keys of the previous and the current block K2 [2C, D] and
-  // their columns Kt [D, 2C], their values V2 [2C, Dv], the previous
+  // [C, F], the current block's keys K2 [C, D], the key columns of the
+  // previous and the current block Kt [D, 2C], their values V2 [2C, Dv], the previous
   // block's key features FK [C, F] and columns FKt [F, C], the weights P
   // [C, 2C], the linear scores Lin [C, C] (sliding), the numerators O
   // [C, Dv], the denominators den [C], the linear terms S [F, Dv] and z [F].
@@ -108,11 +108,13 @@ void HybridEmitter::packRows(Value src, Value dst, Value b0, Value h, Value star
   });
 }
 
-/// dst[j, i] = src[i, j] for i < rows, j < cols.
-void HybridEmitter::transpose(Value src, Value dst, int64_t rows, int64_t cols) {
-  forLoop(idx(0), idx(rows), 1, {}, [&](Value i, ValueRange) {
-    forLoop(idx(0), idx(cols), 1, {}, [&](Value j, ValueRange) {
-      memref::StoreOp::create(b, load(src, {i, j}), dst, ValueRange{j, i});
+/// dst[j, col0 + i] = src[i, j] for i < rows, j < cols (rows of dst
+/// outside, so the stores are contiguous: gathers, not scatters).
+void HybridEmitter::transpose(Value src, Value dst, int64_t rows, int64_t cols,
+                              int64_t col0) {
+  forLoop(idx(0), idx(cols), 1, {}, [&](Value j, ValueRange) {
+    forLoop(idx(0), idx(rows), 1, {}, [&](Value i, ValueRange) {
+      memref::StoreOp::create(b, load(src, {i, j}), dst, ValueRange{j, add(i, idx(col0))});
       return SmallVector<Value>{};
     });
     return SmallVector<Value>{};
@@ -189,10 +191,12 @@ void HybridEmitter::block(const HybridOperands &ops, Value b0, Value h, Value ga
 
   packRows(ops.q, Qp, b0, h, t0, C, 0, c.d, c.scale);
   packRows(ops.fq, FQ, b0, h, t0, C, 0, c.f, 1.0);
-  packRows(ops.k, K2, b0, h, prev, 2 * C, 0, c.d, 1.0);
-  packRows(ops.v, V2, b0, h, prev, 2 * C, 0, c.dv, 1.0);
+  // The current block's keys and values go to the second halves of Kt and
+  // V2; the first halves hold the previous block's (moved there after it).
+  packRows(ops.k, K2, b0, h, t0, C, 0, c.d, 1.0);
+  packRows(ops.v, V2, b0, h, t0, C, C, c.dv, 1.0);
   packRows(ops.fk, FK, b0, h, prev, C, 0, c.f, 1.0);
-  transpose(K2, Kt, 2 * C, c.d);
+  transpose(K2, Kt, C, c.d, C);
   transpose(FK, FKt, C, c.f);
 
   // Raw window logits of both blocks, and the linear scores of the previous.
@@ -253,6 +257,18 @@ void HybridEmitter::block(const HybridOperands &ops, Value b0, Value h, Value ga
     memref::StoreOp::create(b, fadd(load(z, {f}), hsum(sum)), z, ValueRange{f});
     return SmallVector<Value>{};
   });
+
+  // This block becomes the next one's previous block.
+  forLoop(idx(0), idx(c.d), 1, {}, [&](Value f, ValueRange) {
+    for (int64_t col = 0; col < C; col += kLanes)
+      vstore(vload(Kt, {f, idx(C + col)}), Kt, {f, idx(col)});
+    return SmallVector<Value>{};
+  });
+  forLoop(idx(0), idx(C), 1, {}, [&](Value j, ValueRange) {
+    for (int64_t col = 0; col < c.dv; col += kLanes)
+      vstore(vload(V2, {add(j, idx(C)), idx(col)}), V2, {j, idx(col)});
+    return SmallVector<Value>{};
+  });
 }
 
 void HybridEmitter::emit(const HybridOperands &ops) {
@@ -261,7 +277,7 @@ void HybridEmitter::emit(const HybridOperands &ops) {
     Value b0 = ivs[0], h = ivs[1];
     Qp = alloc({C, c.d});
     FQ = alloc({C, c.f});
-    K2 = alloc({2 * C, c.d});
+    K2 = alloc({C, c.d});
     Kt = alloc({c.d, 2 * C});
     V2 = alloc({2 * C, c.dv});
     FK = alloc({C, c.f});
@@ -274,6 +290,10 @@ void HybridEmitter::emit(const HybridOperands &ops) {
     z = alloc({c.f});
     linalgFill(S, 0.0);
     linalgFill(z, 0.0);
+    // No previous block before the first: its halves must hold zeros (0 *
+    // uninitialised memory could be NaN).
+    linalgFill(Kt, 0.0);
+    linalgFill(V2, 0.0);
     // gamma = sigmoid(gamma[h]).
     Value g = load(ops.gamma, {h});
     Value gamma = arith::DivFOp::create(
