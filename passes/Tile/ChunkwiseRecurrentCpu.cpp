@@ -328,11 +328,8 @@ void ChunkwiseEmitter::scores(Value lhs, Value dst, Value n, bool strict) {
   if (perChannel())
     return channelScores(lhs, dst, strict);
   auto i32 = b.getI32Type();
-  auto ivec = VectorType::get({kLanes}, i32);
-  SmallVector<int32_t> lanes;
-  for (int32_t lane = 0; lane < kLanes; ++lane)
-    lanes.push_back(lane);
-  Value laneIds = arith::ConstantOp::create(b, DenseElementsAttr::get(ivec, ArrayRef(lanes)));
+  auto ivec = i32Vec();
+  Value lanes = laneIds();
   auto toI32 = [&](Value x) { return arith::IndexCastOp::create(b, i32, x); };
   gemm(
       roundRows(n), c.chunk, [&](Value) { return idx(c.d); },
@@ -341,7 +338,7 @@ void ChunkwiseEmitter::scores(Value lhs, Value dst, Value n, bool strict) {
       [&](Value, Value) { return splat(0.0); },
       [&](Value row, Value col, Value acc) {
         Value j = arith::AddIOp::create(
-            b, vector::BroadcastOp::create(b, ivec, toI32(col)), laneIds);
+            b, vector::BroadcastOp::create(b, ivec, toI32(col)), lanes);
         Value i = vector::BroadcastOp::create(b, ivec, toI32(row));
         Value keep = arith::CmpIOp::create(
             b, strict ? arith::CmpIPredicate::slt : arith::CmpIPredicate::sle, j, i);
@@ -558,18 +555,15 @@ void ChunkwiseEmitter::forStateVectors(
 void ChunkwiseEmitter::weightByLevels(const ChunkOperands &ops, Value dst,
                                       Value b0, Value h, Value t0, Value n) {
   auto i32 = b.getI32Type();
-  auto ivec = VectorType::get({kLanes}, i32);
-  SmallVector<int32_t> lanes;
-  for (int32_t lane = 0; lane < kLanes; ++lane)
-    lanes.push_back(lane);
-  Value laneIds = arith::ConstantOp::create(b, DenseElementsAttr::get(ivec, ArrayRef(lanes)));
+  auto ivec = i32Vec();
+  Value lanes = laneIds();
   auto splatI = [&](int64_t v) {
     return vector::BroadcastOp::create(b, ivec, arith::ConstantOp::create(b, b.getI32IntegerAttr(v)));
   };
   forLoop(idx(0), n, 1, {}, [&](Value i, ValueRange) {
     Value iv = vector::BroadcastOp::create(b, ivec, arith::IndexCastOp::create(b, i32, i));
     for (int64_t col = 0; col < c.chunk; col += kLanes) {
-      Value j = arith::AddIOp::create(b, laneIds, splatI(col));
+      Value j = arith::AddIOp::create(b, lanes, splatI(col));
       Value lz = math::CountLeadingZerosOp::create(b, arith::XOrIOp::create(b, iv, j));
       Value level = arith::SubIOp::create(b, splatI(32), lz);
       Value keep = arith::CmpIOp::create(b, arith::CmpIPredicate::sle, j, iv);

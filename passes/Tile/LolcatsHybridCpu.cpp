@@ -126,11 +126,8 @@ void HybridEmitter::transpose(Value src, Value dst, int64_t rows, int64_t cols,
 void HybridEmitter::weights(Value t0, Value n, Value gamma) {
   int64_t cols = 2 * c.window;
   auto i32 = b.getI32Type();
-  auto ivec = VectorType::get({kLanes}, i32);
-  SmallVector<int32_t> lanes;
-  for (int32_t lane = 0; lane < kLanes; ++lane)
-    lanes.push_back(lane);
-  Value laneIds = arith::ConstantOp::create(b, DenseElementsAttr::get(ivec, ArrayRef(lanes)));
+  auto ivec = i32Vec();
+  Value lanes = laneIds();
   auto toI32 = [&](Value x) { return arith::IndexCastOp::create(b, i32, x); };
   auto splatI = [&](Value x) { return vector::BroadcastOp::create(b, ivec, x); };
   auto cmp = [&](arith::CmpIPredicate p, Value x, Value y) {
@@ -145,7 +142,7 @@ void HybridEmitter::weights(Value t0, Value n, Value gamma) {
     Value firstKey = splatI(toI32(sub(idx(c.window), t0)));
     auto masks = [&](int64_t col) {
       Value jj = arith::AddIOp::create(
-          b, laneIds, splatI(arith::ConstantOp::create(b, b.getI32IntegerAttr(col))));
+          b, lanes, splatI(arith::ConstantOp::create(b, b.getI32IntegerAttr(col))));
       Value rel = arith::AddIOp::create(b, jj, base);
       Value valid = arith::AndIOp::create(
           b, cmp(arith::CmpIPredicate::sge, jj, firstKey),
