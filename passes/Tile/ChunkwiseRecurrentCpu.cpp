@@ -101,7 +101,6 @@ private:
   void channelKeyWeights(Value n);
   void packRows(Value src, Value dst, Value b0, Value h, Value t0, Value n,
                 int64_t width, double factor, bool l2norm);
-  void transpose(Value src, Value dst);
   void scores(Value lhs, Value dst, Value n, bool strict);
   void substitute(Value x, int64_t width, Value n);
   void deltaValues(Value n);
@@ -197,7 +196,7 @@ void ChunkwiseEmitter::loadChannelGates(const ChunkOperands &ops, Value b0,
     }
     return next;
   });
-  transpose(GC, GCt);
+  transpose(GC, GCt, c.chunk, c.d);
 }
 
 /// dst[i, :] = src[i, :] . exp(GC[i, :]).
@@ -307,17 +306,6 @@ void ChunkwiseEmitter::packRows(Value src, Value dst, Value b0, Value h,
     Value fv = bcast(f);
     for (int64_t col = 0; col < width; col += kLanes)
       vstore(fmul(rowAt(col), fv), dst, {i, idx(col)});
-    return SmallVector<Value>{};
-  });
-}
-
-/// dst[d, i] = src[i, d] for the chunk's rows.
-void ChunkwiseEmitter::transpose(Value src, Value dst) {
-  forLoop(idx(0), idx(c.chunk), 1, {}, [&](Value i, ValueRange) {
-    forLoop(idx(0), idx(c.d), 1, {}, [&](Value d, ValueRange) {
-      memref::StoreOp::create(b, load(src, {i, d}), dst, ValueRange{d, i});
-      return SmallVector<Value>{};
-    });
     return SmallVector<Value>{};
   });
 }
@@ -609,7 +597,7 @@ void ChunkwiseEmitter::levelChunk(const ChunkOperands &ops, Value b0, Value h,
   packRows(ops.q, Qp, b0, h, t0, n, c.d, c.scale, false);
   packRows(ops.k, Kp, b0, h, t0, n, c.d, 1.0, false);
   packRows(ops.v, X, b0, h, t0, n, c.dv, 1.0, false);
-  transpose(Kp, Kt);
+  transpose(Kp, Kt, c.chunk, c.d);
   scores(Qp, A, n, /*strict=*/false);
   Value intra = A;
   if (c.delta) {
@@ -787,7 +775,7 @@ void ChunkwiseEmitter::emit(const ChunkOperands &ops) {
       packRows(ops.q, Qp, b0, h, t0, n, c.d, c.scale, c.l2norm);
       packRows(ops.k, Kp, b0, h, t0, n, c.d, 1.0, c.l2norm);
       packRows(ops.v, X, b0, h, t0, n, c.dv, 1.0, false);
-      transpose(Kp, Kt);
+      transpose(Kp, Kt, c.chunk, c.d);
       if (perChannel()) {
         loadChannelGates(ops, b0, h, t0, n);
         decayRows(Qp, Qg);

@@ -68,7 +68,6 @@ public:
 private:
   void packRows(Value src, Value dst, Value b0, Value h, Value start, int64_t rows,
                 int64_t dstRow0, int64_t width, double factor);
-  void transpose(Value src, Value dst, int64_t rows, int64_t cols, int64_t col0 = 0);
   void weights(Value t0, Value n, Value gamma);
   void block(const HybridOperands &ops, Value b0, Value h, Value gamma, Value t0);
 
@@ -108,19 +107,6 @@ void HybridEmitter::packRows(Value src, Value dst, Value b0, Value h, Value star
   });
 }
 
-/// dst[j, col0 + i] = src[i, j] for i < rows, j < cols (rows of dst
-/// outside, so the stores are contiguous: gathers, not scatters).
-void HybridEmitter::transpose(Value src, Value dst, int64_t rows, int64_t cols,
-                              int64_t col0) {
-  forLoop(idx(0), idx(cols), 1, {}, [&](Value j, ValueRange) {
-    forLoop(idx(0), idx(rows), 1, {}, [&](Value i, ValueRange) {
-      memref::StoreOp::create(b, load(src, {i, j}), dst, ValueRange{j, add(i, idx(col0))});
-      return SmallVector<Value>{};
-    });
-    return SmallVector<Value>{};
-  });
-}
-
 /// P rows i < n from the raw scores: gamma exp(s - c_i) on window keys,
 /// Lin on linear keys, 0 elsewhere; den[i] = the row's sum.
 void HybridEmitter::weights(Value t0, Value n, Value gamma) {
@@ -135,11 +121,11 @@ void HybridEmitter::weights(Value t0, Value n, Value gamma) {
   };
   Value negInf = splat(-INFINITY), zero = splat(0.0);
   Value gammaV = bcast(gamma);
+  // Keys before position 0 (the first block's previous block) are absent.
+  Value firstKey = splatI(toI32(sub(idx(c.window), t0)));
   forLoop(idx(0), n, 1, {}, [&](Value i, ValueRange) {
     // rel = key position - query position = (t0 - C + jj) - (t0 + i).
     Value base = splatI(toI32(sub(idx(0), add(i, idx(c.window)))));
-    // Keys before position 0 (the first block's previous block) are absent.
-    Value firstKey = splatI(toI32(sub(idx(c.window), t0)));
     auto masks = [&](int64_t col) {
       Value jj = arith::AddIOp::create(
           b, lanes, splatI(arith::ConstantOp::create(b, b.getI32IntegerAttr(col))));

@@ -85,6 +85,19 @@ protected:
     return mul(mlir::arith::DivUIOp::create(b, add(n, idx(kRows - 1)), idx(kRows)),
                idx(kRows));
   }
+  /// dst[j, col0 + i] = src[i, j] for i < rows, j < cols. Rows of dst are
+  /// outside, so LLVM vectorises the stores as contiguous vectors fed by
+  /// gathers (the other order gives scatters, slower).
+  void transpose(Value src, Value dst, int64_t rows, int64_t cols, int64_t col0 = 0) {
+    forLoop(idx(0), idx(cols), 1, {}, [&](Value j, ValueRange) {
+      forLoop(idx(0), idx(rows), 1, {}, [&](Value i, ValueRange) {
+        mlir::memref::StoreOp::create(b, load(src, {i, j}), dst,
+                                      ValueRange{j, add(i, idx(col0))});
+        return llvm::SmallVector<Value>{};
+      });
+      return llvm::SmallVector<Value>{};
+    });
+  }
   /// The lane numbers 0..15 as an i32 vector.
   Value laneIds() {
     llvm::SmallVector<int32_t> lanes;
