@@ -8,7 +8,9 @@
 // fraction of the ceiling; an unfused OpenBLAS baseline of the same math
 // (sgemm, softmax, sgemm) and attn's speed-up over it; the extra peak memory
 // of each call (attn's is O(L): no L x L buffer; the baseline's is L x L);
-// and decode against a long cache as a fraction of memcpy bandwidth; the
+// and decode against a long cache as a fraction of memcpy bandwidth;
+// prefill over int8 / int4 / PQ caches against the same unfused baseline
+// after decoding the cache to floats; the
 // chunkwise kernels (linear attention with scalar decay, Gated DeltaNet,
 // GLA, KDA, log-linear attention on the mamba2 and gated_deltanet bases)
 // against the same ceiling, the first two also against an OpenBLAS baseline
@@ -56,7 +58,8 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 struct Config {
-  std::string kind; // prefill, decode, linear, gdn, gla, kda, loglinear, loglinear_gdn, lolcats
+  std::string kind; // prefill, decode, quant8, quant4, pq, linear, gdn, gla,
+                    // kda, loglinear, loglinear_gdn, lolcats
   int64_t batch = 1, heads, kvHeads, lq, lk, d;
   bool causal;
   std::string dtype; // f32 or bf16
@@ -96,7 +99,40 @@ bool deltaKind(const Config &c) {
   return c.kind == "gdn" || c.kind == "kda" || c.kind == "loglinear_gdn";
 }
 
+/// Prefill over compressed K/V: int8 / int4 codes (keys per channel in
+/// groups of 32 tokens, values per token in groups of 32 channels, no zero
+/// points) and PQ keys (m = D / 4 sub-spaces of 4 dims, 256 centroids) with
+/// float values.
+constexpr int64_t kQuantGroup = 32, kPqSubDims = 4, kPqCentroids = 256;
+bool compressed(const Config &c) {
+  return c.kind == "quant8" || c.kind == "quant4" || c.kind == "pq";
+}
+int64_t codeBytes(const Config &c) {
+  return c.kind == "quant4" ? c.d / 2 : c.kind == "pq" ? c.d / kPqSubDims : c.d;
+}
+
 std::string kernelSource(const Config &c) {
+  if (compressed(c)) {
+    std::string q = tensorType(c.batch, c.heads, c.lq, c.d, c.dtype);
+    std::string codes = tensorType(c.batch, c.kvHeads, c.lk, codeBytes(c), "i8");
+    if (c.kind == "pq") {
+      std::string cb = llvm::formatv("tensor<{0}x{1}x{2}x{3}xf32>", c.kvHeads,
+                                     c.d / kPqSubDims, kPqCentroids, kPqSubDims);
+      std::string v = tensorType(c.batch, c.kvHeads, c.lk, c.d, c.dtype);
+      return llvm::formatv(R"(func.func @kernel(%q: {0}, %c: {1}, %cb: {2}, %v: {3}) -> {0} {
+  %o = attn.pq_attention %q, %c, %cb, %v : {0}, {1}, {2}, {3} -> {0}
+  return %o : {0}
+})",
+                           q, codes, cb, v);
+    }
+    std::string ks = tensorType(c.batch, c.kvHeads, c.lk / kQuantGroup, c.d, "f32");
+    std::string vs = tensorType(c.batch, c.kvHeads, c.lk, c.d / kQuantGroup, "f32");
+    return llvm::formatv(R"(func.func @kernel(%q: {0}, %kc: {1}, %ks: {2}, %vc: {1}, %vs: {3}) -> {0} {
+  %o = attn.quant_attention %q, key(%kc, %ks : {1}, {2}) value(%vc, %vs : {1}, {3}) {bits = {4} : i64, group_size = {5} : i64} : {0} -> {0}
+  return %o : {0}
+})",
+                         q, codes, ks, vs, c.kind == "quant4" ? 4 : 8, kQuantGroup);
+  }
   if (hybrid(c)) {
     std::string x = tensorType(c.batch, c.heads, c.lq, c.d, c.dtype);
     std::string f = tensorType(c.batch, c.heads, c.lq, c.d, "f32");
@@ -158,6 +194,75 @@ double medianMs(std::vector<double> t) {
   return t[t.size() / 2];
 }
 
+/// Random codes (any byte) with scales in [0.005, 0.02], or for PQ codes
+/// with codebooks in [-1, 1] (`keyScale` then holds the codebooks).
+struct CompressedKV {
+  std::vector<int8_t> keyCodes, valueCodes;
+  std::vector<float> keyScale, valueScale;
+};
+CompressedKV makeCompressed(const Config &c) {
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> byte(-128, 127);
+  std::uniform_real_distribution<float> scale(0.005f, 0.02f), unit(-1.0f, 1.0f);
+  CompressedKV kv;
+  size_t rows = size_t(c.batch) * c.kvHeads * c.lk;
+  kv.keyCodes.resize(rows * codeBytes(c));
+  for (int8_t &x : kv.keyCodes)
+    x = int8_t(byte(rng));
+  if (c.kind == "pq") {
+    kv.keyScale.resize(size_t(c.kvHeads) * c.d * kPqCentroids);
+    for (float &x : kv.keyScale)
+      x = unit(rng);
+    return kv;
+  }
+  kv.valueCodes.resize(rows * codeBytes(c));
+  for (int8_t &x : kv.valueCodes)
+    x = int8_t(byte(rng));
+  kv.keyScale.resize(rows / kQuantGroup * c.d);
+  kv.valueScale.resize(rows * (c.d / kQuantGroup));
+  for (auto *buf : {&kv.keyScale, &kv.valueScale})
+    for (float &x : *buf)
+      x = scale(rng);
+  return kv;
+}
+
+/// Code `i` of a row of `bits`-bit signed codes (nibbles low first).
+float codeAt(const int8_t *row, int64_t i, bool nibbles) {
+  if (!nibbles)
+    return float(row[i]);
+  int8_t byte = row[i / 2];
+  return float(i % 2 ? int8_t(byte) >> 4 : int8_t(uint8_t(byte) << 4) >> 4);
+}
+
+/// Head h's float K and V from the codes: what an unfused user computes
+/// before the sgemm baseline (dequantised, or PQ keys rebuilt).
+void decodeHead(const Config &c, const CompressedKV &kv, int64_t h, float *k,
+                float *v, const float *floatV) {
+  int64_t width = codeBytes(c), D = c.d;
+  bool nibbles = c.kind == "quant4";
+  for (int64_t j = 0; j < c.lk; ++j) {
+    const int8_t *kc = kv.keyCodes.data() + (size_t(h) * c.lk + j) * width;
+    if (c.kind == "pq") {
+      for (int64_t sp = 0; sp < D / kPqSubDims; ++sp) {
+        const float *centroid =
+            kv.keyScale.data() +
+            ((size_t(h) * (D / kPqSubDims) + sp) * kPqCentroids + uint8_t(kc[sp])) * kPqSubDims;
+        std::copy(centroid, centroid + kPqSubDims, k + j * D + sp * kPqSubDims);
+      }
+      std::copy(floatV + (size_t(h) * c.lk + j) * D, floatV + (size_t(h) * c.lk + j + 1) * D,
+                v + j * D);
+      continue;
+    }
+    const float *ks = kv.keyScale.data() + (size_t(h) * (c.lk / kQuantGroup) + j / kQuantGroup) * D;
+    const int8_t *vc = kv.valueCodes.data() + (size_t(h) * c.lk + j) * width;
+    const float *vs = kv.valueScale.data() + (size_t(h) * c.lk + j) * (D / kQuantGroup);
+    for (int64_t d = 0; d < D; ++d) {
+      k[j * D + d] = ks[d] * codeAt(kc, d, nibbles);
+      v[j * D + d] = vs[d / kQuantGroup] * codeAt(vc, d, nibbles);
+    }
+  }
+}
+
 /// Runs the compiled kernel; in the child process.
 Result runAttn(const std::string &lib, const Config &c, int reps) {
   attnrt_module *module = nullptr;
@@ -180,6 +285,15 @@ Result runAttn(const std::string &lib, const Config &c, int reps) {
                        v = make(c.kvHeads, c.lk, 3);
   std::vector<uint8_t> out(q.size(), 0);
   std::vector<void *> args = {q.data(), k.data(), v.data()};
+  CompressedKV kv;
+  if (compressed(c)) {
+    kv = makeCompressed(c);
+    if (c.kind == "pq")
+      args = {q.data(), kv.keyCodes.data(), kv.keyScale.data(), v.data()};
+    else
+      args = {q.data(), kv.keyCodes.data(), kv.keyScale.data(), kv.valueCodes.data(),
+              kv.valueScale.data()};
+  }
   // Per-token f32 operands of the recurrent kernels: beta (gdn), gate.
   std::vector<std::vector<float>> perToken;
   auto token = [&](double lo, double hi, uint32_t seed, int64_t width = 1) {
@@ -234,6 +348,13 @@ void runBaseline(const Config &c, int reps, Result &res) {
   for (auto *buf : {&q, &k, &v})
     for (float &x : *buf)
       x = u(rng);
+  CompressedKV kv;
+  std::vector<float> kHead, vHead;
+  if (compressed(c)) {
+    kv = makeCompressed(c);
+    kHead.resize(size_t(c.lk) * c.d);
+    vHead.resize(size_t(c.lk) * c.d);
+  }
   double before = peakRssMB();
   std::vector<float> s(size_t(c.lq) * c.lk);
   float scale = 1.0f / std::sqrt(float(c.d));
@@ -245,6 +366,13 @@ void runBaseline(const Config &c, int reps, Result &res) {
       const float *qh = q.data() + size_t(h) * c.lq * c.d;
       const float *kh = k.data() + size_t(h / group) * c.lk * c.d;
       const float *vh = v.data() + size_t(h / group) * c.lk * c.d;
+      if (compressed(c)) {
+        // The unfused path decodes the head's cache into floats first.
+        if (h % group == 0)
+          decodeHead(c, kv, h / group, kHead.data(), vHead.data(), v.data());
+        kh = kHead.data();
+        vh = vHead.data();
+      }
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(c.lq), int(c.lk),
                   int(c.d), scale, qh, int(c.d), kh, int(c.d), 0.0f, s.data(),
                   int(c.lk));
@@ -495,6 +623,12 @@ int main(int argc, char **argv) {
     configs.push_back({"prefill", 1, 4, 4, 4096, 4096, 128, false, "bf16", t, false});
   for (int t : {1, 2})
     configs.push_back({"decode", 1, 8, 8, 1, quick ? 8192 : 32768, 128, true, "f32", t, false});
+  // Prefill over int8 / int4 / PQ caches (f32 queries, D = 128, non-causal),
+  // against the unfused OpenBLAS path that decodes K and V to floats first.
+  for (std::string kind : {"quant8", "quant4", "pq"})
+    for (int64_t l : quick ? std::vector<int64_t>{4096} : std::vector<int64_t>{1024, 4096})
+      for (int t : {1, 2})
+        configs.push_back({kind, 1, 16384 / l, 16384 / l, l, l, 128, false, "f32", t, true});
   // Chunkwise linear attention and Gated DeltaNet: heads x L = 64k tokens.
   std::vector<int64_t> recurrentLengths =
       quick ? std::vector<int64_t>{4096} : std::vector<int64_t>{512, 4096, 32768};

@@ -2,7 +2,7 @@
 //
 // This file implements attn-tile, which rewrites the attn ops it has a fast
 // form for (the kernels live in FlashAttentionCpu.cpp,
-// DecodeAttentionCpu.cpp, CompressedDecodeCpu.cpp, ChunkwiseRecurrentCpu.cpp
+// DecodeAttentionCpu.cpp, CompressedAttentionCpu.cpp, ChunkwiseRecurrentCpu.cpp
 // and LolcatsHybridCpu.cpp).
 //
 //===----------------------------------------------------------------------===//
@@ -39,7 +39,7 @@ struct AttnTilePass : attn::impl::AttnTileBase<AttnTilePass> {
     }
     RewritePatternSet patterns(&getContext());
     attn::populateCpuTilingPatterns(patterns, blockQ);
-    attn::populateCpuCompressedDecodePatterns(patterns);
+    attn::populateCpuCompressedPatterns(patterns, blockQ);
     attn::populateCpuChunkwisePatterns(patterns);
     attn::populateCpuLolcatsPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

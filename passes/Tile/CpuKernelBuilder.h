@@ -175,6 +175,17 @@ protected:
     return {index, kvHead, row};
   }
 
+  /// 16 channels [c0, c0 + 16) of key row `row` (its leading indices) as
+  /// f32: float rows converted, int8/int4 codes of `cache.quant` dequantised
+  /// in registers with the key's per-channel scale (and zero) of its token
+  /// group. Defined in CompressedRows.cpp.
+  Value loadKeyVector(const DecodeCache &cache, Value k,
+                      llvm::ArrayRef<Value> row, Value c0);
+  /// The same for a value row: per-token scales of the channel groups (one
+  /// broadcast scale when a group holds whole vectors, gathered otherwise).
+  Value loadValueVector(const DecodeCache &cache, Value v,
+                        llvm::ArrayRef<Value> row, Value c0);
+
   /// vis & the causal and window rules for lanes whose key lies `delta` =
   /// (i + n - Lq) - j before the query's diagonal (i32 vectors; n is Lk, or
   /// the row's key count when the kernel reads a cache).
@@ -200,6 +211,16 @@ protected:
 
   mlir::ImplicitLocOpBuilder &b;
   const FlashShape &s;
+
+private:
+  /// 16 codes from channel c0 of `row` as f32 (unsigned where the side has
+  /// zero points); 4-bit codes are split from 8 bytes, low nibble first.
+  Value codesAsF32(int64_t bits, Value codes, llvm::ArrayRef<Value> row,
+                   Value c0, bool isUnsigned);
+  /// Plain float row channels [c0, c0 + 16) as f32.
+  Value loadFloatVector(Value rows, llvm::ArrayRef<Value> row, Value c0);
+
+protected:
   mlir::Type f32;
   mlir::VectorType vec;
 };
@@ -212,6 +233,16 @@ void emitDecodeAttention(mlir::ImplicitLocOpBuilder &b, const FlashShape &s,
                          mlir::Value q, mlir::Value k, mlir::Value v,
                          mlir::Value sinks, mlir::Value out, mlir::Value lse,
                          const DecodeCache &cache = {});
+
+/// Emits the flash prefill kernel (FlashAttentionCpu.cpp). `cache` may name
+/// key counts, a page table, quantised codes (dequantised as K/V tiles are
+/// packed) or PQ codes (keys rebuilt from their centroids in the packed
+/// tile); `blockLists` are FlexAttention (counts, indices) pairs.
+void emitFlashAttention(
+    mlir::ImplicitLocOpBuilder &b, const FlashShape &s, mlir::Value q,
+    mlir::Value k, mlir::Value v, mlir::Value sinks, mlir::Value out,
+    mlir::Value lse, const DecodeCache &cache = {},
+    llvm::ArrayRef<std::pair<mlir::Value, mlir::Value>> blockLists = {});
 
 } // namespace attn
 

@@ -19,8 +19,8 @@
 // through its page, so a paged cache is never copied. Quantised K/V are
 // dequantised in registers as they are loaded: 16 int8 codes, or 8 bytes of
 // int4 nibbles split and interleaved, converted to f32, times the key's
-// per-channel scale vector (or the value row's group scale) plus the zero
-// point; the cache is never expanded to floats in memory.
+// per-channel scale vector (or the value row's group scales) plus the zero
+// point (CompressedRows.cpp); the cache is never expanded to floats in memory.
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,7 +41,7 @@ class DecodeEmitter : public CpuKernelBuilder {
 public:
   DecodeEmitter(ImplicitLocOpBuilder &b, const FlashShape &s,
                 const DecodeCache &cache)
-      : CpuKernelBuilder(b, s), cache(cache), quant(cache.quant), pq(cache.pq) {}
+      : CpuKernelBuilder(b, s), cache(cache), pq(cache.pq) {}
 
   void emit(Value q, Value k, Value v, Value sinks, Value out, Value lse);
 
@@ -64,18 +64,6 @@ private:
   /// `kvHead` in K or V, through the page table when there is one; the
   /// channel index follows.
   SmallVector<Value> keyRow(Value b0, Value kvHead, Value key);
-  static SmallVector<Value> at(ArrayRef<Value> row, Value channel) {
-    SmallVector<Value> indices(row);
-    indices.push_back(channel);
-    return indices;
-  }
-
-  /// 16 channels [c0, c0 + 16) of key (or value) row `row` as f32.
-  Value loadKey(Value k, ArrayRef<Value> row, Value c0);
-  Value loadValue(Value v, ArrayRef<Value> row, Value c0);
-  /// 16 quantised codes from channel c0 of `row` as f32: unsigned where the
-  /// side has zero points, signed otherwise.
-  Value codesAsF32(Value codes, ArrayRef<Value> row, Value c0, bool isUnsigned);
 
   /// PQ: table[r, s, c] = <qp[r, s-th sub-vector], centroid[kvHead, s, c]>.
   void pqTables(Value qp, Value table, Value kvHead);
@@ -85,7 +73,6 @@ private:
                  Value keyIdx);
 
   DecodeCache cache;
-  std::optional<DecodeQuant> quant;
   std::optional<DecodePq> pq;
   Value pqTable; // the current task's tables [rows, m, Kc]
 
@@ -99,37 +86,6 @@ Value DecodeEmitter::keyCount(Value b0) { return cacheKeyCount(cache, b0); }
 
 SmallVector<Value> DecodeEmitter::keyRow(Value b0, Value kvHead, Value key) {
   return cacheKeyRow(cache, b0, kvHead, key);
-}
-
-Value DecodeEmitter::codesAsF32(Value codes, ArrayRef<Value> row, Value c0,
-                                bool isUnsigned) {
-  auto i8 = b.getI8Type();
-  Value x;
-  if (quant->bits == 8) {
-    x = vector::LoadOp::create(b, VectorType::get({kLanes}, i8), codes, at(row, c0));
-  } else {
-    // Byte c0 / 2 holds channels c0 (low nibble) and c0 + 1 (high nibble).
-    auto half = VectorType::get({kLanes / 2}, i8);
-    Value bytes = vector::LoadOp::create(
-        b, half, codes, at(row, arith::DivUIOp::create(b, c0, idx(2))));
-    auto splatI8 = [&](int64_t v) {
-      return arith::ConstantOp::create(
-          b, DenseElementsAttr::get(half, b.getIntegerAttr(i8, v)));
-    };
-    Value lo, hi;
-    if (isUnsigned) {
-      lo = arith::AndIOp::create(b, bytes, splatI8(15));
-      hi = arith::ShRUIOp::create(b, bytes, splatI8(4));
-    } else {
-      lo = arith::ShRSIOp::create(b, arith::ShLIOp::create(b, bytes, splatI8(4)),
-                                  splatI8(4));
-      hi = arith::ShRSIOp::create(b, bytes, splatI8(4));
-    }
-    x = vector::InterleaveOp::create(b, lo, hi);
-  }
-  if (isUnsigned)
-    return arith::UIToFPOp::create(b, vec, x);
-  return arith::SIToFPOp::create(b, vec, x);
 }
 
 void DecodeEmitter::pqTables(Value qp, Value table, Value kvHead) {
@@ -192,42 +148,6 @@ Value DecodeEmitter::pqScores(Value codes, Value table, Value b0, Value kvHead,
   })[0];
 }
 
-Value DecodeEmitter::loadKey(Value k, ArrayRef<Value> row, Value c0) {
-  if (!quant) {
-    Value x = vector::LoadOp::create(b, VectorType::get({kLanes}, s.elementType),
-                                     k, at(row, c0));
-    return s.elementType.isF32() ? x : arith::ExtFOp::create(b, vec, x).getResult();
-  }
-  // Keys: a scale (and zero) per channel for each group of tokens.
-  SmallVector<Value> groupRow = {row[0], row[1],
-                                 arith::DivUIOp::create(b, row[2], idx(quant->group))};
-  Value x = arith::MulFOp::create(
-      b, codesAsF32(k, row, c0, bool(quant->keyZero)),
-      vector::LoadOp::create(b, vec, quant->keyScale, at(groupRow, c0)));
-  if (quant->keyZero)
-    x = arith::AddFOp::create(
-        b, x, vector::LoadOp::create(b, vec, quant->keyZero, at(groupRow, c0)));
-  return x;
-}
-
-Value DecodeEmitter::loadValue(Value v, ArrayRef<Value> row, Value c0) {
-  if (!quant)
-    return loadKey(v, row, c0);
-  // Values: one scale (and zero) per token for each group of channels; the
-  // 16 lanes lie in one group.
-  Value g = arith::DivUIOp::create(b, c0, idx(quant->group));
-  Value x = arith::MulFOp::create(
-      b, codesAsF32(v, row, c0, bool(quant->valueZero)),
-      vector::BroadcastOp::create(
-          b, vec, memref::LoadOp::create(b, quant->valueScale, at(row, g))));
-  if (quant->valueZero)
-    x = arith::AddFOp::create(
-        b, x,
-        vector::BroadcastOp::create(
-            b, vec, memref::LoadOp::create(b, quant->valueZero, at(row, g))));
-  return x;
-}
-
 void DecodeEmitter::chunk(Value q, Value k, Value v, Value b0, Value kvHead,
                           Value keyBegin, Value keyEnd, Value count, Value qp,
                           Value sc, Value acc, Value m, Value l) {
@@ -286,7 +206,7 @@ void DecodeEmitter::chunk(Value q, Value k, Value v, Value b0, Value kvHead,
           Value qv = vector::LoadOp::create(b, vec, qp, ValueRange{r, d0});
           SmallVector<Value> next;
           for (int64_t jj = 0; jj < kLanes; ++jj) {
-            Value kv = loadKey(k, keys[jj], d0);
+            Value kv = loadKeyVector(cache, k, keys[jj], d0);
             next.push_back(vector::FMAOp::create(b, qv, kv, a[jj]));
           }
           return next;
@@ -338,7 +258,7 @@ void DecodeEmitter::chunk(Value q, Value k, Value v, Value b0, Value kvHead,
               b, vec, memref::LoadOp::create(b, sc, ValueRange{r, jj}));
           SmallVector<Value> next;
           for (int64_t c = 0; c < cols; ++c) {
-            Value vv = loadValue(v, key, idx((e0 + c) * kLanes));
+            Value vv = loadValueVector(cache, v, key, idx((e0 + c) * kLanes));
             next.push_back(vector::FMAOp::create(b, pj, vv, a[c]));
           }
           return next;

@@ -6,7 +6,8 @@
 // One parallel task per (batch, kv head, query block) holds the query rows
 // of all G query heads that share the kv head, so every K/V tile is packed
 // once and used G times. Per key block the task:
-//   1. packs K^T [D, BK] and V [BK, Dv] as f32 (zero rows past Lk),
+//   1. packs K^T [D, BK] and V [BK, Dv] as f32 (zero rows past Lk;
+//      int8/int4 codes dequantised, PQ keys rebuilt from centroids),
 //   2. S = Q K^T on a register tile of 4 rows x 64 keys (16 vector<16xf32>
 //      accumulators carried by the d loop),
 //   3. updates the running max m, sum l and rescale factor per row, masking
@@ -71,6 +72,8 @@ private:
   void packQuery(Value q, Value qp, Value b0, Value kvHead, Value row0);
   void packKeyValue(Value k, Value v, const TileRef &kt, const TileRef &vp,
                     Value b0, Value kvHead, Value key0, Value count);
+  void packPqKey(Value codes, const TileRef &kt, ArrayRef<Value> row,
+                 Value kvHead, Value j, Value inside);
   void scoreTile(Value qp, const TileRef &kt, Value sc, Value g);
   void softmaxRows(Value sc, Value alpha, Value m, Value l, Value g,
                    Value row0, Value key0, Value count, bool withMask);
@@ -108,6 +111,9 @@ void FlashEmitter::packQuery(Value q, Value qp, Value b0, Value kvHead,
 
 /// K^T [D, BK] and V [BK, Dv] of key block starting at key0, f32, 0 past
 /// the key count (Lk, or the row's count in a cache; pages looked up).
+/// Quantised rows are dequantised 16 channels at a time; PQ keys are rebuilt
+/// from their centroids, so Q K^T sums q . centroid over the sub-spaces as
+/// the lookup tables would.
 void FlashEmitter::packKeyValue(Value k, Value v, const TileRef &kt,
                                 const TileRef &vp, Value b0, Value kvHead,
                                 Value key0, Value count) {
@@ -115,21 +121,54 @@ void FlashEmitter::packKeyValue(Value k, Value v, const TileRef &kt,
     Value key = add(key0, j);
     Value inside = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, key, count);
     SmallVector<Value> row = cacheKeyRow(cache, b0, kvHead, minI(key, idx(s.lk - 1)));
-    auto at = [&](Value c) {
-      SmallVector<Value> indices(row);
-      indices.push_back(c);
-      return indices;
-    };
-    forLoop(idx(0), idx(s.d), 1, {}, [&](Value d, ValueRange) {
-      Value x = toF32(memref::LoadOp::create(b, k, at(d)));
-      x = arith::SelectOp::create(b, inside, x, cf(0.0));
-      memref::StoreOp::create(b, x, kt.mem, kt.at({d, j}));
+    if (cache.pq)
+      packPqKey(k, kt, row, kvHead, j, inside);
+    else
+      forLoop(idx(0), idx(s.d), kLanes, {}, [&](Value d0, ValueRange) {
+        Value x = loadKeyVector(cache, k, row, d0);
+        x = arith::SelectOp::create(b, inside, x, splat(0.0));
+        for (int64_t lane = 0; lane < kLanes; ++lane)
+          memref::StoreOp::create(b, vector::ExtractOp::create(b, x, lane), kt.mem,
+                                  kt.at({add(d0, idx(lane)), j}));
+        return SmallVector<Value>{};
+      });
+    forLoop(idx(0), idx(s.dv), kLanes, {}, [&](Value e0, ValueRange) {
+      Value x = loadValueVector(cache, v, row, e0);
+      x = arith::SelectOp::create(b, inside, x, splat(0.0));
+      vector::StoreOp::create(b, x, vp.mem, vp.at({j, e0}));
       return SmallVector<Value>{};
     });
-    forLoop(idx(0), idx(s.dv), 1, {}, [&](Value e, ValueRange) {
-      Value x = toF32(memref::LoadOp::create(b, v, at(e)));
+    return SmallVector<Value>{};
+  });
+}
+
+/// K^T[:, j] of a PQ key: sub-space sp's centroid of the key's code
+/// (one byte per code for Kc = 256, read unsigned; nibbles for Kc = 16,
+/// sub-space 2t in the low nibble of byte t).
+void FlashEmitter::packPqKey(Value codes, const TileRef &kt,
+                             ArrayRef<Value> row, Value kvHead, Value j,
+                             Value inside) {
+  const DecodePq &pq = *cache.pq;
+  int64_t sub = s.d / pq.subspaces;
+  bool nibbles = pq.centroids == 16;
+  auto i32 = b.getI32Type();
+  forLoop(idx(0), idx(pq.subspaces), 1, {}, [&](Value sp, ValueRange) {
+    SmallVector<Value> at(row);
+    at.push_back(nibbles ? arith::DivUIOp::create(b, sp, idx(2)).getResult() : sp);
+    Value code = arith::ExtUIOp::create(b, i32, memref::LoadOp::create(b, codes, at));
+    if (nibbles) {
+      Value shift = arith::MulIOp::create(
+          b, arith::IndexCastOp::create(b, i32, arith::RemUIOp::create(b, sp, idx(2))),
+          arith::ConstantIntOp::create(b, 4, 32));
+      code = arith::AndIOp::create(b, arith::ShRUIOp::create(b, code, shift),
+                                   arith::ConstantIntOp::create(b, 15, 32));
+    }
+    Value c = arith::IndexCastOp::create(b, b.getIndexType(), code);
+    Value d0 = mul(sp, idx(sub));
+    forLoop(idx(0), idx(sub), 1, {}, [&](Value t, ValueRange) {
+      Value x = memref::LoadOp::create(b, pq.codebooks, ValueRange{kvHead, sp, c, t});
       x = arith::SelectOp::create(b, inside, x, cf(0.0));
-      memref::StoreOp::create(b, x, vp.mem, vp.at({j, e}));
+      memref::StoreOp::create(b, x, kt.mem, kt.at({add(d0, t), j}));
       return SmallVector<Value>{};
     });
     return SmallVector<Value>{};
@@ -374,8 +413,10 @@ void FlashEmitter::emit(Value q, Value k, Value v, Value sinks, Value out,
   int64_t numKBlocks = (s.lk + s.blockK - 1) / s.blockK;
   double inf = std::numeric_limits<double>::infinity();
   // With several query blocks every K/V tile is used by several tasks: pack
-  // all of them once, in parallel, instead of once per task.
-  bool prepack = numQBlocks > 1;
+  // all of them once, in parallel, instead of once per task. Not for
+  // quantised or PQ caches: that would be a float copy of the whole cache;
+  // their codes are decoded tile by tile inside each task.
+  bool prepack = numQBlocks > 1 && !cache.quant && !cache.pq;
   Value packedK, packedV;
   if (prepack) {
     packedK = alloc({s.batch, s.kvHeads, numKBlocks, s.d, s.blockK});
@@ -550,6 +591,13 @@ void FlashEmitter::emit(Value q, Value k, Value v, Value sinks, Value out,
       });
 }
 
+void attn::emitFlashAttention(ImplicitLocOpBuilder &b, const FlashShape &s,
+                              Value q, Value k, Value v, Value sinks, Value out,
+                              Value lse, const DecodeCache &cache,
+                              ArrayRef<std::pair<Value, Value>> blockLists) {
+  FlashEmitter(b, s, cache).emit(q, k, v, sinks, out, lse, blockLists);
+}
+
 //===----------------------------------------------------------------------===//
 // The rewrite
 //===----------------------------------------------------------------------===//
@@ -645,7 +693,7 @@ struct TileAttentionForCpu : OpRewritePattern<AttentionOp> {
     if (decode)
       emitDecodeAttention(b, s, q, k, v, sinks, out, lse, cache);
     else
-      FlashEmitter(b, s, cache).emit(q, k, v, sinks, out, lse, lists);
+      emitFlashAttention(b, s, q, k, v, sinks, out, lse, cache, lists);
 
     SmallVector<Value> results = {resultTensor(b, out, op.getOut().getType())};
     if (lse)

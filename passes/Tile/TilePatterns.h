@@ -16,9 +16,11 @@ namespace attn {
 void populateCpuTilingPatterns(mlir::RewritePatternSet &patterns,
                                int64_t blockQ);
 
-/// attn.quant_attention and attn.pq_attention decode shapes on the split-KV
-/// decode kernel, with dequantisation or PQ table lookups fused into it.
-void populateCpuCompressedDecodePatterns(mlir::RewritePatternSet &patterns);
+/// attn.quant_attention and attn.pq_attention on the split-KV decode kernel
+/// (dequantisation or PQ table lookups fused into it) and, for prefill, on
+/// the flash kernel (codes decoded as its K/V tiles are packed).
+void populateCpuCompressedPatterns(mlir::RewritePatternSet &patterns,
+                                   int64_t blockQ);
 
 /// attn.linear_attention (every decay) and attn.delta_rule (DeltaNet, Gated
 /// DeltaNet, KDA) in their chunkwise-parallel forms.

@@ -1,5 +1,5 @@
 // attn-tile's CPU kernels: the flash and decode forms of attn.attention,
-// and the decode forms of quant_attention and pq_attention. No case leaves a
+// and quant_attention and pq_attention (decode and prefill). No case leaves a
 // linalg.generic behind (the naive forms are generics; the kernels are
 // loops over vectors), which the RUN line checks across the whole output.
 // RUN: attn-opt %s --attn-tile --split-input-file | FileCheck %s --implicit-check-not=linalg.generic
@@ -191,17 +191,35 @@ func.func @quant4_decode(%q: tensor<2x4x1x64xf32>, %kc: tensor<2x4x300x32xi8>,
 
 // -----
 
-// Value groups that split a 16-channel vector (group 6) keep the naive path.
-// CHECK-LABEL: func.func @quant_group_not_taken
-// CHECK: attn.quant_attention
-func.func @quant_group_not_taken(%q: tensor<1x2x1x16xf32>, %kc: tensor<1x2x64x16xi8>,
-                                 %ks: tensor<1x2x11x16xf32>, %vc: tensor<1x2x64x16xi8>,
-                                 %vs: tensor<1x2x64x3xf32>) -> tensor<1x2x1x16xf32> {
+// Value groups that split a 16-channel vector (group 6): each lane's scale
+// is gathered from the value row's scales at (c0 + lane) / 6.
+// CHECK-LABEL: func.func @quant_ragged_value_groups
+// CHECK: scf.parallel
+// CHECK: vector.gather %{{.*}} : memref<1x2x64x3xf32>, vector<16xi32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
+// CHECK-NOT: attn.quant_attention
+func.func @quant_ragged_value_groups(%q: tensor<1x2x1x16xf32>, %kc: tensor<1x2x64x16xi8>,
+                                     %ks: tensor<1x2x11x16xf32>, %vc: tensor<1x2x64x16xi8>,
+                                     %vs: tensor<1x2x64x3xf32>) -> tensor<1x2x1x16xf32> {
   %o = attn.quant_attention %q, key(%kc, %ks : tensor<1x2x64x16xi8>, tensor<1x2x11x16xf32>)
       value(%vc, %vs : tensor<1x2x64x16xi8>, tensor<1x2x64x3xf32>)
       {bits = 8 : i64, group_size = 6 : i64}
       : tensor<1x2x1x16xf32> -> tensor<1x2x1x16xf32>
   return %o : tensor<1x2x1x16xf32>
+}
+
+// -----
+
+// Dv = 8 holds no whole 16-lane vector: the naive path.
+// CHECK-LABEL: func.func @quant_narrow_not_taken
+// CHECK: attn.quant_attention
+func.func @quant_narrow_not_taken(%q: tensor<1x1x40x16xf32>, %kc: tensor<1x1x40x16xi8>,
+                                  %ks: tensor<1x1x40x16xf32>, %vc: tensor<1x1x40x8xi8>,
+                                  %vs: tensor<1x1x40x8xf32>) -> tensor<1x1x40x8xf32> {
+  %o = attn.quant_attention %q, key(%kc, %ks : tensor<1x1x40x16xi8>, tensor<1x1x40x16xf32>)
+      value(%vc, %vs : tensor<1x1x40x8xi8>, tensor<1x1x40x8xf32>)
+      {bits = 8 : i64, group_size = 1 : i64}
+      : tensor<1x1x40x16xf32> -> tensor<1x1x40x8xf32>
+  return %o : tensor<1x1x40x8xf32>
 }
 
 // -----
@@ -225,4 +243,68 @@ func.func @pq16_decode(%q: tensor<1x4x1x32xf32>, %c: tensor<1x2x333x4xi8>,
       : tensor<1x4x1x32xf32>, tensor<1x2x333x4xi8>, tensor<2x8x16x4xf32>,
         tensor<1x2x333x16xf32> -> tensor<1x4x1x16xf32>
   return %o : tensor<1x4x1x16xf32>
+}
+
+// -----
+
+// int8 prefill (Lq = 200 in 4 query blocks): the flash kernel. A quantised
+// cache is not prepacked (that would be a float copy of all of it): each
+// task decodes the key block it is at into its own K^T [64, 64] and
+// V [64, 32] f32 tiles, 16 codes at a time (signed codes, per-channel key
+// scale of the token group; the value row's group scale), and the
+// register-tile products read only those tiles.
+// CHECK-LABEL: func.func @quant8_prefill
+// CHECK-NOT: memref<1x2x4x64x64xf32>
+// CHECK: scf.parallel
+// CHECK: %[[KT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<64x64xf32>
+// CHECK: %[[VT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<64x32xf32>
+// CHECK-DAG: vector.load %{{.*}} : memref<1x2x200x64xi8>, vector<16xi8>
+// CHECK-DAG: arith.sitofp %{{.*}} : vector<16xi8> to vector<16xf32>
+// CHECK-DAG: vector.load %{{.*}} : memref<1x2x7x64xf32>, vector<16xf32>
+// CHECK: vector.extract
+// CHECK: memref.store %{{.*}}, %[[KT]]
+// CHECK-DAG: vector.load %{{.*}} : memref<1x2x200x32xi8>, vector<16xi8>
+// CHECK-DAG: memref.load %{{.*}} : memref<1x2x200x1xf32>
+// CHECK: vector.store %{{.*}}, %[[VT]]
+// CHECK-NOT: xi8>
+// CHECK: vector.fma
+// CHECK-NOT: xi8>
+// CHECK: math.exp
+// CHECK-NOT: xi8>
+// CHECK: return
+func.func @quant8_prefill(%q: tensor<1x4x200x64xf32>, %kc: tensor<1x2x200x64xi8>,
+                          %ks: tensor<1x2x7x64xf32>, %vc: tensor<1x2x200x32xi8>,
+                          %vs: tensor<1x2x200x1xf32>) -> tensor<1x4x200x32xf32> {
+  %o = attn.quant_attention %q, key(%kc, %ks : tensor<1x2x200x64xi8>, tensor<1x2x7x64xf32>)
+      value(%vc, %vs : tensor<1x2x200x32xi8>, tensor<1x2x200x1xf32>)
+      {bits = 8 : i64, group_size = 32 : i64, causal}
+      : tensor<1x4x200x64xf32> -> tensor<1x4x200x32xf32>
+  return %o : tensor<1x4x200x32xf32>
+}
+
+// -----
+
+// PQ prefill (Kc = 256, m = 8 sub-spaces of 4 dims): each task rebuilds the
+// keys of its block in its K^T tile from their centroids (one byte code read
+// unsigned, the centroid's 4 floats copied); no per-query lookup tables, no
+// gathers, no float copy of the whole cache.
+// CHECK-LABEL: func.func @pq256_prefill
+// CHECK-NOT: memref<1x1x2x32x64xf32>
+// CHECK: scf.parallel
+// CHECK: %[[KT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<32x64xf32>
+// CHECK: memref.load %{{.*}} : memref<1x1x100x8xi8>
+// CHECK: arith.extui %{{.*}} : i8 to i32
+// CHECK: memref.load %{{.*}} : memref<1x8x256x4xf32>
+// CHECK: memref.store %{{.*}}, %[[KT]]
+// CHECK-NOT: vector.gather
+// CHECK: vector.fma
+// CHECK-NOT: vector.gather
+// CHECK: return
+func.func @pq256_prefill(%q: tensor<1x2x100x32xf32>, %c: tensor<1x1x100x8xi8>,
+                         %cb: tensor<1x8x256x4xf32>, %v: tensor<1x1x100x16xf32>)
+    -> tensor<1x2x100x16xf32> {
+  %o = attn.pq_attention %q, %c, %cb, %v {causal}
+      : tensor<1x2x100x32xf32>, tensor<1x1x100x8xi8>, tensor<1x8x256x4xf32>,
+        tensor<1x1x100x16xf32> -> tensor<1x2x100x16xf32>
+  return %o : tensor<1x2x100x16xf32>
 }
