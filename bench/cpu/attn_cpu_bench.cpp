@@ -58,7 +58,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 struct Config {
-  std::string kind; // prefill, decode, quant8, quant4, pq, linear, gdn, gla,
+  std::string kind; // prefill, alibi, decode, quant8, quant4, pq, linear, gdn, gla,
                     // kda, loglinear, loglinear_gdn, lolcats
   int64_t batch = 1, heads, kvHeads, lq, lk, d;
   bool causal;
@@ -98,6 +98,9 @@ bool perChannel(const Config &c) { return c.kind == "gla" || c.kind == "kda"; }
 bool deltaKind(const Config &c) {
   return c.kind == "gdn" || c.kind == "kda" || c.kind == "loglinear_gdn";
 }
+
+/// The ALiBi-style bias of the "alibi" kind: -kAlibiSlope (h + 1) (i - j).
+constexpr double kAlibiSlope = 0.01;
 
 /// Prefill over compressed K/V: int8 / int4 codes (keys per channel in
 /// groups of 32 tokens, values per token in groups of 32 channels, no zero
@@ -175,11 +178,25 @@ std::string kernelSource(const Config &c) {
   }
   std::string q = tensorType(c.batch, c.heads, c.lq, c.d, c.dtype);
   std::string kv = tensorType(c.batch, c.kvHeads, c.lk, c.d, c.dtype);
+  // "alibi": a score_mod region adding -kAlibiSlope (h + 1) (i - j).
+  std::string mod = c.kind != "alibi" ? "" : llvm::formatv(R"(score_mod {
+  ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+    %one = arith.constant 1 : index
+    %h1 = arith.addi %h, %one : index
+    %d = arith.subi %i, %j : index
+    %hd = arith.muli %h1, %d : index
+    %x = arith.index_cast %hd : index to i64
+    %xf = arith.sitofp %x : i64 to f32
+    %c = arith.constant {0} : f32
+    %bias = arith.mulf %xf, %c : f32
+    %r = arith.addf %s, %bias : f32
+    attn.yield %r : f32
+  })", -kAlibiSlope).str();
   return llvm::formatv(R"(func.func @kernel(%q: {0}, %k: {1}, %v: {1}) -> {0} {
-  %o = attn.attention %q, %k, %v {2} : {0}, {1}, {1} -> {0}
+  %o = attn.attention %q, %k, %v {3} {2} : {0}, {1}, {1} -> {0}
   return %o : {0}
 })",
-                       q, kv, c.causal ? "{causal}" : "");
+                       q, kv, c.causal ? "{causal}" : "", mod);
 }
 
 /// Peak resident set of this process in MB.
@@ -380,6 +397,11 @@ void runBaseline(const Config &c, int reps, Result &res) {
         float *row = s.data() + size_t(i) * c.lk;
         int64_t visible = c.causal ? std::min(c.lk, i + c.lk - c.lq + 1) : c.lk;
         float m = -INFINITY, sum = 0.0f;
+        if (c.kind == "alibi") {
+          float slope = float(kAlibiSlope * double(h + 1)), dist = float(i);
+          for (int64_t j = 0; j < visible; ++j, dist -= 1.0f)
+            row[j] -= slope * dist;
+        }
         for (int64_t j = 0; j < visible; ++j)
           m = std::max(m, row[j]);
         for (int64_t j = 0; j < visible; ++j)
@@ -621,6 +643,11 @@ int main(int argc, char **argv) {
         }
   for (int t : {1, 2})
     configs.push_back({"prefill", 1, 4, 4, 4096, 4096, 128, false, "bf16", t, false});
+  // A score_mod region (ALiBi-style bias by head and distance), causal: the
+  // same shape as the causal prefill rows, the baseline adding the bias in
+  // its softmax loop.
+  for (int t : {1, 2})
+    configs.push_back({"alibi", 1, 4, 4, 4096, 4096, 128, true, "f32", t, true});
   for (int t : {1, 2})
     configs.push_back({"decode", 1, 8, 8, 1, quick ? 8192 : 32768, 128, true, "f32", t, false});
   // Prefill over int8 / int4 / PQ caches (f32 queries, D = 128, non-causal),
@@ -706,7 +733,7 @@ int main(int argc, char **argv) {
     r.blasPeakMB = blas.blasPeakMB;
     double ceiling = c.threads == 1 ? fma1 : fma2;
     double flops = 4.0 * c.batch * c.heads * double(c.lq) * c.lk * c.d;
-    if (c.causal && c.kind == "prefill")
+    if (c.causal && (c.kind == "prefill" || c.kind == "alibi"))
       flops /= 2;
     if (recurrent(c)) {
       // Per token, the chunkwise form's products (D = Dv, C = 64, the causal

@@ -17,6 +17,7 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <cmath>
 #include <stdexcept>
 
 using namespace mlir;
@@ -148,20 +149,36 @@ bool Interpreter::attention(AttentionOp op) {
     blockTable = integral<int32_t>(table);
     p.blockTable = &blockTable;
   }
+  // Tensors a region captures (bias tables) are read from the function's
+  // values, row-major.
+  CapturedElement captured = [this](Value tensor, ArrayRef<int64_t> indices) {
+    auto it = env.find(tensor);
+    if (it == env.end() || indices.size() != it->second.shape.size())
+      return std::nan("");
+    int64_t flat = 0;
+    for (auto [i, extent] : llvm::zip(indices, it->second.shape)) {
+      if (i < 0 || i >= extent)
+        return std::nan("");
+      flat = flat * extent + i;
+    }
+    return it->second.values[size_t(flat)];
+  };
   if (!op.getScoreMod().empty()) {
     if (!canEvaluate(op.getScoreMod(), error))
       return false;
     Region *region = &op.getScoreMod();
-    p.scoreMod = [region](double s, int64_t b, int64_t h, int64_t i, int64_t j) {
-      return evaluateRegion(*region, {s, double(b), double(h), double(i), double(j)});
+    p.scoreMod = [region, captured](double s, int64_t b, int64_t h, int64_t i, int64_t j) {
+      return evaluateRegion(*region, {s, double(b), double(h), double(i), double(j)},
+                            captured);
     };
   }
   if (!op.getMaskMod().empty()) {
     if (!canEvaluate(op.getMaskMod(), error))
       return false;
     Region *region = &op.getMaskMod();
-    p.maskMod = [region](int64_t b, int64_t h, int64_t i, int64_t j) {
-      return evaluateRegion(*region, {double(b), double(h), double(i), double(j)}) != 0.0;
+    p.maskMod = [region, captured](int64_t b, int64_t h, int64_t i, int64_t j) {
+      return evaluateRegion(*region, {double(b), double(h), double(i), double(j)},
+                            captured) != 0.0;
     };
   }
   setAttention(op, ref::attention(real(op.getQuery()), real(op.getKey()),

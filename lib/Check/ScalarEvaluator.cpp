@@ -11,6 +11,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -27,7 +28,7 @@ static bool known(Operation *op) {
              arith::UIToFPOp, arith::ExtFOp, arith::TruncFOp, arith::CmpIOp,
              arith::CmpFOp, arith::SelectOp, arith::AndIOp, arith::OrIOp,
              arith::XOrIOp, math::ExpOp, math::LogOp, math::TanhOp,
-             math::SqrtOp, math::AbsFOp, YieldOp>(op);
+             math::SqrtOp, math::AbsFOp, tensor::ExtractOp, YieldOp>(op);
 }
 
 bool attn::canEvaluate(Region &region, std::string &error) {
@@ -77,7 +78,8 @@ static bool compareFloat(arith::CmpFPredicate p, double a, double b) {
   return false;
 }
 
-double attn::evaluateRegion(Region &region, ArrayRef<double> args) {
+double attn::evaluateRegion(Region &region, ArrayRef<double> args,
+                            const CapturedElement &captured) {
   Block &block = region.front();
   llvm::DenseMap<Value, double> env;
   for (auto [arg, value] : llvm::zip(block.getArguments(), args))
@@ -133,6 +135,12 @@ double attn::evaluateRegion(Region &region, ArrayRef<double> args) {
         .Case([&](math::TanhOp o) { return std::tanh(get(o.getOperand())); })
         .Case([&](math::SqrtOp o) { return std::sqrt(get(o.getOperand())); })
         .Case([&](math::AbsFOp o) { return std::fabs(get(o.getOperand())); })
+        .Case([&](tensor::ExtractOp o) {
+          SmallVector<int64_t> indices;
+          for (Value i : o.getIndices())
+            indices.push_back(static_cast<int64_t>(get(i)));
+          return captured ? captured(o.getTensor(), indices) : std::nan("");
+        })
         .Default([](Operation *) { return 0.0; });
     // i1 xor/and/or of booleans: keep them 0/1.
     if (op.getNumResults() == 1 && op.getResult(0).getType().isInteger(1))

@@ -79,6 +79,24 @@ struct DecodeCache {
   std::optional<DecodePq> pq;
 };
 
+/// What an attn.attention adds to its scores beyond the causal, window and
+/// length rules: the score_mod and mask_mod regions (applied to 16 keys at a
+/// time, vectorised when every op of the region is elementwise, lane by lane
+/// otherwise) and a mask buffer [B|1, Hq|1, Lq, Lk] (i1 visibility, or an
+/// additive float mask).
+struct ScoreMods {
+  mlir::Region *scoreMod = nullptr, *maskMod = nullptr;
+  mlir::Value mask;
+  bool any() const { return scoreMod || maskMod || mask; }
+  /// Whether some key of a block may be hidden by these (so the kernels'
+  /// unmasked fast path must still select).
+  bool hides() const {
+    return maskMod || (mask && mlir::cast<mlir::MemRefType>(mask.getType())
+                                   .getElementType()
+                                   .isInteger(1));
+  }
+};
+
 /// Short spellings over one ImplicitLocOpBuilder.
 class CpuKernelBuilder {
 public:
@@ -186,6 +204,14 @@ protected:
   Value loadValueVector(const DecodeCache &cache, Value v,
                         llvm::ArrayRef<Value> row, Value c0);
 
+  /// Scores x (vector<16xf32>) of keys j0 + lane for query `row` of head h
+  /// in batch row b0 after the score_mod region and the additive mask, and
+  /// with the keys that mask_mod or a boolean mask hide set to -inf. Mask
+  /// entries of keys at or past Lk are not read; the region sees indices
+  /// clamped into [0, Lq) and [0, Lk). Defined in ScoreModsCpu.cpp.
+  Value applyScoreMods(const ScoreMods &mods, Value x, Value b0, Value h,
+                       Value row, Value j0);
+
   /// vis & the causal and window rules for lanes whose key lies `delta` =
   /// (i + n - Lq) - j before the query's diagonal (i32 vectors; n is Lk, or
   /// the row's key count when the kernel reads a cache).
@@ -232,7 +258,8 @@ constexpr int64_t kDecodeMaxQueries = 16;
 void emitDecodeAttention(mlir::ImplicitLocOpBuilder &b, const FlashShape &s,
                          mlir::Value q, mlir::Value k, mlir::Value v,
                          mlir::Value sinks, mlir::Value out, mlir::Value lse,
-                         const DecodeCache &cache = {});
+                         const DecodeCache &cache = {},
+                         const ScoreMods &mods = {});
 
 /// Emits the flash prefill kernel (FlashAttentionCpu.cpp). `cache` may name
 /// key counts, a page table, quantised codes (dequantised as K/V tiles are
@@ -242,7 +269,8 @@ void emitFlashAttention(
     mlir::ImplicitLocOpBuilder &b, const FlashShape &s, mlir::Value q,
     mlir::Value k, mlir::Value v, mlir::Value sinks, mlir::Value out,
     mlir::Value lse, const DecodeCache &cache = {},
-    llvm::ArrayRef<std::pair<mlir::Value, mlir::Value>> blockLists = {});
+    llvm::ArrayRef<std::pair<mlir::Value, mlir::Value>> blockLists = {},
+    const ScoreMods &mods = {});
 
 } // namespace attn
 

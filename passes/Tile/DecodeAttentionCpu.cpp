@@ -40,8 +40,8 @@ namespace {
 class DecodeEmitter : public CpuKernelBuilder {
 public:
   DecodeEmitter(ImplicitLocOpBuilder &b, const FlashShape &s,
-                const DecodeCache &cache)
-      : CpuKernelBuilder(b, s), cache(cache), pq(cache.pq) {}
+                const DecodeCache &cache, const ScoreMods &mods)
+      : CpuKernelBuilder(b, s), cache(cache), mods(mods), pq(cache.pq) {}
 
   void emit(Value q, Value k, Value v, Value sinks, Value out, Value lse);
 
@@ -73,6 +73,7 @@ private:
                  Value keyIdx);
 
   DecodeCache cache;
+  ScoreMods mods;
   std::optional<DecodePq> pq;
   Value pqTable; // the current task's tables [rows, m, Kc]
 
@@ -218,9 +219,13 @@ void DecodeEmitter::chunk(Value q, Value k, Value v, Value b0, Value kvHead,
         x = arith::MulFOp::create(
             b, cap, math::TanhOp::create(b, arith::DivFOp::create(b, x, cap)));
       }
+      Value i = arith::RemUIOp::create(b, r, idx(s.lq));
+      if (mods.any()) {
+        Value h = add(mul(kvHead, idx(s.group)), arith::DivUIOp::create(b, r, idx(s.lq)));
+        x = applyScoreMods(mods, x, b0, h, i, j0);
+      }
       // Key j is visible to query i when j < chunk end and the causal and
       // window rules hold for delta = (i + n - Lq) - j, n the row's count.
-      Value i = arith::RemUIOp::create(b, r, idx(s.lq));
       Value j = arith::AddIOp::create(b, bcastI(toI32(j0)), lanes);
       Value vis = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j,
                                         bcastI(toI32(keyEnd)));
@@ -405,6 +410,7 @@ void DecodeEmitter::emit(Value q, Value k, Value v, Value sinks, Value out,
 
 void attn::emitDecodeAttention(ImplicitLocOpBuilder &b, const FlashShape &s,
                                Value q, Value k, Value v, Value sinks,
-                               Value out, Value lse, const DecodeCache &cache) {
-  DecodeEmitter(b, s, cache).emit(q, k, v, sinks, out, lse);
+                               Value out, Value lse, const DecodeCache &cache,
+                               const ScoreMods &mods) {
+  DecodeEmitter(b, s, cache, mods).emit(q, k, v, sinks, out, lse);
 }

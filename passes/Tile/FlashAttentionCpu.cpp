@@ -49,8 +49,8 @@ class FlashEmitter : public CpuKernelBuilder {
 public:
   /// `cache` (key counts, a page table) when the call reads a runtime cache.
   FlashEmitter(ImplicitLocOpBuilder &b, const FlashShape &s,
-               const DecodeCache &cache = {})
-      : CpuKernelBuilder(b, s), cache(cache) {}
+               const DecodeCache &cache, const ScoreMods &mods)
+      : CpuKernelBuilder(b, s), cache(cache), mods(mods) {}
 
   void emit(Value q, Value k, Value v, Value sinks, Value out, Value lse,
             ArrayRef<std::pair<Value, Value>> blockLists = {});
@@ -75,13 +75,15 @@ private:
   void packPqKey(Value codes, const TileRef &kt, ArrayRef<Value> row,
                  Value kvHead, Value j, Value inside);
   void scoreTile(Value qp, const TileRef &kt, Value sc, Value g);
-  void softmaxRows(Value sc, Value alpha, Value m, Value l, Value g,
-                   Value row0, Value key0, Value count, bool withMask);
+  void softmaxRows(Value sc, Value alpha, Value m, Value l, Value b0,
+                   Value h, Value g, Value row0, Value key0, Value count,
+                   bool withMask);
   void accumulate(Value sc, const TileRef &vp, Value alpha, Value o, Value g);
   void finish(Value o, Value m, Value l, Value out, Value lse, Value b0,
               Value kvHead, Value row0);
 
   DecodeCache cache;
+  ScoreMods mods;
 };
 
 } // namespace
@@ -202,8 +204,8 @@ void FlashEmitter::scoreTile(Value qp, const TileRef &kt, Value sc, Value g) {
 /// Online softmax over one key block: per row, mask (when asked), new max,
 /// p = exp(s - max) in place of s, alpha = exp(old max - new max), new sum.
 void FlashEmitter::softmaxRows(Value sc, Value alpha, Value m, Value l,
-                               Value g, Value row0, Value key0, Value count,
-                               bool withMask) {
+                               Value b0, Value h, Value g, Value row0,
+                               Value key0, Value count, bool withMask) {
   auto i32 = b.getI32Type();
   auto ivec = VectorType::get({kLanes}, i32);
   SmallVector<int32_t> laneIds;
@@ -224,6 +226,8 @@ void FlashEmitter::softmaxRows(Value sc, Value alpha, Value m, Value l,
         x = arith::MulFOp::create(
             b, cap, math::TanhOp::create(b, arith::DivFOp::create(b, x, cap)));
       }
+      if (mods.any())
+        x = applyScoreMods(mods, x, b0, h, add(row0, i), add(key0, idx(c * kLanes)));
       sv.push_back(x);
     }
     if (withMask) {
@@ -570,13 +574,16 @@ void FlashEmitter::emit(Value q, Value k, Value v, Value sinks, Value out,
               b.setInsertionPointToStart(&ifOp.getThenRegion().front());
             }
             scoreTile(qp, kt, sc, g);
+            Value h = add(mul(kvHead, idx(s.group)), g);
             auto ifOp = scf::IfOp::create(b, needsMask, /*withElse=*/true);
             {
               OpBuilder::InsertionGuard inner(b);
               b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-              softmaxRows(sc, alpha, m, l, g, row0, key0, count, /*withMask=*/true);
+              softmaxRows(sc, alpha, m, l, b0, h, g, row0, key0, count,
+                          /*withMask=*/true);
               b.setInsertionPointToStart(&ifOp.getElseRegion().front());
-              softmaxRows(sc, alpha, m, l, g, row0, key0, count, /*withMask=*/false);
+              softmaxRows(sc, alpha, m, l, b0, h, g, row0, key0, count,
+                          /*withMask=*/false);
             }
             accumulate(sc, vp, alpha, o, g);
             if (blockTable)
@@ -594,8 +601,9 @@ void FlashEmitter::emit(Value q, Value k, Value v, Value sinks, Value out,
 void attn::emitFlashAttention(ImplicitLocOpBuilder &b, const FlashShape &s,
                               Value q, Value k, Value v, Value sinks, Value out,
                               Value lse, const DecodeCache &cache,
-                              ArrayRef<std::pair<Value, Value>> blockLists) {
-  FlashEmitter(b, s, cache).emit(q, k, v, sinks, out, lse, blockLists);
+                              ArrayRef<std::pair<Value, Value>> blockLists,
+                              const ScoreMods &mods) {
+  FlashEmitter(b, s, cache, mods).emit(q, k, v, sinks, out, lse, blockLists);
 }
 
 //===----------------------------------------------------------------------===//
@@ -617,9 +625,6 @@ struct TileAttentionForCpu : OpRewritePattern<AttentionOp> {
     if (!qType.hasStaticShape() || !kType.hasStaticShape() ||
         !vType.hasStaticShape())
       return rewriter.notifyMatchFailure(op, "dynamic shapes take the naive path");
-    if (op.getMask() || !op.getScoreMod().empty() || !op.getMaskMod().empty())
-      return rewriter.notifyMatchFailure(
-          op, "masks and mod regions take the naive path");
     bool hasLists = op.getKvNumBlocks() || op.getFullKvNumBlocks();
     FlashShape s;
     s.batch = qType.getDimSize(0);
@@ -690,10 +695,17 @@ struct TileAttentionForCpu : OpRewritePattern<AttentionOp> {
       cache.kvLens = readOnlyBuffer(b, op.getKvLens());
     if (op.getBlockTable())
       cache.blockTable = readOnlyBuffer(b, op.getBlockTable());
+    ScoreMods mods;
+    if (!op.getScoreMod().empty())
+      mods.scoreMod = &op.getScoreMod();
+    if (!op.getMaskMod().empty())
+      mods.maskMod = &op.getMaskMod();
+    if (op.getMask())
+      mods.mask = readOnlyBuffer(b, op.getMask());
     if (decode)
-      emitDecodeAttention(b, s, q, k, v, sinks, out, lse, cache);
+      emitDecodeAttention(b, s, q, k, v, sinks, out, lse, cache, mods);
     else
-      emitFlashAttention(b, s, q, k, v, sinks, out, lse, cache, lists);
+      emitFlashAttention(b, s, q, k, v, sinks, out, lse, cache, lists, mods);
 
     SmallVector<Value> results = {resultTensor(b, out, op.getOut().getType())};
     if (lse)

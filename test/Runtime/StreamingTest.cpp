@@ -300,7 +300,7 @@ TEST_F(Streaming, StaleCacheRowsNeverReachOutputs) {
   attnrt_kv_view view{};
   ASSERT_EQ(attnrt_kv_view_get(loop.cache, &view), ATTNRT_OK);
   std::vector<double> want = prefillRows(prompt, 0, 17);
-  for (const char *entry : {"paged_chunk17", "paged_chunk17_naive"}) {
+  for (const char *entry : {"paged_chunk17", "paged_chunk17_mask_mod"}) {
     std::vector<float> out(q.size(), std::nanf(""));
     call(entry, {q.data(), view.key, view.value, const_cast<int32_t *>(view.lengths),
                  const_cast<int32_t *>(view.block_table), out.data()});

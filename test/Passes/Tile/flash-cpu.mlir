@@ -1,4 +1,5 @@
-// attn-tile's CPU kernels: the flash and decode forms of attn.attention,
+// attn-tile's CPU kernels: the flash and decode forms of attn.attention
+// (with masks and score/mask-mod regions),
 // and quant_attention and pq_attention (decode and prefill). No case leaves a
 // linalg.generic behind (the naive forms are generics; the kernels are
 // loops over vectors), which the RUN line checks across the whole output.
@@ -115,19 +116,83 @@ func.func @paged_prefill_chunk(%q: tensor<1x2x17x16xf32>, %k: tensor<8x2x16x16xf
 
 // -----
 
-// Mask tensors and mod regions are not taken: the op stays for
-// attn-decompose. So is D = 8 (not a multiple of 16).
+// D = 8 (not a multiple of 16) is not taken: the op stays for
+// attn-decompose.
 // CHECK-LABEL: func.func @not_taken
 // CHECK: attn.attention
-// CHECK: attn.attention
-func.func @not_taken(%q: tensor<1x1x4x16xf32>, %k: tensor<1x1x4x16xf32>,
-                     %v: tensor<1x1x4x16xf32>, %m: tensor<1x1x4x4xi1>,
-                     %q8: tensor<1x1x4x8xf32>) -> (tensor<1x1x4x16xf32>, tensor<1x1x4x8xf32>) {
-  %o = attn.attention %q, %k, %v mask(%m : tensor<1x1x4x4xi1>)
-      : tensor<1x1x4x16xf32>, tensor<1x1x4x16xf32>, tensor<1x1x4x16xf32> -> tensor<1x1x4x16xf32>
+func.func @not_taken(%q8: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
   %o8 = attn.attention %q8, %q8, %q8
       : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32> -> tensor<1x1x4x8xf32>
-  return %o, %o8 : tensor<1x1x4x16xf32>, tensor<1x1x4x8xf32>
+  return %o8 : tensor<1x1x4x8xf32>
+}
+
+// -----
+
+// A boolean mask and an elementwise score_mod / mask_mod on the flash
+// kernel: per 16 keys of a row the score_mod's ops run once on vectors
+// (i - j as vector<16xindex>, converted and scaled in vector<16xf32>), the
+// mask row is gathered byte by byte (i1 buffers hold a byte per entry) with
+// lanes past Lk switched off, mask_mod's remainder test runs on vectors,
+// and hidden lanes become -inf before the running max. No [Lq, Lk] buffer.
+// CHECK-LABEL: func.func @mods_flash
+// CHECK-NOT: memref<1x2x100x100
+// CHECK: scf.parallel
+// CHECK: vector.fma
+// CHECK: arith.subi %{{.*}}, %{{.*}} : vector<16xindex>
+// CHECK: arith.sitofp %{{.*}} : vector<16xi64> to vector<16xf32>
+// CHECK: arith.addf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK: vector.gather %{{.*}} : memref<1x1x100x100xi1>, vector<16xi32>, vector<16xi1>, vector<16xi1> into vector<16xi1>
+// CHECK: arith.remsi %{{.*}}, %{{.*}} : vector<16xindex>
+// CHECK: arith.select %{{.*}}, %{{.*}}, %{{.*}} : vector<16xi1>, vector<16xf32>
+// CHECK: math.exp
+// CHECK-NOT: memref<1x2x100x100
+// CHECK: return
+func.func @mods_flash(%q: tensor<1x2x100x32xf32>, %k: tensor<1x2x100x32xf32>,
+                      %v: tensor<1x2x100x32xf32>, %m: tensor<1x1x100x100xi1>)
+    -> tensor<1x2x100x32xf32> {
+  %o = attn.attention %q, %k, %v mask(%m : tensor<1x1x100x100xi1>) score_mod {
+  ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+    %d = arith.subi %i, %j : index
+    %di = arith.index_cast %d : index to i64
+    %df = arith.sitofp %di : i64 to f32
+    %c = arith.constant -0.05 : f32
+    %bias = arith.mulf %df, %c : f32
+    %r = arith.addf %s, %bias : f32
+    attn.yield %r : f32
+  } mask_mod {
+  ^bb0(%b: index, %h: index, %i: index, %j: index):
+    %three = arith.constant 3 : index
+    %rem = arith.remsi %j, %three : index
+    %zero = arith.constant 0 : index
+    %keep = arith.cmpi ne, %rem, %zero : index
+    attn.yield %keep : i1
+  } : tensor<1x2x100x32xf32>, tensor<1x2x100x32xf32>, tensor<1x2x100x32xf32>
+      -> tensor<1x2x100x32xf32>
+  return %o : tensor<1x2x100x32xf32>
+}
+
+// -----
+
+// A score_mod that reads a captured tensor (a per-head bias table) is not
+// elementwise: on the decode kernel it runs lane by lane on scalars
+// (tensor.extract per key), the results inserted into the score vector.
+// CHECK-LABEL: func.func @mods_scalar_decode
+// CHECK: scf.parallel
+// CHECK: vector.extract %{{.*}}[0] : f32 from vector<16xf32>
+// CHECK: tensor.extract
+// CHECK: vector.insert %{{.*}}, %{{.*}} [0] : f32 into vector<16xf32>
+// CHECK: vector.insert %{{.*}}, %{{.*}} [15] : f32 into vector<16xf32>
+func.func @mods_scalar_decode(%q: tensor<1x4x1x16xf32>, %k: tensor<1x2x300x16xf32>,
+                              %v: tensor<1x2x300x16xf32>, %bias: tensor<4x300xf32>)
+    -> tensor<1x4x1x16xf32> {
+  %o = attn.attention %q, %k, %v score_mod {
+  ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+    %x = tensor.extract %bias[%h, %j] : tensor<4x300xf32>
+    %r = arith.addf %s, %x : f32
+    attn.yield %r : f32
+  } : tensor<1x4x1x16xf32>, tensor<1x2x300x16xf32>, tensor<1x2x300x16xf32>
+      -> tensor<1x4x1x16xf32>
+  return %o : tensor<1x4x1x16xf32>
 }
 
 // -----

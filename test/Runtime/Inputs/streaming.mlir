@@ -131,16 +131,16 @@ func.func @loglinear_gdn_chunk(%q: tensor<1x4x5x16xf32>, %k: tensor<1x4x5x16xf32
   return %o, %s1 : tensor<1x4x5x16xf32>, tensor<1x4x7x16x16xf32>
 }
 
-// A prefill chunk of 17 queries, twice: on the split-KV kernel, and with a
-// (trivially true) mask_mod region, which keeps it on the naive form that
-// gathers whole pages, stale rows included.
+// A prefill chunk of 17 queries, twice: on the flash kernel, and with a
+// (trivially true) mask_mod region applied in the same kernel's score
+// tiles (pages read in place, rows past each count never visible).
 func.func @paged_chunk17(%q: tensor<3x4x17x32xf32>, %k: tensor<20x2x8x32xf32>, %v: tensor<20x2x8x32xf32>, %n: tensor<3xi32>, %t: tensor<3x8xi32>) -> tensor<3x4x17x32xf32> {
   %o = attn.attention %q, %k, %v kv_lens(%n : tensor<3xi32>) block_table(%t : tensor<3x8xi32>) {causal}
       : tensor<3x4x17x32xf32>, tensor<20x2x8x32xf32>, tensor<20x2x8x32xf32> -> tensor<3x4x17x32xf32>
   return %o : tensor<3x4x17x32xf32>
 }
 
-func.func @paged_chunk17_naive(%q: tensor<3x4x17x32xf32>, %k: tensor<20x2x8x32xf32>, %v: tensor<20x2x8x32xf32>, %n: tensor<3xi32>, %t: tensor<3x8xi32>) -> tensor<3x4x17x32xf32> {
+func.func @paged_chunk17_mask_mod(%q: tensor<3x4x17x32xf32>, %k: tensor<20x2x8x32xf32>, %v: tensor<20x2x8x32xf32>, %n: tensor<3xi32>, %t: tensor<3x8xi32>) -> tensor<3x4x17x32xf32> {
   %o = attn.attention %q, %k, %v kv_lens(%n : tensor<3xi32>) block_table(%t : tensor<3x8xi32>) mask_mod {
   ^bb0(%b: index, %h: index, %i: index, %j: index):
     %true = arith.constant true
