@@ -46,6 +46,11 @@ public:
   void emit(Value q, Value k, Value v, Value sinks, Value out, Value lse);
 
 private:
+  /// Prefetches the K and V rows of the keys kPrefetchGroups x 16 past j0.
+  void prefetchKeys(Value k, Value v, Value b0, Value kvHead, Value j0,
+                    Value lastKey);
+  static constexpr int64_t kPrefetchGroups = 2;
+
   /// One chunk of keys for all rows of a kv head.
   void chunk(Value q, Value k, Value v, Value b0, Value kvHead, Value keyBegin,
              Value keyEnd, Value count, Value qp, Value sc, Value acc, Value m,
@@ -149,6 +154,28 @@ Value DecodeEmitter::pqScores(Value codes, Value table, Value b0, Value kvHead,
   })[0];
 }
 
+void DecodeEmitter::prefetchKeys(Value k, Value v, Value b0, Value kvHead,
+                                 Value j0, Value lastKey) {
+  // Every 64-byte line of the K and V rows kPrefetchGroups groups of 16
+  // keys ahead (clamped to the chunk's last key).
+  for (Value rows : {k, v}) {
+    auto type = cast<MemRefType>(rows.getType());
+    int64_t bytes = std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
+    int64_t width = type.getDimSize(3), perLine = std::max<int64_t>(1, 64 / bytes);
+    forLoop(idx(0), idx(kLanes), 1, {}, [&](Value jj, ValueRange) {
+      Value key = minI(add(j0, add(jj, idx(kPrefetchGroups * kLanes))), lastKey);
+      SmallVector<Value> row = keyRow(b0, kvHead, key);
+      for (int64_t c = 0; c < width; c += perLine) {
+        SmallVector<Value> at(row);
+        at.push_back(idx(c));
+        memref::PrefetchOp::create(b, rows, at, /*isWrite=*/false,
+                                   /*localityHint=*/3, /*isDataCache=*/true);
+      }
+      return SmallVector<Value>{};
+    });
+  }
+}
+
 void DecodeEmitter::chunk(Value q, Value k, Value v, Value b0, Value kvHead,
                           Value keyBegin, Value keyEnd, Value count, Value qp,
                           Value sc, Value acc, Value m, Value l) {
@@ -186,6 +213,8 @@ void DecodeEmitter::chunk(Value q, Value k, Value v, Value b0, Value kvHead,
   // The loop only runs when keyEnd > keyBegin >= 0, so keyEnd - 1 is a key.
   Value lastKey = arith::SubIOp::create(b, keyEnd, idx(1));
   forLoop(keyBegin, keyEnd, kLanes, {}, [&](Value j0, ValueRange) {
+    if (!pq)
+      prefetchKeys(k, v, b0, kvHead, j0, lastKey);
     // Online softmax and PV per row. Scores of the 16 keys come from 16
     // dot-product accumulators over D (keys past the chunk read a valid,
     // clamped row and are masked below), summed into one vector by a

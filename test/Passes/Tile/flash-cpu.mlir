@@ -64,7 +64,8 @@ func.func @decode(%q: tensor<1x4x1x128xf32>, %k: tensor<1x4x2000x128xf32>,
 
 // Decode over a paged cache: the same split-KV kernel reads K and V in place
 // through the block table (each key's page clamped into [0, 39], row j % 16)
-// and stops each batch row at its key count clamp(kv_lens[b], 0, 320).
+// and stops each batch row at its key count clamp(kv_lens[b], 0, 320); the
+// rows 32 keys ahead are prefetched through the same lookup.
 // CHECK-LABEL: func.func @paged_decode
 // CHECK-SAME: %[[K:[a-zA-Z0-9_]+]]: tensor<40x2x16x64xbf16>, %{{.*}}: tensor<40x2x16x64xbf16>, %[[N:[a-zA-Z0-9_]+]]: tensor<2xi32>, %[[T:[a-zA-Z0-9_]+]]: tensor<2x20xi32>
 // CHECK-DAG: %[[KB:.*]] = bufferization.to_buffer %[[K]]
@@ -83,7 +84,16 @@ func.func @decode(%q: tensor<1x4x1x128xf32>, %k: tensor<1x4x2000x128xf32>,
 // CHECK: %[[PI:.*]] = arith.index_cast %[[PAGE]]
 // CHECK: %[[P0:.*]] = arith.maxsi %[[PI]], %c0
 // CHECK: %[[P:.*]] = arith.minsi %[[P0]], %c39
-// CHECK: vector.load %[[KB]][%[[P]], %[[H]], %[[ROW]], %{{.*}}] : memref<40x2x16x64xbf16>, vector<16xbf16>
+// CHECK: memref.prefetch %[[KB]][%[[P]], %[[H]], %[[ROW]], %c0], read, locality<3>, data : memref<40x2x16x64xbf16>
+// CHECK: memref.prefetch %[[KB]][%[[P]], %[[H]], %[[ROW]], %c32], read, locality<3>, data : memref<40x2x16x64xbf16>
+// CHECK: memref.prefetch %{{.*}}[%{{.*}}, %[[H]], %{{.*}}, %c32], read, locality<3>, data : memref<40x2x16x64xbf16>
+// CHECK: %[[SLOT2:.*]] = arith.divui %{{.*}}, %c16
+// CHECK: %[[ROW2:.*]] = arith.remui %{{.*}}, %c16
+// CHECK: %[[PAGE2:.*]] = memref.load %[[TB]][%[[B]], %[[SLOT2]]] : memref<2x20xi32>
+// CHECK: %[[PI2:.*]] = arith.index_cast %[[PAGE2]]
+// CHECK: %[[P02:.*]] = arith.maxsi %[[PI2]], %c0
+// CHECK: %[[P2:.*]] = arith.minsi %[[P02]], %c39
+// CHECK: vector.load %[[KB]][%[[P2]], %[[H]], %[[ROW2]], %{{.*}}] : memref<40x2x16x64xbf16>, vector<16xbf16>
 func.func @paged_decode(%q: tensor<2x8x1x64xbf16>, %k: tensor<40x2x16x64xbf16>,
                         %v: tensor<40x2x16x64xbf16>, %n: tensor<2xi32>,
                         %t: tensor<2x20xi32>) -> tensor<2x8x1x64xbf16> {
