@@ -243,12 +243,20 @@ void FlashEmitter::softmaxRows(Value sc, Value alpha, Value m, Value l,
         sv[c] = arith::SelectOp::create(b, vis, sv[c], negInfV);
       }
     }
+    // Scores are never NaN (masked lanes are -inf): nnan lets the maxima
+    // be plain vmaxps without NaN fix-ups.
+    auto nnan = arith::FastMathFlags::nnan;
     Value blockMax = sv[0];
-    for (int64_t c = 1; c < kColVectors; ++c)
-      blockMax = arith::MaximumFOp::create(b, blockMax, sv[c]);
+    for (int64_t c = 1; c < kColVectors; ++c) {
+      auto mx = arith::MaximumFOp::create(b, blockMax, sv[c]);
+      mx.setFastmath(nnan);
+      blockMax = mx;
+    }
     Value mOld = memref::LoadOp::create(b, m, ValueRange{g, i});
-    Value mNew = vector::ReductionOp::create(b, vector::CombiningKind::MAXIMUMF,
-                                             blockMax, mOld);
+    auto reduce = vector::ReductionOp::create(b, vector::CombiningKind::MAXIMUMF,
+                                              blockMax, mOld);
+    reduce.setFastmath(nnan);
+    Value mNew = reduce;
     // A row that has seen no key keeps max -inf; subtracting 0 instead keeps
     // exp(-inf - 0) = 0 and avoids -inf - -inf.
     Value none = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, mNew, negInf);
@@ -261,11 +269,13 @@ void FlashEmitter::softmaxRows(Value sc, Value alpha, Value m, Value l,
       sum = arith::AddFOp::create(b, sum, p);
     }
     Value a = math::ExpOp::create(b, arith::SubFOp::create(b, mOld, mSafe));
-    Value lOld = memref::LoadOp::create(b, l, ValueRange{g, i});
-    Value lNew = vector::ReductionOp::create(b, vector::CombiningKind::ADD, sum,
-                                             arith::MulFOp::create(b, a, lOld));
+    // The running sum stays a vector of 16 partial sums per row; finish()
+    // reduces it once, so no block pays a horizontal add.
+    Value lOld = vector::LoadOp::create(b, vec, l, ValueRange{g, i, idx(0)});
+    Value lNew = vector::FMAOp::create(b, vector::BroadcastOp::create(b, vec, a),
+                                       lOld, sum);
     memref::StoreOp::create(b, mNew, m, ValueRange{g, i});
-    memref::StoreOp::create(b, lNew, l, ValueRange{g, i});
+    vector::StoreOp::create(b, lNew, l, ValueRange{g, i, idx(0)});
     memref::StoreOp::create(b, a, alpha, ValueRange{i});
     return SmallVector<Value>{};
   });
@@ -322,7 +332,9 @@ void FlashEmitter::finish(Value o, Value m, Value l, Value out, Value lse,
     Value h = add(mul(kvHead, idx(s.group)), g);
     forLoop(idx(0), rows, 1, {}, [&](Value i, ValueRange) {
       Value row = add(row0, i);
-      Value sum = memref::LoadOp::create(b, l, ValueRange{g, i});
+      Value sum = vector::ReductionOp::create(
+          b, vector::CombiningKind::ADD,
+          vector::LoadOp::create(b, vec, l, ValueRange{g, i, idx(0)}));
       Value empty = arith::CmpFOp::create(b, arith::CmpFPredicate::OLE, sum, cf(0.0));
       Value inv = arith::SelectOp::create(b, empty, cf(0.0),
                                           arith::DivFOp::create(b, cf(1.0), sum));
@@ -484,7 +496,7 @@ void FlashEmitter::emit(Value q, Value k, Value v, Value sinks, Value out,
         Value alpha = alloc({s.blockQ});
         Value o = alloc({s.group, s.blockQ, s.dv});
         Value m = alloc({s.group, s.blockQ});
-        Value l = alloc({s.group, s.blockQ});
+        Value l = alloc({s.group, s.blockQ, kLanes}); // lane-wise partial sums
         linalgFill(o, 0.0);
         if (sinks) {
           // A sink is a key with logit sink[h] and value 0: start every row
@@ -494,7 +506,12 @@ void FlashEmitter::emit(Value q, Value k, Value v, Value sinks, Value out,
             Value sink = memref::LoadOp::create(b, sinks, ValueRange{h});
             forLoop(idx(0), idx(s.blockQ), 1, {}, [&](Value i, ValueRange) {
               memref::StoreOp::create(b, sink, m, ValueRange{g, i});
-              memref::StoreOp::create(b, cf(1.0), l, ValueRange{g, i});
+              // The sink's weight 1 sits in lane 0 of the partial sums.
+              SmallVector<float> unit(kLanes, 0.0f);
+              unit[0] = 1.0f;
+              Value first = arith::ConstantOp::create(
+                  b, DenseElementsAttr::get(vec, ArrayRef(unit)));
+              vector::StoreOp::create(b, first, l, ValueRange{g, i, idx(0)});
               return SmallVector<Value>{};
             });
             return SmallVector<Value>{};
