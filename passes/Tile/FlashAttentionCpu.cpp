@@ -10,7 +10,8 @@
 //      int8/int4 codes dequantised, PQ keys rebuilt from centroids),
 //   2. S = Q K^T on a register tile of 4 rows x 64 keys (16 vector<16xf32>
 //      accumulators carried by the d loop),
-//   3. updates the running max m, sum l and rescale factor per row, masking
+//   3. updates the running max m, sum l (16 lane-wise partial sums, added
+//      up once at the end) and rescale factor per row, masking
 //      scores only in blocks the causal/window/length rules cut (a block
 //      every row sees entirely takes the branch without the mask),
 //   4. O = alpha O + P V on a register tile of 4 rows x 64 output columns.
