@@ -58,7 +58,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 struct Config {
-  std::string kind; // prefill, alibi, decode, quant8, quant4, pq, linear, gdn, gla,
+  std::string kind; // prefill, alibi, sparse, decode, quant8, quant4, pq, linear, gdn, gla,
                     // kda, loglinear, loglinear_gdn, lolcats
   int64_t batch = 1, heads, kvHeads, lq, lk, d;
   bool causal;
@@ -99,6 +99,21 @@ bool deltaKind(const Config &c) {
   return c.kind == "gdn" || c.kind == "kda" || c.kind == "loglinear_gdn";
 }
 
+/// Token-sparse attention ("sparse"): per query head and query, kSparseTopK
+/// keys drawn uniformly from the causally visible ones.
+constexpr int64_t kSparseTopK = 256;
+std::vector<int32_t> sparseIndices(const Config &c) {
+  std::mt19937 rng(13);
+  std::vector<int32_t> idx(size_t(c.batch) * c.heads * c.lq * kSparseTopK);
+  for (int64_t r = 0; r < c.batch * c.heads * c.lq; ++r) {
+    int64_t i = r % c.lq;
+    std::uniform_int_distribution<int32_t> key(0, int32_t(i + c.lk - c.lq));
+    for (int64_t e = 0; e < kSparseTopK; ++e)
+      idx[size_t(r) * kSparseTopK + e] = key(rng);
+  }
+  return idx;
+}
+
 /// The ALiBi-style bias of the "alibi" kind: -kAlibiSlope (h + 1) (i - j).
 constexpr double kAlibiSlope = 0.01;
 
@@ -115,6 +130,15 @@ int64_t codeBytes(const Config &c) {
 }
 
 std::string kernelSource(const Config &c) {
+  if (c.kind == "sparse") {
+    std::string x = tensorType(c.batch, c.heads, c.lq, c.d, c.dtype);
+    std::string idx = tensorType(c.batch, c.heads, c.lq, kSparseTopK, "i32");
+    return llvm::formatv(R"(func.func @kernel(%q: {0}, %k: {0}, %v: {0}, %i: {1}) -> {0} {
+  %o = attn.sparse_attention %q, %k, %v, %i : {1} {causal} : {0}, {0}, {0} -> {0}
+  return %o : {0}
+})",
+                         x, idx);
+  }
   if (compressed(c)) {
     std::string q = tensorType(c.batch, c.heads, c.lq, c.d, c.dtype);
     std::string codes = tensorType(c.batch, c.kvHeads, c.lk, codeBytes(c), "i8");
@@ -302,6 +326,11 @@ Result runAttn(const std::string &lib, const Config &c, int reps) {
                        v = make(c.kvHeads, c.lk, 3);
   std::vector<uint8_t> out(q.size(), 0);
   std::vector<void *> args = {q.data(), k.data(), v.data()};
+  std::vector<int32_t> sparse;
+  if (c.kind == "sparse") {
+    sparse = sparseIndices(c);
+    args.push_back(sparse.data());
+  }
   CompressedKV kv;
   if (compressed(c)) {
     kv = makeCompressed(c);
@@ -415,6 +444,50 @@ void runBaseline(const Config &c, int reps, Result &res) {
                   int(c.lk), 1.0f, s.data(), int(c.lk), vh, int(c.d), 0.0f,
                   out.data() + size_t(h) * c.lq * c.d, int(c.d));
     }
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    if (r > 0)
+      times.push_back(ms);
+  }
+  res.blasMs = medianMs(times);
+  res.blasPeakMB = std::max(0.0, peakRssMB() - before);
+}
+
+/// The unfused baseline of token-sparse attention: per query, gather the
+/// listed K and V rows (duplicates kept: uniform draws rarely repeat), s =
+/// K_sel q (sgemv), softmax, out = V_sel^T p (sgemv).
+void runBaselineSparse(const Config &c, int reps, Result &res) {
+  openblas_set_num_threads(c.threads);
+  const int64_t D = c.d, K = kSparseTopK;
+  size_t n = size_t(c.heads) * c.lq * D;
+  std::vector<float> q(n), k(n), v(n), out(n);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (auto *buf : {&q, &k, &v})
+    for (float &x : *buf)
+      x = u(rng);
+  std::vector<int32_t> idx = sparseIndices(c);
+  double before = peakRssMB();
+  std::vector<float> ks(size_t(K) * D), vs(size_t(K) * D), s(K);
+  float scale = 1.0f / std::sqrt(float(D));
+  std::vector<double> times;
+  for (int r = 0; r <= reps; ++r) {
+    auto start = Clock::now();
+    for (int64_t h = 0; h < c.heads; ++h)
+      for (int64_t i = 0; i < c.lq; ++i) {
+        const int32_t *list = idx.data() + (size_t(h) * c.lq + i) * K;
+        for (int64_t e = 0; e < K; ++e) {
+          std::copy_n(k.data() + (size_t(h) * c.lk + list[e]) * D, D, ks.data() + e * D);
+          std::copy_n(v.data() + (size_t(h) * c.lk + list[e]) * D, D, vs.data() + e * D);
+        }
+        const float *qi = q.data() + (size_t(h) * c.lq + i) * D;
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, int(K), int(D), scale, ks.data(), int(D),
+                    qi, 1, 0.0f, s.data(), 1);
+        float m = *std::max_element(s.begin(), s.end()), sum = 0.0f;
+        for (float &x : s)
+          sum += (x = std::exp(x - m));
+        cblas_sgemv(CblasRowMajor, CblasTrans, int(K), int(D), 1.0f / sum, vs.data(), int(D),
+                    s.data(), 1, 0.0f, out.data() + (size_t(h) * c.lq + i) * D, 1);
+      }
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
     if (r > 0)
       times.push_back(ms);
@@ -591,7 +664,9 @@ bool runChild(const std::string &lib, const Config &c, int reps, bool baseline,
       [&] {
         setenv("OMP_NUM_THREADS", std::to_string(c.threads).c_str(), 1);
         Result r;
-        if (baseline && logLinear(c))
+        if (baseline && c.kind == "sparse")
+          runBaselineSparse(c, reps, r);
+        else if (baseline && logLinear(c))
           runBaselineLogLinear(c, reps, r);
         else if (baseline && recurrent(c))
           runBaselineRecurrent(c, reps, r);
@@ -643,6 +718,11 @@ int main(int argc, char **argv) {
         }
   for (int t : {1, 2})
     configs.push_back({"prefill", 1, 4, 4, 4096, 4096, 128, false, "bf16", t, false});
+  // Token-sparse attention: 256 keys per query (of up to L visible), L = 4k
+  // and 16k, against the per-query gather + sgemv path on OpenBLAS.
+  for (int64_t l : quick ? std::vector<int64_t>{4096} : std::vector<int64_t>{4096, 16384})
+    for (int t : {1, 2})
+      configs.push_back({"sparse", 1, 16384 / l, 16384 / l, l, l, 128, true, "f32", t, true});
   // A score_mod region (ALiBi-style bias by head and distance), causal: the
   // same shape as the causal prefill rows, the baseline adding the bias in
   // its softmax loop.
@@ -760,6 +840,9 @@ int main(int argc, char **argv) {
       }
       flops = perToken * c.batch * c.heads * double(c.lq);
     }
+    if (c.kind == "sparse")
+      // Per query, scores and P V over the listed keys.
+      flops = 4.0 * kSparseTopK * c.d * c.batch * c.heads * double(c.lq);
     if (hybrid(c)) {
       // Per query, the useful work: scores and P V over the window's w keys
       // (2 w D each), fq S and the state update (2 F Dv each).

@@ -2,8 +2,8 @@
 //
 // This file implements attn-tile, which rewrites the attn ops it has a fast
 // form for (the kernels live in FlashAttentionCpu.cpp,
-// DecodeAttentionCpu.cpp, CompressedAttentionCpu.cpp, ChunkwiseRecurrentCpu.cpp
-// and LolcatsHybridCpu.cpp).
+// DecodeAttentionCpu.cpp, CompressedAttentionCpu.cpp, ChunkwiseRecurrentCpu.cpp,
+// LolcatsHybridCpu.cpp and SparseAttentionCpu.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,6 +42,7 @@ struct AttnTilePass : attn::impl::AttnTileBase<AttnTilePass> {
     attn::populateCpuCompressedPatterns(patterns, blockQ);
     attn::populateCpuChunkwisePatterns(patterns);
     attn::populateCpuLolcatsPatterns(patterns);
+    attn::populateCpuSparsePatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

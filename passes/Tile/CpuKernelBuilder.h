@@ -52,9 +52,9 @@ struct TileRef {
 };
 
 /// Scalar-quantised K and V (attn.quant_attention's operands, as buffers)
-/// that the decode kernel dequantises in registers: `k`/`v` of
-/// emitDecodeAttention are then the code arrays. Value groups must hold
-/// whole 16-lane vectors (group % 16 == 0).
+/// that the kernels dequantise in registers: `k`/`v` of emitDecodeAttention
+/// and emitFlashAttention are then the code arrays. Any group size (value
+/// scales are gathered per lane when a group splits a 16-lane vector).
 struct DecodeQuant {
   mlir::Value keyScale, keyZero, valueScale, valueZero;
   int64_t bits = 8, group = 1;
@@ -211,6 +211,11 @@ protected:
   /// clamped into [0, Lq) and [0, Lk). Defined in ScoreModsCpu.cpp.
   Value applyScoreMods(const ScoreMods &mods, Value x, Value b0, Value h,
                        Value row, Value j0);
+
+  /// result[j] = sum of the lanes of vectors[j], for 16 vectors: a tree of
+  /// shuffles that halves the vector count and the block width per level.
+  /// Defined in DecodeAttentionCpu.cpp.
+  Value transposedSum(ValueRange vectors);
 
   /// vis & the causal and window rules for lanes whose key lies `delta` =
   /// (i + n - Lq) - j before the query's diagonal (i32 vectors; n is Lk, or

@@ -59,9 +59,6 @@ private:
   void mergeRow(Value pacc, Value pm, Value pl, Value sinks, Value out,
                 Value lse, Value b0, Value kvHead, Value r);
 
-  /// result[j] = sum of the lanes of vectors[j], for 16 vectors: a tree of
-  /// shuffles that halves the vector count and the block width per level.
-  Value transposedSum(ValueRange vectors);
 
   /// The keys batch row b0 sees: clamp(kv_lens[b0], 0, Lk), or Lk.
   Value keyCount(Value b0);
@@ -306,7 +303,7 @@ void DecodeEmitter::chunk(Value q, Value k, Value v, Value b0, Value kvHead,
   });
 }
 
-Value DecodeEmitter::transposedSum(ValueRange vectors) {
+Value CpuKernelBuilder::transposedSum(ValueRange vectors) {
   struct Part {
     Value v;
     SmallVector<int64_t> owners; // the input vector each lane block sums

@@ -26,6 +26,10 @@ void populateCpuCompressedPatterns(mlir::RewritePatternSet &patterns,
 /// DeltaNet, KDA) in their chunkwise-parallel forms.
 void populateCpuChunkwisePatterns(mlir::RewritePatternSet &patterns);
 
+/// attn.sparse_attention: each list's distinct keys gathered in groups of
+/// 16 (top-k tokens, pages), O(Lq K kb) work.
+void populateCpuSparsePatterns(mlir::RewritePatternSet &patterns);
+
 /// attn.lolcats_hybrid: window softmax and linear terms in one pass.
 void populateCpuLolcatsPatterns(mlir::RewritePatternSet &patterns);
 
