@@ -82,6 +82,9 @@ struct ChunkShape {
 struct ChunkOperands {
   Value q, k, v, gate, beta, stateIn, normIn, lambda;
   Value out, stateOut, normOut;
+  /// Elementwise feature maps fused into the packing of q and k (q and k
+  /// are then the maps' inputs).
+  std::optional<FeatureMapKind> qMap, kMap;
 };
 
 class ChunkwiseEmitter : public RegisterTileBuilder {
@@ -100,7 +103,8 @@ private:
   void channelScores(Value lhs, Value dst, bool strict);
   void channelKeyWeights(Value n);
   void packRows(Value src, Value dst, Value b0, Value h, Value t0, Value n,
-                int64_t width, double factor, bool l2norm);
+                int64_t width, double factor, bool l2norm,
+                std::optional<FeatureMapKind> phi = std::nullopt);
   void scores(Value lhs, Value dst, Value n, bool strict);
   void substitute(Value x, int64_t width, Value n);
   void deltaValues(Value n);
@@ -281,7 +285,7 @@ void ChunkwiseEmitter::channelKeyWeights(Value n) {
 /// when asked), rows past n zero.
 void ChunkwiseEmitter::packRows(Value src, Value dst, Value b0, Value h,
                                 Value t0, Value n, int64_t width, double factor,
-                                bool l2norm) {
+                                bool l2norm, std::optional<FeatureMapKind> phi) {
   auto srcType = cast<MemRefType>(src.getType());
   auto srcVec = VectorType::get({kLanes}, srcType.getElementType());
   Value last = sub(n, idx(1));
@@ -289,7 +293,21 @@ void ChunkwiseEmitter::packRows(Value src, Value dst, Value b0, Value h,
     Value t = add(t0, minI(i, last));
     auto rowAt = [&](int64_t col) {
       Value x = vector::LoadOp::create(b, srcVec, src, ValueRange{b0, h, t, idx(col)});
-      return x.getType() == vec ? x : arith::ExtFOp::create(b, vec, x).getResult();
+      x = x.getType() == vec ? x : arith::ExtFOp::create(b, vec, x).getResult();
+      if (!phi || *phi == FeatureMapKind::identity)
+        return x;
+      // The feature map in f32, rounded to the element type as the
+      // separate op's result would be.
+      if (*phi == FeatureMapKind::relu) {
+        x = arith::MaximumFOp::create(b, x, splat(0.0));
+      } else {
+        Value positive = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, x, splat(0.0));
+        x = arith::SelectOp::create(b, positive, fadd(x, splat(1.0)),
+                                    math::ExpOp::create(b, x));
+      }
+      if (srcVec != vec)
+        x = arith::ExtFOp::create(b, vec, arith::TruncFOp::create(b, srcVec, x).getResult());
+      return x;
     };
     Value f = cf(factor);
     if (l2norm) {
@@ -594,8 +612,8 @@ void ChunkwiseEmitter::levelChunk(const ChunkOperands &ops, Value b0, Value h,
   };
 
   loadGates(ops, b0, h, t0, n);
-  packRows(ops.q, Qp, b0, h, t0, n, c.d, c.scale, false);
-  packRows(ops.k, Kp, b0, h, t0, n, c.d, 1.0, false);
+  packRows(ops.q, Qp, b0, h, t0, n, c.d, c.scale, false, ops.qMap);
+  packRows(ops.k, Kp, b0, h, t0, n, c.d, 1.0, false, ops.kMap);
   packRows(ops.v, X, b0, h, t0, n, c.dv, 1.0, false);
   transpose(Kp, Kt, c.chunk, c.d);
   scores(Qp, A, n, /*strict=*/false);
@@ -772,8 +790,8 @@ void ChunkwiseEmitter::emit(const ChunkOperands &ops) {
         return SmallVector<Value>{};
       }
       loadGates(ops, b0, h, t0, n);
-      packRows(ops.q, Qp, b0, h, t0, n, c.d, c.scale, c.l2norm);
-      packRows(ops.k, Kp, b0, h, t0, n, c.d, 1.0, c.l2norm);
+      packRows(ops.q, Qp, b0, h, t0, n, c.d, c.scale, c.l2norm, ops.qMap);
+      packRows(ops.k, Kp, b0, h, t0, n, c.d, 1.0, c.l2norm, ops.kMap);
       packRows(ops.v, X, b0, h, t0, n, c.dv, 1.0, false);
       transpose(Kp, Kt, c.chunk, c.d);
       if (perChannel()) {
@@ -870,6 +888,15 @@ void emitAndReplace(PatternRewriter &rewriter, OpT op, const ChunkShape &c,
 }
 
 /// attn.linear_attention (every decay) -> the kernel.
+/// x <- the input of the elementwise feature map producing x, if one does.
+static void fuseFeatureMap(Value &x, std::optional<FeatureMapKind> &map) {
+  auto fm = x.getDefiningOp<FeatureMapOp>();
+  if (!fm || fm.getKind() == FeatureMapKind::hedgehog)
+    return;
+  x = fm.getInput();
+  map = fm.getKind();
+}
+
 struct TileLinearAttentionForCpu : OpRewritePattern<LinearAttentionOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(LinearAttentionOp op,
@@ -897,6 +924,11 @@ struct TileLinearAttentionForCpu : OpRewritePattern<LinearAttentionOp> {
     ChunkOperands ops;
     ops.q = op.getQuery();
     ops.k = op.getKey();
+    // Elementwise feature maps (identity, elu+1, relu) producing q or k are
+    // applied as the kernel packs each chunk's rows: the mapped [B, H, L, D]
+    // tensors are never written (the maps die once nothing else uses them).
+    fuseFeatureMap(ops.q, ops.qMap);
+    fuseFeatureMap(ops.k, ops.kMap);
     ops.v = op.getValue();
     ops.gate = op.getGate();
     ops.stateIn = op.getStateIn();
