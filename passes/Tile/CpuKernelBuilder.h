@@ -212,6 +212,14 @@ protected:
   Value applyScoreMods(const ScoreMods &mods, Value x, Value b0, Value h,
                        Value row, Value j0);
 
+  /// exp(x) for vector<16xf32> x <= 0 (or -inf), as softmax needs it after
+  /// the running max is subtracted: x = k ln2 + r with |r| <= ln2 / 2, a
+  /// degree-6 Taylor polynomial in r (relative error below 2e-7), 2^k put
+  /// into the exponent bits; 0 below -87 (so -inf gives 0, and no result
+  /// is denormal). Shorter than the general polynomial, which also handles
+  /// positive, huge and NaN inputs. Defined in ScoreModsCpu.cpp.
+  Value softmaxExp(Value x);
+
   /// result[j] = sum of the lanes of vectors[j], for 16 vectors: a tree of
   /// shuffles that halves the vector count and the block width per level.
   /// Defined in DecodeAttentionCpu.cpp.

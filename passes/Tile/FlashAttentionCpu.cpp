@@ -265,7 +265,7 @@ void FlashEmitter::softmaxRows(Value sc, Value alpha, Value m, Value l,
     Value mSafeV = vector::BroadcastOp::create(b, vec, mSafe);
     Value sum = splat(0.0);
     for (int64_t c = 0; c < kColVectors; ++c) {
-      Value p = math::ExpOp::create(b, arith::SubFOp::create(b, sv[c], mSafeV));
+      Value p = softmaxExp(arith::SubFOp::create(b, sv[c], mSafeV));
       vector::StoreOp::create(b, p, sc, ValueRange{i, idx(c * kLanes)});
       sum = arith::AddFOp::create(b, sum, p);
     }
