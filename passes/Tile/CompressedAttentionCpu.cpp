@@ -43,26 +43,17 @@ static FailureOr<FlashShape> compressedShape(OpT op, Value keys, int64_t blockQ,
       return rewriter.notifyMatchFailure(op, "dynamic shapes take the naive path");
   auto qType = op.getQuery().getType();
   auto kType = cast<RankedTensorType>(keys.getType());
-  FlashShape s;
-  s.batch = qType.getDimSize(0);
-  s.heads = qType.getDimSize(1);
-  s.lq = qType.getDimSize(2);
-  s.d = qType.getDimSize(3);
-  s.kvHeads = kType.getDimSize(1);
-  s.lk = kType.getDimSize(2);
-  s.dv = op.getOut().getType().getDimSize(3);
+  FlashShape s = attentionSizes(qType, kType, op.getOut().getType().getDimSize(3));
   if (s.d % kLanes || s.dv % kLanes)
     return rewriter.notifyMatchFailure(op, "D and Dv must be multiples of 16");
   if (s.lq == 0 || s.lk == 0)
     return rewriter.notifyMatchFailure(op, "empty sequences take the naive path");
   decode = s.lq <= kDecodeMaxQueries && (s.lk >= 4 * s.lq || op.getKvLens());
-  s.group = s.heads / s.kvHeads;
   s.blockK = kColVectors * kLanes;
   s.blockQ = decode ? kRows : std::min(blockQ, (s.lq + kRows - 1) / kRows * kRows);
   s.scale = op.getScale() ? op.getScale()->convertToDouble()
                           : 1.0 / std::sqrt(double(s.d));
   s.causal = op.getCausal();
-  s.elementType = qType.getElementType();
   return s;
 }
 

@@ -95,11 +95,8 @@ Value CpuKernelBuilder::loadValueVector(const DecodeCache &cache, Value v,
     };
   } else {
     auto i32 = b.getI32Type();
-    auto ivec = VectorType::get({kLanes}, i32);
-    SmallVector<int32_t> laneIds;
-    for (int32_t lane = 0; lane < kLanes; ++lane)
-      laneIds.push_back(lane);
-    Value lanes = arith::ConstantOp::create(b, DenseElementsAttr::get(ivec, ArrayRef(laneIds)));
+    auto ivec = i32Vec();
+    Value lanes = laneIds();
     Value channel = arith::AddIOp::create(
         b, vector::BroadcastOp::create(b, ivec, arith::IndexCastOp::create(b, i32, c0)),
         lanes);

@@ -39,6 +39,23 @@ struct FlashShape {
   mlir::Type elementType;
 };
 
+/// The sizes of FlashShape from q [B, Hq, Lq, D], the keys' array
+/// [B, Hkv, Lk, *] and Dv (the rest left for the pattern to fill).
+inline FlashShape attentionSizes(mlir::RankedTensorType q,
+                                 mlir::RankedTensorType keys, int64_t dv) {
+  FlashShape s{};
+  s.batch = q.getDimSize(0);
+  s.heads = q.getDimSize(1);
+  s.lq = q.getDimSize(2);
+  s.d = q.getDimSize(3);
+  s.kvHeads = keys.getDimSize(1);
+  s.lk = keys.getDimSize(2);
+  s.dv = dv;
+  s.group = s.heads / s.kvHeads;
+  s.elementType = q.getElementType();
+  return s;
+}
+
 /// A tile inside a larger buffer: loads and stores prepend `prefix` to
 /// their indices (the packed K/V arrays hold one tile per key block).
 struct TileRef {
@@ -211,6 +228,24 @@ protected:
   /// clamped into [0, Lq) and [0, Lk). Defined in ScoreModsCpu.cpp.
   Value applyScoreMods(const ScoreMods &mods, Value x, Value b0, Value h,
                        Value row, Value j0);
+
+  /// The lane numbers 0..15 as an i32 vector.
+  Value laneIds() {
+    llvm::SmallVector<int32_t> lanes;
+    for (int32_t lane = 0; lane < kLanes; ++lane)
+      lanes.push_back(lane);
+    return mlir::arith::ConstantOp::create(
+        b, mlir::DenseElementsAttr::get(i32Vec(), llvm::ArrayRef(lanes)));
+  }
+  mlir::VectorType i32Vec() { return mlir::VectorType::get({kLanes}, b.getI32Type()); }
+
+  /// One online-softmax step of row r over 16 masked scores x (hidden lanes
+  /// -inf): the running max m[r] and sum l[r] are updated (a row that has
+  /// seen no key keeps max -inf and subtracts 0), p = exp(x - max) is
+  /// stored to sc[r, 0:16], and the rescale factor of the row's
+  /// accumulator, exp(old max - new max), is returned. Defined in
+  /// DecodeAttentionCpu.cpp.
+  Value onlineSoftmaxRow(Value x, Value m, Value l, Value sc, Value r);
 
   /// exp(x) for vector<16xf32> x <= 0 (or -inf), as softmax needs it after
   /// the running max is subtracted: x = k ln2 + r with |r| <= ln2 / 2, a

@@ -198,11 +198,8 @@ void DecodeEmitter::chunk(Value q, Value k, Value v, Value b0, Value kvHead,
   linalgFill(l, 0.0);
 
   auto i32 = b.getI32Type();
-  auto ivec = VectorType::get({kLanes}, i32);
-  SmallVector<int32_t> laneIds;
-  for (int32_t lane = 0; lane < kLanes; ++lane)
-    laneIds.push_back(lane);
-  Value lanes = arith::ConstantOp::create(b, DenseElementsAttr::get(ivec, ArrayRef(laneIds)));
+  auto ivec = i32Vec();
+  Value lanes = laneIds();
   auto toI32 = [&](Value x) { return arith::IndexCastOp::create(b, i32, x); };
   auto bcastI = [&](Value x) { return vector::BroadcastOp::create(b, ivec, x); };
   Value negInfV = splat(-inf);
@@ -259,19 +256,7 @@ void DecodeEmitter::chunk(Value q, Value k, Value v, Value b0, Value kvHead,
       vis = andDiagonalRules(vis, arith::SubIOp::create(b, bcastI(toI32(pos)), j));
       x = arith::SelectOp::create(b, vis, x, negInfV);
 
-      Value mOld = memref::LoadOp::create(b, m, ValueRange{r});
-      Value mNew = vector::ReductionOp::create(b, vector::CombiningKind::MAXIMUMF, x, mOld);
-      Value none = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, mNew, cf(-inf));
-      Value mSafe = arith::SelectOp::create(b, none, cf(0.0), mNew);
-      Value p = math::ExpOp::create(
-          b, arith::SubFOp::create(b, x, vector::BroadcastOp::create(b, vec, mSafe)));
-      Value alpha = math::ExpOp::create(b, arith::SubFOp::create(b, mOld, mSafe));
-      Value lOld = memref::LoadOp::create(b, l, ValueRange{r});
-      Value lNew = vector::ReductionOp::create(b, vector::CombiningKind::ADD, p,
-                                               arith::MulFOp::create(b, alpha, lOld));
-      memref::StoreOp::create(b, mNew, m, ValueRange{r});
-      memref::StoreOp::create(b, lNew, l, ValueRange{r});
-      vector::StoreOp::create(b, p, sc, ValueRange{r, idx(0)});
+      Value alpha = onlineSoftmaxRow(x, m, l, sc, r);
       // acc[r] = alpha acc[r] + sum_jj p[jj] v[j0 + jj]: one pass over Dv in
       // register-sized pieces of 4 vectors.
       Value alphaV = vector::BroadcastOp::create(b, vec, alpha);
@@ -301,6 +286,25 @@ void DecodeEmitter::chunk(Value q, Value k, Value v, Value b0, Value kvHead,
     });
     return SmallVector<Value>{};
   });
+}
+
+Value CpuKernelBuilder::onlineSoftmaxRow(Value x, Value m, Value l, Value sc,
+                                         Value r) {
+  double inf = std::numeric_limits<double>::infinity();
+  Value mOld = memref::LoadOp::create(b, m, ValueRange{r});
+  Value mNew = vector::ReductionOp::create(b, vector::CombiningKind::MAXIMUMF, x, mOld);
+  Value none = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, mNew, cf(-inf));
+  Value mSafe = arith::SelectOp::create(b, none, cf(0.0), mNew);
+  Value p = math::ExpOp::create(
+      b, arith::SubFOp::create(b, x, vector::BroadcastOp::create(b, vec, mSafe)));
+  Value alpha = math::ExpOp::create(b, arith::SubFOp::create(b, mOld, mSafe));
+  Value lOld = memref::LoadOp::create(b, l, ValueRange{r});
+  Value lNew = vector::ReductionOp::create(b, vector::CombiningKind::ADD, p,
+                                           arith::MulFOp::create(b, alpha, lOld));
+  memref::StoreOp::create(b, mNew, m, ValueRange{r});
+  memref::StoreOp::create(b, lNew, l, ValueRange{r});
+  vector::StoreOp::create(b, p, sc, ValueRange{r, idx(0)});
+  return alpha;
 }
 
 Value CpuKernelBuilder::transposedSum(ValueRange vectors) {

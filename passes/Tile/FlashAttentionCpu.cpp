@@ -208,11 +208,8 @@ void FlashEmitter::softmaxRows(Value sc, Value alpha, Value m, Value l,
                                Value b0, Value h, Value g, Value row0,
                                Value key0, Value count, bool withMask) {
   auto i32 = b.getI32Type();
-  auto ivec = VectorType::get({kLanes}, i32);
-  SmallVector<int32_t> laneIds;
-  for (int32_t lane = 0; lane < kLanes; ++lane)
-    laneIds.push_back(lane);
-  Value lanes = arith::ConstantOp::create(b, DenseElementsAttr::get(ivec, ArrayRef(laneIds)));
+  auto ivec = i32Vec();
+  Value lanes = laneIds();
   double inf = std::numeric_limits<double>::infinity();
   Value negInf = cf(-inf), negInfV = splat(-inf);
   auto toI32 = [&](Value x) { return arith::IndexCastOp::create(b, i32, x); };
@@ -644,14 +641,7 @@ struct TileAttentionForCpu : OpRewritePattern<AttentionOp> {
         !vType.hasStaticShape())
       return rewriter.notifyMatchFailure(op, "dynamic shapes take the naive path");
     bool hasLists = op.getKvNumBlocks() || op.getFullKvNumBlocks();
-    FlashShape s;
-    s.batch = qType.getDimSize(0);
-    s.heads = qType.getDimSize(1);
-    s.lq = qType.getDimSize(2);
-    s.d = qType.getDimSize(3);
-    s.kvHeads = kType.getDimSize(1);
-    s.lk = kType.getDimSize(2);
-    s.dv = vType.getDimSize(3);
+    FlashShape s = attentionSizes(qType, kType, vType.getDimSize(3));
     DecodeCache cache;
     if (Value table = op.getBlockTable()) {
       cache.pageSize = kType.getDimSize(2);
@@ -671,7 +661,6 @@ struct TileAttentionForCpu : OpRewritePattern<AttentionOp> {
       return rewriter.notifyMatchFailure(op, "D and Dv must be multiples of 16");
     if (s.lq == 0 || s.lk == 0)
       return rewriter.notifyMatchFailure(op, "empty sequences take the naive path");
-    s.group = s.heads / s.kvHeads;
     s.blockK = kColVectors * kLanes;
     s.blockQ = std::min(blockQ, (s.lq + kRows - 1) / kRows * kRows);
     if (hasLists) {
@@ -691,7 +680,6 @@ struct TileAttentionForCpu : OpRewritePattern<AttentionOp> {
     }
     if (auto cap = op.getSoftcap())
       s.softcap = cap->convertToDouble();
-    s.elementType = qType.getElementType();
 
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     Value q = readOnlyBuffer(b, op.getQuery());

@@ -98,15 +98,6 @@ protected:
       return llvm::SmallVector<Value>{};
     });
   }
-  /// The lane numbers 0..15 as an i32 vector.
-  Value laneIds() {
-    llvm::SmallVector<int32_t> lanes;
-    for (int32_t lane = 0; lane < kLanes; ++lane)
-      lanes.push_back(lane);
-    return mlir::arith::ConstantOp::create(
-        b, mlir::DenseElementsAttr::get(i32Vec(), llvm::ArrayRef(lanes)));
-  }
-  mlir::VectorType i32Vec() { return mlir::VectorType::get({kLanes}, b.getI32Type()); }
   /// body() under scf.if cond.
   void when(Value cond, llvm::function_ref<void()> body) {
     auto ifOp = mlir::scf::IfOp::create(b, cond, /*withElseRegion=*/false);

@@ -217,10 +217,7 @@ void SparseEmitter::queryBlock(Value q, Value k, Value v, Value indices,
   linalgFill(m, -inf);
   linalgFill(l, 0.0);
 
-  SmallVector<int32_t> laneIds;
-  for (int32_t lane = 0; lane < kLanes; ++lane)
-    laneIds.push_back(lane);
-  Value lanes = arith::ConstantOp::create(b, DenseElementsAttr::get(ivec, ArrayRef(laneIds)));
+  Value lanes = laneIds();
   auto bcastI = [&](Value x) {
     return vector::BroadcastOp::create(b, ivec, arith::IndexCastOp::create(b, i32, x));
   };
@@ -277,19 +274,7 @@ void SparseEmitter::queryBlock(Value q, Value k, Value v, Value indices,
                                   bcastI(sub(add(i, idx(s.lk)), idx(s.lq)))));
       x = arith::SelectOp::create(b, vis, x, splat(-inf));
 
-      Value mOld = memref::LoadOp::create(b, m, ValueRange{r});
-      Value mNew = vector::ReductionOp::create(b, vector::CombiningKind::MAXIMUMF, x, mOld);
-      Value none = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, mNew, cf(-inf));
-      Value mSafe = arith::SelectOp::create(b, none, cf(0.0), mNew);
-      Value p = math::ExpOp::create(
-          b, arith::SubFOp::create(b, x, vector::BroadcastOp::create(b, vec, mSafe)));
-      Value alpha = math::ExpOp::create(b, arith::SubFOp::create(b, mOld, mSafe));
-      Value lOld = memref::LoadOp::create(b, l, ValueRange{r});
-      Value lNew = vector::ReductionOp::create(b, vector::CombiningKind::ADD, p,
-                                               arith::MulFOp::create(b, alpha, lOld));
-      memref::StoreOp::create(b, mNew, m, ValueRange{r});
-      memref::StoreOp::create(b, lNew, l, ValueRange{r});
-      vector::StoreOp::create(b, p, sc, ValueRange{r, idx(0)});
+      Value alpha = onlineSoftmaxRow(x, m, l, sc, r);
       // acc[r] = alpha acc[r] + sum_jj p[jj] v[key jj], 4 vectors at a time.
       Value alphaV = vector::BroadcastOp::create(b, vec, alpha);
       for (int64_t e0 = 0; e0 < dvVecs; e0 += kColVectors) {
@@ -363,24 +348,15 @@ struct TileSparseAttentionForCpu : OpRewritePattern<SparseAttentionOp> {
     auto qType = op.getQuery().getType();
     auto kType = op.getKey().getType();
     auto iType = op.getIndices().getType();
-    FlashShape s;
-    s.batch = qType.getDimSize(0);
-    s.heads = qType.getDimSize(1);
-    s.lq = qType.getDimSize(2);
-    s.d = qType.getDimSize(3);
-    s.kvHeads = kType.getDimSize(1);
-    s.lk = kType.getDimSize(2);
-    s.dv = op.getValue().getType().getDimSize(3);
+    FlashShape s = attentionSizes(qType, kType, op.getValue().getType().getDimSize(3));
     if (s.d % kLanes || s.dv % kLanes)
       return rewriter.notifyMatchFailure(op, "D and Dv must be multiples of 16");
     if (s.lq == 0 || s.lk == 0 || iType.getDimSize(3) == 0)
       return rewriter.notifyMatchFailure(op, "empty operands take the naive path");
-    s.group = s.heads / s.kvHeads;
     s.blockQ = s.blockK = 0;
     s.scale = op.getScale() ? op.getScale()->convertToDouble()
                             : 1.0 / std::sqrt(double(s.d));
     s.causal = op.getCausal();
-    s.elementType = qType.getElementType();
     SparseLists lists{iType.getDimSize(1), op.getQueryBlock(), op.getKeyBlock(),
                       iType.getDimSize(3)};
     bool perQueryHead = lists.listHeads == s.heads && s.group > 1;
