@@ -19,6 +19,7 @@
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/TargetParser/Host.h"
 
 using namespace mlir;
 
@@ -41,7 +42,11 @@ void attn::buildBufferizePipeline(OpPassManager &pm) {
 }
 
 void attn::buildCpuPipeline(OpPassManager &pm) {
-  pm.addPass(createAttnTile());
+  // The kernels are compiled for this host (LibraryEmission.cpp), so they
+  // may use its AVX-512 instructions.
+  AttnTileOptions tile;
+  tile.avx512 = llvm::sys::getHostCPUFeatures().lookup("avx512f");
+  pm.addPass(createAttnTile(tile));
   buildBufferizePipeline(pm);
 
   pm.addPass(createConvertLinalgToLoopsPass());

@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -39,7 +40,7 @@ struct AttnTilePass : attn::impl::AttnTileBase<AttnTilePass> {
     }
     RewritePatternSet patterns(&getContext());
     attn::populateCpuTilingPatterns(patterns, blockQ);
-    attn::populateCpuCompressedPatterns(patterns, blockQ);
+    attn::populateCpuCompressedPatterns(patterns, blockQ, avx512);
     attn::populateCpuChunkwisePatterns(patterns);
     attn::populateCpuLolcatsPatterns(patterns);
     attn::populateCpuSparsePatterns(patterns);

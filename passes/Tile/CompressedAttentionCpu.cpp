@@ -115,8 +115,8 @@ struct TileQuantAttentionForCpu : OpRewritePattern<QuantAttentionOp> {
 };
 
 struct TilePqAttentionForCpu : OpRewritePattern<PQAttentionOp> {
-  TilePqAttentionForCpu(MLIRContext *context, int64_t blockQ)
-      : OpRewritePattern(context), blockQ(blockQ) {}
+  TilePqAttentionForCpu(MLIRContext *context, int64_t blockQ, bool avx512)
+      : OpRewritePattern(context), blockQ(blockQ), avx512(avx512) {}
 
   LogicalResult matchAndRewrite(PQAttentionOp op,
                                 PatternRewriter &rewriter) const override {
@@ -130,6 +130,7 @@ struct TilePqAttentionForCpu : OpRewritePattern<PQAttentionOp> {
     DecodePq &pq = cache.pq.emplace();
     pq.subspaces = cbType.getDimSize(1);
     pq.centroids = cbType.getDimSize(2);
+    pq.permute = avx512 && pq.centroids == 16;
     // The decode kernel keeps one table of m x Kc floats per query row of a
     // kv head per task; past 4 MiB the flash kernel's rebuilt keys are
     // cheaper.
@@ -147,12 +148,13 @@ struct TilePqAttentionForCpu : OpRewritePattern<PQAttentionOp> {
   }
 
   int64_t blockQ;
+  bool avx512;
 };
 
 } // namespace
 
 void attn::populateCpuCompressedPatterns(RewritePatternSet &patterns,
-                                        int64_t blockQ) {
-  patterns.add<TileQuantAttentionForCpu, TilePqAttentionForCpu>(
-      patterns.getContext(), blockQ);
+                                        int64_t blockQ, bool avx512) {
+  patterns.add<TileQuantAttentionForCpu>(patterns.getContext(), blockQ);
+  patterns.add<TilePqAttentionForCpu>(patterns.getContext(), blockQ, avx512);
 }

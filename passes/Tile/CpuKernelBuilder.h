@@ -83,6 +83,9 @@ struct DecodeQuant {
 struct DecodePq {
   mlir::Value codebooks; // [Hkv, m, Kc, D / m] f32
   int64_t subspaces = 1, centroids = 256;
+  /// Kc = 16 on AVX-512: a sub-space's 16 table entries of a row fit one
+  /// register, and the 16 keys' entries come from one vpermps of it.
+  bool permute = false;
 };
 
 /// Where the decode kernel finds its keys and how it reads them: optional

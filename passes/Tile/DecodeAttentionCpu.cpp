@@ -145,8 +145,24 @@ Value DecodeEmitter::pqScores(Value codes, Value table, Value b0, Value kvHead,
           b, arith::ShRUIOp::create(b, c, vector::BroadcastOp::create(b, ivec, shift)),
           splatI(ivec, 15));
     }
-    Value t = vector::GatherOp::create(b, vec, table, ValueRange{r, sp, idx(0)}, c,
-                                       all, splat(0.0));
+    Value t;
+    if (pq->permute) {
+      // The 16 entries of (row, sub-space) in one register, looked up by
+      // the codes in-register: lane l takes entries[c[l]]. LLVM turns a
+      // vector built from such variable extracts of one source into one
+      // variable permute (vpermps on AVX-512).
+      Value entries = vector::LoadOp::create(b, vec, table, ValueRange{r, sp, idx(0)});
+      SmallVector<Value> lanes;
+      for (int64_t lane = 0; lane < kLanes; ++lane) {
+        Value code = arith::IndexCastOp::create(
+            b, b.getIndexType(), vector::ExtractOp::create(b, c, lane));
+        lanes.push_back(vector::ExtractOp::create(b, entries, ArrayRef<OpFoldResult>{code}));
+      }
+      t = vector::FromElementsOp::create(b, vec, lanes);
+    } else {
+      t = vector::GatherOp::create(b, vec, table, ValueRange{r, sp, idx(0)}, c,
+                                   all, splat(0.0));
+    }
     return SmallVector<Value>{arith::AddFOp::create(b, a[0], t)};
   })[0];
 }

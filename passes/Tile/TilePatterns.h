@@ -19,8 +19,9 @@ void populateCpuTilingPatterns(mlir::RewritePatternSet &patterns,
 /// attn.quant_attention and attn.pq_attention on the split-KV decode kernel
 /// (dequantisation or PQ table lookups fused into it) and, for prefill, on
 /// the flash kernel (codes decoded as its K/V tiles are packed).
+/// With `avx512`, 4-bit PQ codes are scored by vpermps table lookups.
 void populateCpuCompressedPatterns(mlir::RewritePatternSet &patterns,
-                                   int64_t blockQ);
+                                   int64_t blockQ, bool avx512);
 
 /// attn.linear_attention (every decay) and attn.delta_rule (DeltaNet, Gated
 /// DeltaNet, KDA) in their chunkwise-parallel forms.

@@ -36,27 +36,36 @@ def AttnDecompose : Pass<"attn-decompose"> {
 def AttnTile : Pass<"attn-tile"> {
   let summary = "Rewrite attn ops into their tiled, fused fast forms for the CPU";
   let description = [{
-    attn.attention with static shapes, D and Dv multiples of 16, and no mask
-    operand or mod region becomes a CPU kernel on buffers. Prefill: a
-    flash-style kernel with one scf.parallel task per (batch, kv head, query
-    block) that packs each K/V block once for the G query heads sharing it,
-    computes scores on 4 x 64 register tiles of vector<16xf32>, keeps a
-    running max and sum per row (online softmax), skips key blocks no row of
-    the task can see (causal, window, block lists whose block sizes are
-    multiples of the tiles) and masks only blocks that rules cut. Decode
-    (Lq <= 16, Lk >= 4 Lq, no block lists): split-KV tasks over key chunks
-    that read K/V in place, and a parallel merge of the partial results.
-    Other ops keep their attn form for attn-decompose.
+    Ops with static shapes (and D, Dv multiples of 16) become CPU kernels on
+    buffers (docs/CpuPipeline.md). attn.attention: prefill on a flash-style
+    kernel, one scf.parallel task per (batch, kv head, query block) that
+    packs each K/V block once for the G query heads sharing it, scores on
+    4 x 64 register tiles of vector<16xf32>, an online softmax, key blocks
+    no row can see skipped (causal, window, block lists whose block sizes
+    are multiples of the tiles), masks, mask tensors and score/mask-mod
+    regions applied to each 16-key score vector; decode (Lq <= 16,
+    Lk >= 4 Lq) on split-KV tasks that read K/V in place and a parallel
+    merge. attn.quant_attention and attn.pq_attention take the same two
+    kernels with dequantisation (or PQ keys rebuilt, or PQ lookup tables)
+    fused into the K/V reads; attn.sparse_attention gathers each list's
+    distinct keys; attn.linear_attention, attn.delta_rule and
+    attn.log_linear take chunkwise kernels (elementwise feature maps
+    feeding linear attention fused into them); attn.lolcats_hybrid one
+    pass over blocks of the window. Other ops keep their attn form for
+    attn-decompose.
   }];
   let options = [
     Option<"blockQ", "block-q", "int64_t", /*default=*/"64",
-           "Query rows per task and head (a multiple of 4)">
+           "Query rows per task and head (a multiple of 4)">,
+    Option<"avx512", "avx512", "bool", /*default=*/"false",
+           "The target has AVX-512: 4-bit PQ codes are scored by in-register "
+           "table lookups (vpermps) instead of gathers">
   ];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",
     "mlir::linalg::LinalgDialect", "mlir::math::MathDialect",
     "mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",
-    "mlir::vector::VectorDialect"
+    "mlir::vector::VectorDialect", "mlir::LLVM::LLVMDialect"
   ];
 }
 

@@ -4,6 +4,7 @@
 // linalg.generic behind (the naive forms are generics; the kernels are
 // loops over vectors), which the RUN line checks across the whole output.
 // RUN: attn-opt %s --attn-tile --split-input-file | FileCheck %s --implicit-check-not=linalg.generic
+// RUN: attn-opt %s --attn-tile=avx512=true --split-input-file | FileCheck %s --check-prefix=AVX512
 
 // Causal GQA (G = 4), 256 queries = 4 query blocks of 64: K/V tiles are
 // packed once in a parallel pass ([B, Hkv, 4 key blocks, D, 64] and
@@ -313,6 +314,16 @@ func.func @quant_narrow_not_taken(%q: tensor<1x1x40x16xf32>, %kc: tensor<1x1x40x
 // CHECK: arith.shrui
 // CHECK: arith.andi
 // CHECK: vector.gather %{{.*}} : memref<2x8x16xf32>, vector<16xi32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
+// With avx512 (the host has it; attn-compile sets it) the 16 entries of a
+// row's sub-space are one vector load and lane l takes entries[code l]
+// (variable extracts that LLVM turns into one vpermps), not a gather.
+// AVX512-LABEL: func.func @pq16_decode
+// AVX512: vector.gather %{{.*}} : memref<1x2x333x4xi8>
+// AVX512: %[[T:.*]] = vector.load %{{.*}} : memref<2x8x16xf32>, vector<16xf32>
+// AVX512-COUNT-16: vector.extract %[[T]][%{{.*}}] : f32 from vector<16xf32>
+// AVX512: vector.from_elements
+// AVX512-NOT: vector.gather %{{.*}} : memref<2x8x16xf32>
+// AVX512: return
 func.func @pq16_decode(%q: tensor<1x4x1x32xf32>, %c: tensor<1x2x333x4xi8>,
                        %cb: tensor<2x8x16x4xf32>, %v: tensor<1x2x333x16xf32>)
     -> tensor<1x4x1x16xf32> {
