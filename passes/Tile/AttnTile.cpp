@@ -3,7 +3,7 @@
 // This file implements attn-tile, which rewrites the attn ops it has a fast
 // form for (the kernels live in FlashAttentionCpu.cpp,
 // DecodeAttentionCpu.cpp, CompressedAttentionCpu.cpp, ChunkwiseRecurrentCpu.cpp,
-// LolcatsHybridCpu.cpp and SparseAttentionCpu.cpp).
+// LolcatsHybridCpu.cpp, SparseAttentionCpu.cpp and DiffAttentionCpu.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -44,6 +44,7 @@ struct AttnTilePass : attn::impl::AttnTileBase<AttnTilePass> {
     attn::populateCpuChunkwisePatterns(patterns);
     attn::populateCpuLolcatsPatterns(patterns);
     attn::populateCpuSparsePatterns(patterns);
+    attn::populateCpuDiffAttentionPatterns(patterns, blockQ);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

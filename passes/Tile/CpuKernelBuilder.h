@@ -36,7 +36,7 @@ struct FlashShape {
   bool causal;
   std::optional<int64_t> left, right;
   std::optional<double> softcap;
-  mlir::Type elementType;
+  mlir::Type elementType; // of the output (inputs are read as their own)
 };
 
 /// The sizes of FlashShape from q [B, Hq, Lq, D], the keys' array

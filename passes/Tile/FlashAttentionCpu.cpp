@@ -64,12 +64,6 @@ private:
   Value anyListed(Value table, Value b0, Value kvHead, Value listKb,
                   Value qbBegin, Value qbEnd);
 
-  Value fromF32(Value x) {
-    return s.elementType.isF32()
-               ? x
-               : arith::TruncFOp::create(b, s.elementType, x).getResult();
-  }
-
   void packQuery(Value q, Value qp, Value b0, Value kvHead, Value row0);
   void packKeyValue(Value k, Value v, const TileRef &kt, const TileRef &vp,
                     Value b0, Value kvHead, Value key0, Value count);

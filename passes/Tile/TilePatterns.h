@@ -27,6 +27,11 @@ void populateCpuCompressedPatterns(mlir::RewritePatternSet &patterns,
 /// DeltaNet, KDA) in their chunkwise-parallel forms.
 void populateCpuChunkwisePatterns(mlir::RewritePatternSet &patterns);
 
+/// attn.diff_attention: its two softmax attentions on the flash / decode
+/// kernels (f32 halves), then the difference and RMS norm per row.
+void populateCpuDiffAttentionPatterns(mlir::RewritePatternSet &patterns,
+                                      int64_t blockQ);
+
 /// attn.sparse_attention: each list's distinct keys gathered in groups of
 /// 16 (top-k tokens, pages), O(Lq K kb) work.
 void populateCpuSparsePatterns(mlir::RewritePatternSet &patterns);
