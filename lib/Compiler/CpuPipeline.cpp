@@ -49,6 +49,7 @@ void attn::buildCpuPipeline(OpPassManager &pm) {
   pm.addPass(createAttnTile(tile));
   buildBufferizePipeline(pm);
 
+  pm.addPass(createAttnStridedCopiesToLoops());
   pm.addPass(createConvertLinalgToLoopsPass());
   // Tasks of scf.parallel run on OpenMP threads (OMP_NUM_THREADS).
   pm.addPass(createConvertSCFToOpenMPPass());

@@ -3,7 +3,8 @@
 // This file implements attn-tile, which rewrites the attn ops it has a fast
 // form for (the kernels live in FlashAttentionCpu.cpp,
 // DecodeAttentionCpu.cpp, CompressedAttentionCpu.cpp, ChunkwiseRecurrentCpu.cpp,
-// LolcatsHybridCpu.cpp, SparseAttentionCpu.cpp and DiffAttentionCpu.cpp).
+// LolcatsHybridCpu.cpp, SparseAttentionCpu.cpp, DiffAttentionCpu.cpp and
+// MergeCpu.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,6 +46,7 @@ struct AttnTilePass : attn::impl::AttnTileBase<AttnTilePass> {
     attn::populateCpuLolcatsPatterns(patterns);
     attn::populateCpuSparsePatterns(patterns);
     attn::populateCpuDiffAttentionPatterns(patterns, blockQ);
+    attn::populateCpuMergePatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

@@ -32,6 +32,9 @@ void populateCpuChunkwisePatterns(mlir::RewritePatternSet &patterns);
 void populateCpuDiffAttentionPatterns(mlir::RewritePatternSet &patterns,
                                       int64_t blockQ);
 
+/// attn.merge: the partials' weights once per row, rows on vectors.
+void populateCpuMergePatterns(mlir::RewritePatternSet &patterns);
+
 /// attn.sparse_attention: each list's distinct keys gathered in groups of
 /// 16 (top-k tokens, pages), O(Lq K kb) work.
 void populateCpuSparsePatterns(mlir::RewritePatternSet &patterns);

@@ -93,6 +93,20 @@ def AttnInlineAllocaScopes : Pass<"attn-inline-alloca-scopes"> {
   }];
 }
 
+def AttnStridedCopiesToLoops : Pass<"attn-strided-copies-to-loops"> {
+  let summary = "Rewrite memref.copy between strided buffers as linalg.copy";
+  let description = [{
+    Bufferising tensor slices (extract_slice / insert_slice over an inner
+    axis) leaves memref.copy ops whose operands are not contiguous. The LLVM
+    lowering turns those into calls to `memrefCopy` of MLIR's C runner
+    library, which attn's kernels do not link, so the library failed to
+    load. Copies with a non-identity layout on either side become
+    linalg.copy, which linalg-to-loops lowers to loops; contiguous copies
+    stay memref.copy (an intrinsic memcpy).
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
 def AttnGpuTile : Pass<"attn-gpu-tile"> {
   let summary = "Hand-built CUDA kernels: tensor-core flash attention, chunkwise recurrences";
   let description = [{
