@@ -30,6 +30,9 @@
 using namespace mlir;
 using namespace attn;
 
+/// Query rows of a compressed-cache prefill task, in units of block-q.
+constexpr int64_t kCompressedRowsFactor = 4;
+
 /// The attention shape of a compressed-cache op: q [B,Hq,Lq,D], keys
 /// counted by `keys` ([B,Hkv,Lk,*]), out [B,Hq,Lq,Dv]; fails unless every
 /// operand is static and D and Dv are multiples of 16. `decode` says which
@@ -50,7 +53,12 @@ static FailureOr<FlashShape> compressedShape(OpT op, Value keys, int64_t blockQ,
     return rewriter.notifyMatchFailure(op, "empty sequences take the naive path");
   decode = s.lq <= kDecodeMaxQueries && (s.lk >= 4 * s.lq || op.getKvLens());
   s.blockK = kColVectors * kLanes;
-  s.blockQ = decode ? kRows : std::min(blockQ, (s.lq + kRows - 1) / kRows * kRows);
+  // Prefill decodes each K/V tile once per task, so a task takes
+  // kCompressedRowsFactor times the float kernel's rows: the decoding is
+  // shared by more queries (still many tasks at long L).
+  s.blockQ = decode ? kRows
+                    : std::min(blockQ * kCompressedRowsFactor,
+                               (s.lq + kRows - 1) / kRows * kRows);
   s.scale = op.getScale() ? op.getScale()->convertToDouble()
                           : 1.0 / std::sqrt(double(s.d));
   s.causal = op.getCausal();
@@ -136,7 +144,8 @@ struct TilePqAttentionForCpu : OpRewritePattern<PQAttentionOp> {
     // cheaper.
     if (decode && s->group * s->lq * pq.subspaces * pq.centroids * 4 > (int64_t(4) << 20)) {
       decode = false;
-      s->blockQ = std::min(blockQ, (s->lq + kRows - 1) / kRows * kRows);
+      s->blockQ = std::min(blockQ * kCompressedRowsFactor,
+                           (s->lq + kRows - 1) / kRows * kRows);
     }
 
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
