@@ -720,9 +720,10 @@ int main(int argc, char **argv) {
     configs.push_back({"prefill", 1, 4, 4, 4096, 4096, 128, false, "bf16", t, false});
   // Token-sparse attention: 256 keys per query (of up to L visible), L = 4k
   // and 16k, against the per-query gather + sgemv path on OpenBLAS.
-  for (int64_t l : quick ? std::vector<int64_t>{4096} : std::vector<int64_t>{4096, 16384})
-    for (int t : {1, 2})
-      configs.push_back({"sparse", 1, 16384 / l, 16384 / l, l, l, 128, true, "f32", t, true});
+  for (int64_t d : {64, 128})
+    for (int64_t l : quick ? std::vector<int64_t>{4096} : std::vector<int64_t>{4096, 16384})
+      for (int t : {1, 2})
+        configs.push_back({"sparse", 1, 16384 / l, 16384 / l, l, l, d, true, "f32", t, true});
   // A score_mod region (ALiBi-style bias by head and distance), causal: the
   // same shape as the causal prefill rows, the baseline adding the bias in
   // its softmax loop.
@@ -730,12 +731,14 @@ int main(int argc, char **argv) {
     configs.push_back({"alibi", 1, 4, 4, 4096, 4096, 128, true, "f32", t, true});
   for (int t : {1, 2})
     configs.push_back({"decode", 1, 8, 8, 1, quick ? 8192 : 32768, 128, true, "f32", t, false});
-  // Prefill over int8 / int4 / PQ caches (f32 queries, D = 128, non-causal),
+  // Prefill over int8 / int4 / PQ caches (f32 queries, D = 64 and 128,
+  // non-causal),
   // against the unfused OpenBLAS path that decodes K and V to floats first.
   for (std::string kind : {"quant8", "quant4", "pq"})
-    for (int64_t l : quick ? std::vector<int64_t>{4096} : std::vector<int64_t>{1024, 4096})
-      for (int t : {1, 2})
-        configs.push_back({kind, 1, 16384 / l, 16384 / l, l, l, 128, false, "f32", t, true});
+    for (int64_t d : {64, 128})
+      for (int64_t l : quick ? std::vector<int64_t>{4096} : std::vector<int64_t>{1024, 4096})
+        for (int t : {1, 2})
+          configs.push_back({kind, 1, 16384 / l, 16384 / l, l, l, d, false, "f32", t, true});
   // Chunkwise linear attention and Gated DeltaNet: heads x L = 64k tokens.
   std::vector<int64_t> recurrentLengths =
       quick ? std::vector<int64_t>{4096} : std::vector<int64_t>{512, 4096, 32768};
