@@ -16,7 +16,8 @@
 // against the same ceiling, the first two also against an OpenBLAS baseline
 // of the same chunkwise math (sgemm per chunk, strsm for the delta rule's
 // triangular solve), log-linear mamba2 against the quadratic form on
-// OpenBLAS (L <= 4096), and the LoLCATs hybrid (window 64).
+// OpenBLAS (L <= 4096), and the LoLCATs hybrid (window 64) against the same
+// blockwise math on OpenBLAS.
 // Every configuration runs in a child process so OMP_NUM_THREADS and peak
 // memory are its own. Prints a table and writes JSON.
 //
@@ -496,6 +497,100 @@ void runBaselineSparse(const Config &c, int reps, Result &res) {
   res.blasPeakMB = std::max(0.0, peakRssMB() - before);
 }
 
+/// The unfused baseline of the LoLCATs hybrid (sliding window w, F = D) on
+/// OpenBLAS, per head and block of w queries: window logits against the
+/// previous and current block (sgemm, [w, 2w]), masked to each row's
+/// window, weights sigmoid(gamma) exp(s - max) by loops, their P V (sgemm);
+/// the linear part fq S and fq . z of the keys older than the previous
+/// block (sgemm), plus the previous block's keys each row has left behind
+/// (fq fk^T masked, sgemm, then its product with V); S and z take the
+/// previous block afterwards (sgemm). out = num / den.
+void runBaselineHybrid(const Config &c, int reps, Result &res) {
+  openblas_set_num_threads(c.threads);
+  const int64_t L = c.lq, D = c.d, W = kHybridWindow;
+  size_t n = size_t(c.heads) * L * D;
+  std::vector<float> q(n), k(n), v(n), fq(n), fk(n), out(n);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f), uf(0.05f, 1.0f);
+  for (auto *buf : {&q, &k, &v})
+    for (float &x : *buf)
+      x = u(rng);
+  for (auto *buf : {&fq, &fk})
+    for (float &x : *buf)
+      x = uf(rng);
+  const float gate = 1.0f / (1.0f + std::exp(-0.5f)), scale = 1.0f / std::sqrt(float(D));
+  double before = peakRssMB();
+  std::vector<float> S(size_t(D) * D), z(D), P(size_t(W) * 2 * W), A(size_t(W) * W),
+      num(size_t(W) * D), den(W);
+  std::vector<double> times;
+  for (int r = 0; r <= reps; ++r) {
+    auto start = Clock::now();
+    for (int64_t h = 0; h < c.heads; ++h) {
+      std::fill(S.begin(), S.end(), 0.0f);
+      std::fill(z.begin(), z.end(), 0.0f);
+      size_t base = size_t(h) * L * D;
+      for (int64_t b0 = 0; b0 < L; b0 += W) {
+        int64_t rows = std::min(W, L - b0), k0 = std::max<int64_t>(0, b0 - W);
+        int64_t keys = b0 + rows - k0, prev = b0 - k0;
+        const float *qb = q.data() + base + b0 * D, *fqb = fq.data() + base + b0 * D;
+        // Window part.
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(rows), int(keys), int(D),
+                    scale, qb, int(D), k.data() + base + k0 * D, int(D), 0.0f, P.data(),
+                    int(keys));
+        for (int64_t i = 0; i < rows; ++i) {
+          float *row = P.data() + i * keys;
+          int64_t last = prev + i, first = std::max<int64_t>(0, last - W + 1);
+          float m = -INFINITY;
+          for (int64_t j = first; j <= last; ++j)
+            m = std::max(m, row[j]);
+          float sum = 0.0f;
+          for (int64_t j = 0; j < keys; ++j) {
+            row[j] = j >= first && j <= last ? gate * std::exp(row[j] - m) : 0.0f;
+            sum += row[j];
+          }
+          den[i] = sum;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(rows), int(D), int(keys),
+                    1.0f, P.data(), int(keys), v.data() + base + k0 * D, int(D), 0.0f,
+                    num.data(), int(D));
+        // Linear part: keys before the previous block, then the previous
+        // block's keys j <= n - W.
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(rows), int(D), int(D),
+                    1.0f, fqb, int(D), S.data(), int(D), 1.0f, num.data(), int(D));
+        for (int64_t i = 0; i < rows; ++i)
+          den[i] += cblas_sdot(int(D), fqb + i * D, 1, z.data(), 1);
+        if (prev > 0) {
+          const float *fkp = fk.data() + base + k0 * D, *vp = v.data() + base + k0 * D;
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(rows), int(prev), int(D),
+                      1.0f, fqb, int(D), fkp, int(D), 0.0f, A.data(), int(prev));
+          for (int64_t i = 0; i < rows; ++i)
+            for (int64_t j = 0; j < prev; ++j) {
+              float &x = A[i * prev + j];
+              x = j <= i ? x : 0.0f; // key k0 + j is older than the window of b0 + i
+              den[i] += x;
+            }
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(rows), int(D), int(prev),
+                      1.0f, A.data(), int(prev), vp, int(D), 1.0f, num.data(), int(D));
+          // The previous block joins S and z.
+          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(D), int(D), int(prev), 1.0f,
+                      fkp, int(D), vp, int(D), 1.0f, S.data(), int(D));
+          for (int64_t j = 0; j < prev; ++j)
+            cblas_saxpy(int(D), 1.0f, fkp + j * D, 1, z.data(), 1);
+        }
+        float *o = out.data() + base + b0 * D;
+        for (int64_t i = 0; i < rows; ++i)
+          for (int64_t d = 0; d < D; ++d)
+            o[i * D + d] = num[i * D + d] / den[i];
+      }
+    }
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    if (r > 0)
+      times.push_back(ms);
+  }
+  res.blasMs = medianMs(times);
+  res.blasPeakMB = std::max(0.0, peakRssMB() - before);
+}
+
 /// The unfused chunkwise baseline of the recurrent kernels on OpenBLAS,
 /// per (b, h) and chunk of 64 tokens: A = Q K^T (sgemm), the causal mask and
 /// decay exp(G_i - G_j) by loops, O = A V + gamma . (Q S) (sgemm), and the
@@ -664,7 +759,9 @@ bool runChild(const std::string &lib, const Config &c, int reps, bool baseline,
       [&] {
         setenv("OMP_NUM_THREADS", std::to_string(c.threads).c_str(), 1);
         Result r;
-        if (baseline && c.kind == "sparse")
+        if (baseline && hybrid(c))
+          runBaselineHybrid(c, reps, r);
+        else if (baseline && c.kind == "sparse")
           runBaselineSparse(c, reps, r);
         else if (baseline && logLinear(c))
           runBaselineLogLinear(c, reps, r);
@@ -756,7 +853,7 @@ int main(int argc, char **argv) {
     for (int64_t l : recurrentLengths)
       for (int t : {1, 2})
         configs.push_back({"lolcats", 1, std::max<int64_t>(2, 65536 / l),
-                           std::max<int64_t>(2, 65536 / l), l, l, d, true, "f32", t, false});
+                           std::max<int64_t>(2, 65536 / l), l, l, d, true, "f32", t, true});
   // Log-linear attention: the same token counts; the quadratic OpenBLAS
   // baseline ([L, L] per head) up to L = 4096.
   for (std::string kind : {"loglinear", "loglinear_gdn"})
