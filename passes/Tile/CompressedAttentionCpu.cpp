@@ -56,9 +56,7 @@ static FailureOr<FlashShape> compressedShape(OpT op, Value keys, int64_t blockQ,
   // Prefill decodes each K/V tile once per task, so a task takes
   // kCompressedRowsFactor times the float kernel's rows: the decoding is
   // shared by more queries (still many tasks at long L).
-  s.blockQ = decode ? kRows
-                    : std::min(blockQ * kCompressedRowsFactor,
-                               (s.lq + kRows - 1) / kRows * kRows);
+  s.blockQ = decode ? kRows : prefillRows(s.lq, blockQ * kCompressedRowsFactor);
   s.scale = op.getScale() ? op.getScale()->convertToDouble()
                           : 1.0 / std::sqrt(double(s.d));
   s.causal = op.getCausal();
@@ -144,8 +142,7 @@ struct TilePqAttentionForCpu : OpRewritePattern<PQAttentionOp> {
     // cheaper.
     if (decode && s->group * s->lq * pq.subspaces * pq.centroids * 4 > (int64_t(4) << 20)) {
       decode = false;
-      s->blockQ = std::min(blockQ * kCompressedRowsFactor,
-                           (s->lq + kRows - 1) / kRows * kRows);
+      s->blockQ = prefillRows(s->lq, blockQ * kCompressedRowsFactor);
     }
 
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);

@@ -27,6 +27,12 @@ constexpr int64_t kLanes = 16;     // f32 lanes of an AVX-512 register
 constexpr int64_t kRows = 4;       // query rows per register tile
 constexpr int64_t kColVectors = 4; // vectors per register tile row
 
+/// Query rows of a prefill task: `rows` (block-q), but no more than Lq
+/// rounded up to whole register tiles.
+inline int64_t prefillRows(int64_t lq, int64_t rows) {
+  return std::min(rows, (lq + kRows - 1) / kRows * kRows);
+}
+
 /// Static facts of one attention a CPU kernel implements.
 struct FlashShape {
   int64_t batch, heads, kvHeads, group, lq, lk, d, dv;
@@ -255,7 +261,7 @@ protected:
   /// degree-6 Taylor polynomial in r (relative error below 2e-7), 2^k put
   /// into the exponent bits; 0 below -87 (so -inf gives 0, and no result
   /// is denormal). Shorter than the general polynomial, which also handles
-  /// positive, huge and NaN inputs. Defined in ScoreModsCpu.cpp.
+  /// positive, huge and NaN inputs. Defined in DecodeAttentionCpu.cpp.
   Value softmaxExp(Value x);
 
   /// result[j] = sum of the lanes of vectors[j], for 16 vectors: a tree of

@@ -89,7 +89,7 @@ struct TileDiffAttentionForCpu : OpRewritePattern<DiffAttentionOp> {
     s.causal = op.getCausal();
     s.blockK = kColVectors * kLanes;
     bool decode = s.lq <= kDecodeMaxQueries && s.lk >= 4 * s.lq;
-    s.blockQ = decode ? kRows : std::min(blockQ, (s.lq + kRows - 1) / kRows * kRows);
+    s.blockQ = decode ? kRows : prefillRows(s.lq, blockQ);
 
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     Value v = readOnlyBuffer(b, op.getValue());

@@ -656,7 +656,7 @@ struct TileAttentionForCpu : OpRewritePattern<AttentionOp> {
     if (s.lq == 0 || s.lk == 0)
       return rewriter.notifyMatchFailure(op, "empty sequences take the naive path");
     s.blockK = kColVectors * kLanes;
-    s.blockQ = std::min(blockQ, (s.lq + kRows - 1) / kRows * kRows);
+    s.blockQ = prefillRows(s.lq, blockQ);
     if (hasLists) {
       // A task's rows must sit in one listed query block and a 64-key tile in
       // one listed key block.

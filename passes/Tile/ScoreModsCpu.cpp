@@ -15,11 +15,9 @@
 
 #include "attn/Dialect/Attn/AttnDialect.h"
 
-#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/OpDefinition.h"
 
-#include <cmath>
 #include <limits>
 
 using namespace mlir;
@@ -176,26 +174,4 @@ Value CpuKernelBuilder::applyScoreMods(const ScoreMods &mods, Value x, Value b0,
   if (hidden)
     x = arith::SelectOp::create(b, hidden, splat(-std::numeric_limits<double>::infinity()), x);
   return x;
-}
-
-Value CpuKernelBuilder::softmaxExp(Value x) {
-  auto ivec = VectorType::get({kLanes}, b.getI32Type());
-  auto splatI = [&](int32_t v) {
-    return arith::ConstantOp::create(b, DenseElementsAttr::get(ivec, b.getI32IntegerAttr(v)));
-  };
-  Value xc = arith::MaximumFOp::create(b, x, splat(-87.0));
-  Value k = math::RoundEvenOp::create(b, arith::MulFOp::create(b, xc, splat(M_LOG2E)));
-  // r = x - k ln2 in two steps (ln2 split so k * hi is exact).
-  Value r = vector::FMAOp::create(b, k, splat(-0.693145751953125), xc);
-  r = vector::FMAOp::create(b, k, splat(-1.428606765330187045e-06), r);
-  Value p = splat(1.0 / 720.0);
-  for (double c : {1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0})
-    p = vector::FMAOp::create(b, p, r, splat(c));
-  // 2^k for k in [-126, 0]: the biased exponent k + 127 shifted into place.
-  Value bits = arith::ShLIOp::create(
-      b, arith::AddIOp::create(b, arith::FPToSIOp::create(b, ivec, k), splatI(127)),
-      splatI(23));
-  Value y = arith::MulFOp::create(b, p, arith::BitcastOp::create(b, vec, bits));
-  Value tiny = arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, x, splat(-87.0));
-  return arith::SelectOp::create(b, tiny, splat(0.0), y);
 }
