@@ -22,8 +22,24 @@
  *   ATTNRT_OUT_OF_MEMORY: an allocation at create time failed.
  * - Rows past a sequence's length hold unspecified (stale) data; kernels
  *   bound their reads by the lengths arrays.
- * - Token inputs are host arrays in the cache's element type with the layout
+ * - Token inputs are arrays in the cache's element type with the layout
  *   [heads, tokens, dim] (one batch row of the ops' [B, H, L, D] layout).
+ * - Memory: a cache lives in host memory (ATTNRT_MEMORY_HOST, the default of
+ *   a zeroed descriptor) or in the memory of the runtime's CUDA device
+ *   (ATTNRT_MEMORY_CUDA, see attnrt_cuda.h). A CUDA cache's view holds
+ *   device pointers only (lengths and block tables included), so kernels
+ *   compiled for CUDA read it in place; its token inputs and outputs (append,
+ *   read, state read) may be host or device memory. Its copies run on the
+ *   calling thread's current stream (attnrt_cuda_set_stream) and have
+ *   finished when the call returns, so they are ordered after kernels queued
+ *   on that stream before the call. Bookkeeping (lengths, block tables,
+ *   reference counts) is kept on the host and published to the device by
+ *   every call that changes it; quantisation (int8/int4) and PQ encoding run
+ *   on the host through small staging buffers allocated at create time.
+ *   Creating a CUDA cache without a usable driver fails with
+ *   ATTNRT_UNAVAILABLE. A device failure during a call returns
+ *   ATTNRT_DEVICE_ERROR; the cache's contents are then unspecified (the CUDA
+ *   context is usually unusable after such an error).
  * - Thread safety: calls on one cache are serialised by a lock inside the
  *   cache, so different threads may append to or step different sequences at
  *   once. A kernel that reads a view must not run while another thread
@@ -46,7 +62,12 @@ typedef enum attnrt_dtype {
   ATTNRT_BF16 = 2,
 } attnrt_dtype;
 
-/* Bytes held by a cache. */
+typedef enum attnrt_memory {
+  ATTNRT_MEMORY_HOST = 0,
+  ATTNRT_MEMORY_CUDA = 1,
+} attnrt_memory;
+
+/* Bytes held by a cache (device and host allocations together). */
 typedef struct attnrt_cache_memory {
   size_t reserved_bytes; /* everything allocated at create time */
   size_t used_bytes;     /* bytes that hold live tokens or states */
@@ -82,6 +103,7 @@ typedef struct attnrt_kv_cache_desc {
   int32_t capacity;  /* tokens per sequence; paged: a multiple of page_size */
   int32_t page_size; /* paged only (0 otherwise) */
   int32_t num_pages; /* paged only (0 otherwise): pages in the pool */
+  attnrt_memory memory;
 } attnrt_kv_cache_desc;
 
 typedef struct attnrt_kv_view {
@@ -166,6 +188,7 @@ typedef struct attnrt_quant_cache_desc {
   int32_t bits;       /* 8 or 4 */
   int32_t group_size;
   int32_t zero_points; /* 0 or 1 */
+  attnrt_memory memory;
 } attnrt_quant_cache_desc;
 
 typedef struct attnrt_quant_view {
@@ -226,7 +249,8 @@ typedef struct attnrt_pq_cache_desc {
   int32_t capacity;
   int32_t subspaces; /* m, divides head_dim; even for Kc = 16 */
   int32_t centroids; /* Kc: 16 or 256 */
-  const float *codebooks;
+  const float *codebooks; /* host memory */
+  attnrt_memory memory;
 } attnrt_pq_cache_desc;
 
 typedef struct attnrt_pq_view {
@@ -285,6 +309,7 @@ typedef struct attnrt_state_cache_desc {
   int32_t num_tensors;
   int64_t tensor_elements[ATTNRT_STATE_MAX_TENSORS];
   int32_t checkpoints; /* >= 0 */
+  attnrt_memory memory;
 } attnrt_state_cache_desc;
 
 typedef struct attnrt_state_cache attnrt_state_cache;

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CacheSupport.h"
+#include "CudaDriver.h"
 
 #include <cinttypes>
 #include <cmath>
@@ -14,6 +15,137 @@
 #include <new>
 
 namespace attnrt {
+
+//===----------------------------------------------------------------------===//
+// Memory
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+using cuda::CUdeviceptr;
+using cuda::CUresult;
+
+/// Makes the driver usable on the calling thread; throws DeviceFailure.
+void readyOrThrow(const char *what) {
+  cuda::Readiness r = cuda::ensureReady();
+  if (r.status == ATTNRT_OK)
+    return;
+  if (r.reason)
+    failf(r.status, "cache %s: %s", what, r.reason);
+  else
+    failf(r.status, "cache %s: cuCtxSetCurrent failed: %s", what,
+          cuda::describe(r.result).text);
+  throw DeviceFailure{r.status};
+}
+
+void checkOrThrow(const char *what, CUresult result) {
+  if (result == cuda::CUDA_SUCCESS)
+    return;
+  failf(ATTNRT_DEVICE_ERROR, "cache %s failed: %s", what,
+        cuda::describe(result).text);
+  throw DeviceFailure{ATTNRT_DEVICE_ERROR};
+}
+
+CUdeviceptr address(const void *p) {
+  return static_cast<CUdeviceptr>(reinterpret_cast<uintptr_t>(p));
+}
+
+/// Fills one side of a 2D copy: device memory (cuMemAlloc'd or managed) by
+/// address, anything else (pageable or pinned host memory) as host memory.
+void describeSide(const void *p, unsigned &type, const void *&hostPtr,
+                  CUdeviceptr &devicePtr) {
+  unsigned kind = 0;
+  CUresult r = cuda::driver().cuPointerGetAttribute(
+      &kind, cuda::CU_POINTER_ATTRIBUTE_MEMORY_TYPE, address(p));
+  if (r == cuda::CUDA_SUCCESS && kind == cuda::CU_MEMORYTYPE_DEVICE) {
+    type = cuda::CU_MEMORYTYPE_DEVICE;
+    devicePtr = address(p);
+  } else {
+    type = cuda::CU_MEMORYTYPE_HOST;
+    hostPtr = p;
+  }
+}
+
+} // namespace
+
+attnrt_status checkMemory(const char *fn, const attnrt_memory &field,
+                          Memory &memory) {
+  int32_t value = rawEnum(field);
+  if (value == ATTNRT_MEMORY_HOST) {
+    memory = Memory::Host;
+    return ATTNRT_OK;
+  }
+  if (value != ATTNRT_MEMORY_CUDA)
+    return failf(ATTNRT_INVALID_ARGUMENT,
+                 "%s: memory %d is not ATTNRT_MEMORY_HOST (0) or "
+                 "ATTNRT_MEMORY_CUDA (1)",
+                 fn, value);
+  cuda::Readiness r = cuda::ensureReady();
+  if (r.status != ATTNRT_OK) {
+    if (r.reason)
+      return failf(r.status, "%s: a CUDA cache needs the CUDA driver: %s", fn,
+                   r.reason);
+    return failf(r.status, "%s: cuCtxSetCurrent failed: %s", fn,
+                 cuda::describe(r.result).text);
+  }
+  memory = Memory::Cuda;
+  return ATTNRT_OK;
+}
+
+void copyBlock(Memory memory, void *dst, size_t dstPitch, const void *src,
+               size_t srcPitch, size_t width, size_t height) {
+  if (width == 0 || height == 0)
+    return;
+  if (memory == Memory::Host) {
+    for (size_t r = 0; r < height; ++r)
+      std::memcpy(static_cast<uint8_t *>(dst) + r * dstPitch,
+                  static_cast<const uint8_t *>(src) + r * srcPitch, width);
+    return;
+  }
+  readyOrThrow("copy");
+  cuda::CUDA_MEMCPY2D copy = {};
+  const void *ignored = nullptr;
+  describeSide(src, copy.srcMemoryType, copy.srcHost, copy.srcDevice);
+  describeSide(dst, copy.dstMemoryType, ignored, copy.dstDevice);
+  if (copy.dstMemoryType == cuda::CU_MEMORYTYPE_HOST)
+    copy.dstHost = dst;
+  copy.srcPitch = srcPitch;
+  copy.dstPitch = dstPitch;
+  copy.WidthInBytes = width;
+  copy.Height = height;
+  cuda::CUstream stream = cuda::currentStream();
+  checkOrThrow("cuMemcpy2DAsync",
+               cuda::driver().cuMemcpy2DAsync(&copy, stream));
+  checkOrThrow("cuStreamSynchronize",
+               cuda::driver().cuStreamSynchronize(stream));
+}
+
+void zeroBytes(Memory memory, void *dst, size_t bytes) {
+  if (bytes == 0)
+    return;
+  if (memory == Memory::Host) {
+    std::memset(dst, 0, bytes);
+    return;
+  }
+  readyOrThrow("fill");
+  cuda::CUstream stream = cuda::currentStream();
+  checkOrThrow("cuMemsetD8Async",
+               cuda::driver().cuMemsetD8Async(address(dst), 0, bytes, stream));
+  checkOrThrow("cuStreamSynchronize",
+               cuda::driver().cuStreamSynchronize(stream));
+}
+
+void releaseBytes(Memory memory, void *p) noexcept {
+  if (!p)
+    return;
+  if (memory == Memory::Host) {
+    std::free(p);
+    return;
+  }
+  // Destroy reports nothing; a failed free (a lost context) leaks.
+  if (cuda::ensureReady().status == ATTNRT_OK)
+    cuda::driver().cuMemFree(address(p));
+}
 
 //===----------------------------------------------------------------------===//
 // RowArray
@@ -27,7 +159,8 @@ attnrt_status RowArray::allocate(CacheBase &owner, const char *fn,
   if (attnrt_status status =
           checkedSize(fn, what, {slabs, headCount, rows, rowBytes}, count))
     return status;
-  if (attnrt_status status = owner.allocate(fn, what, buffer, count))
+  if (attnrt_status status =
+          owner.allocate(fn, what, buffer, count, owner.memory))
     return status;
   heads = headCount;
   rowsPerHead = rows;
@@ -35,28 +168,26 @@ attnrt_status RowArray::allocate(CacheBase &owner, const char *fn,
   return ATTNRT_OK;
 }
 
+// Each is one 2D copy: a row of the copy is one head's run of rows.
+
 void RowArray::copyRows(size_t from, size_t to, size_t count) const {
-  if (count == 0)
-    return;
-  for (size_t h = 0; h < heads; ++h)
-    std::memcpy(row(to, h, 0), row(from, h, 0), count * bytesPerRow);
+  size_t pitch = rowsPerHead * bytesPerRow;
+  copyBlock(memory(), row(to, 0, 0), pitch, row(from, 0, 0), pitch,
+            count * bytesPerRow, heads);
 }
 
 void RowArray::store(size_t slab, size_t index, const void *src,
                      size_t srcTokens, size_t first, size_t count) const {
-  const auto *bytes = static_cast<const uint8_t *>(src);
-  for (size_t h = 0; h < heads; ++h)
-    std::memcpy(row(slab, h, index),
-                bytes + (h * srcTokens + first) * bytesPerRow,
-                count * bytesPerRow);
+  copyBlock(memory(), row(slab, 0, index), rowsPerHead * bytesPerRow,
+            static_cast<const uint8_t *>(src) + first * bytesPerRow,
+            srcTokens * bytesPerRow, count * bytesPerRow, heads);
 }
 
 void RowArray::load(size_t slab, size_t index, void *dst, size_t dstTokens,
                     size_t first, size_t count) const {
-  auto *bytes = static_cast<uint8_t *>(dst);
-  for (size_t h = 0; h < heads; ++h)
-    std::memcpy(bytes + (h * dstTokens + first) * bytesPerRow,
-                row(slab, h, index), count * bytesPerRow);
+  copyBlock(memory(), static_cast<uint8_t *>(dst) + first * bytesPerRow,
+            dstTokens * bytesPerRow, row(slab, 0, index),
+            rowsPerHead * bytesPerRow, count * bytesPerRow, heads);
 }
 
 //===----------------------------------------------------------------------===//
@@ -64,18 +195,35 @@ void RowArray::load(size_t slab, size_t index, void *dst, size_t dstTokens,
 //===----------------------------------------------------------------------===//
 
 attnrt_status CacheBase::allocateBytes(const char *fn, const char *what,
-                                       size_t bytes, void *&p) {
+                                       size_t bytes, Memory where, void *&p) {
   size_t rounded = 0;
   if (!alignUp(bytes, rounded) || reserved > SIZE_MAX - rounded)
     return failf(ATTNRT_INVALID_ARGUMENT,
                  "%s: %zu bytes for %s overflow size_t", fn, bytes, what);
   if (rounded == 0)
     rounded = kCacheAlignment; // aligned_alloc(64, 0) may return NULL
-  p = std::aligned_alloc(kCacheAlignment, rounded);
-  if (!p)
-    return failf(ATTNRT_OUT_OF_MEMORY, "%s: cannot allocate %zu bytes for %s",
-                 fn, rounded, what);
-  std::memset(p, 0, rounded);
+  if (where == Memory::Host) {
+    p = std::aligned_alloc(kCacheAlignment, rounded);
+    if (!p)
+      return failf(ATTNRT_OUT_OF_MEMORY,
+                   "%s: cannot allocate %zu bytes for %s", fn, rounded, what);
+    std::memset(p, 0, rounded);
+  } else {
+    // cuMemAlloc aligns to at least 256 bytes. init checked the driver.
+    CUdeviceptr d = 0;
+    if (CUresult r = cuda::driver().cuMemAlloc(&d, rounded))
+      return failf(r == cuda::CUDA_ERROR_OUT_OF_MEMORY ? ATTNRT_OUT_OF_MEMORY
+                                                       : ATTNRT_DEVICE_ERROR,
+                   "%s: cannot allocate %zu bytes of device memory for %s: %s",
+                   fn, rounded, what, cuda::describe(r).text);
+    p = reinterpret_cast<void *>(static_cast<uintptr_t>(d));
+    try {
+      zeroBytes(Memory::Cuda, p, rounded);
+    } catch (const DeviceFailure &failure) {
+      cuda::driver().cuMemFree(d);
+      return failure.status;
+    }
+  }
   reserved += rounded;
   return ATTNRT_OK;
 }
@@ -192,14 +340,14 @@ attnrt_status checkTruncate(const char *fn, int32_t seq, int32_t length,
 }
 
 attnrt_status checkFinite(const char *fn, const char *name, const void *data,
-                          attnrt_dtype dtype, size_t count) {
+                          attnrt_dtype dtype, size_t count, size_t offset) {
   for (size_t i = 0; i < count; ++i) {
     float x = loadElement(data, dtype, i);
     if (!std::isfinite(x))
       return failf(ATTNRT_INVALID_ARGUMENT,
                    "%s: %s element %zu is %g, which cannot be quantised or "
                    "encoded",
-                   fn, name, i, double(x));
+                   fn, name, offset + i, double(x));
   }
   return ATTNRT_OK;
 }
@@ -215,6 +363,8 @@ attnrt_status checkedSize(const char *fn, const char *what,
 attnrt_status failFromException(const char *fn) noexcept {
   try {
     throw;
+  } catch (const DeviceFailure &failure) {
+    return failure.status; // the message is set
   } catch (const std::bad_alloc &) {
     return failf(ATTNRT_OUT_OF_MEMORY, "%s: out of memory", fn);
   } catch (const std::exception &e) {

@@ -12,6 +12,7 @@
 //   void copySequence(int32_t from, int32_t to); // `to` is a free slot
 //   size_t usedBytes() const;
 //   int32_t freePages() const;                   // -1 unless paged
+//   void publish(int32_t seq);  // copies seq's bookkeeping to the device
 // and, for the token caches (a `desc.capacity`),
 //   attnrt_status checkAppendable(fn, seq, tokens, key, value) const;
 //   void append(int32_t seq, int32_t tokens, const void *key,
@@ -141,6 +142,38 @@ inline void storeCode(int8_t *row, size_t index, int code, int bits) {
 class CacheBase;
 
 //===----------------------------------------------------------------------===//
+// Memory: where a cache's arrays live
+//===----------------------------------------------------------------------===//
+
+/// A cache's arrays are in host memory or in the CUDA device's memory
+/// (attnrt_cache.h); bookkeeping and staging buffers are always on the host.
+enum class Memory { Host, Cuda };
+
+/// Thrown by the CUDA copies below when the driver fails; the message is
+/// already set. withLock (failFromException) returns its status.
+struct DeviceFailure {
+  attnrt_status status;
+};
+
+/// Reads an attnrt_memory field; for ATTNRT_MEMORY_CUDA also makes sure the
+/// driver and device are usable (ATTNRT_UNAVAILABLE otherwise).
+attnrt_status checkMemory(const char *fn, const attnrt_memory &field,
+                          Memory &memory);
+
+/// Copies `height` rows of `width` bytes, row r from src + r * srcPitch to
+/// dst + r * dstPitch. With Memory::Cuda either side may be host or device
+/// memory; the copy runs on the calling thread's stream and has finished on
+/// return. Throws DeviceFailure.
+void copyBlock(Memory memory, void *dst, size_t dstPitch, const void *src,
+               size_t srcPitch, size_t width, size_t height);
+inline void copyBytes(Memory memory, void *dst, const void *src,
+                      size_t bytes) {
+  copyBlock(memory, dst, bytes, src, bytes, bytes, 1);
+}
+/// Zeroes `bytes` bytes of an array in `memory`. Throws DeviceFailure.
+void zeroBytes(Memory memory, void *dst, size_t bytes);
+
+//===----------------------------------------------------------------------===//
 // Argument checks shared by the caches; each returns ATTNRT_OK or a failf
 // status whose message names `fn`, the value and the limit.
 //===----------------------------------------------------------------------===//
@@ -173,10 +206,11 @@ attnrt_status checkAppend(const char *fn, int32_t seq, int32_t length,
 /// length.
 attnrt_status checkTruncate(const char *fn, int32_t seq, int32_t length,
                             int32_t target);
-/// Every one of the `count` elements of `data` is finite (caches that
-/// quantise or encode cannot represent the others).
+/// Every one of the `count` elements of `data` (host memory) is finite
+/// (caches that quantise or encode cannot represent the others). `data` is
+/// the caller's array from element `offset` on, which messages count in.
 attnrt_status checkFinite(const char *fn, const char *name, const void *data,
-                          attnrt_dtype dtype, size_t count);
+                          attnrt_dtype dtype, size_t count, size_t offset = 0);
 /// The product of `dims` (the size of `what`), failing on overflow.
 attnrt_status checkedSize(const char *fn, const char *what,
                           std::initializer_list<size_t> dims, size_t &size);
@@ -189,21 +223,27 @@ attnrt_status failFromException(const char *fn) noexcept;
 // Buffers
 //===----------------------------------------------------------------------===//
 
+/// Frees what CacheBase::allocate allocated in `memory`.
+void releaseBytes(Memory memory, void *p) noexcept;
+
 /// A zero-initialised, 64-byte aligned array that a cache allocates at
-/// create time (through CacheBase::allocate) and frees when destroyed.
+/// create time (through CacheBase::allocate) and frees when destroyed. Only
+/// host buffers may be indexed.
 template <typename T> class Buffer {
 public:
   Buffer() = default;
   Buffer(const Buffer &) = delete;
   Buffer &operator=(const Buffer &) = delete;
-  ~Buffer() { std::free(elements); }
+  ~Buffer() { releaseBytes(where, elements); }
 
   T *data() const { return elements; }
   T &operator[](size_t index) const { return elements[index]; }
+  Memory memory() const { return where; }
 
 private:
   friend class CacheBase;
   T *elements = nullptr;
+  Memory where = Memory::Host;
 };
 
 /// Rows of `rowBytes` bytes laid out [slabs, heads, rows]: a slab is a
@@ -212,12 +252,14 @@ private:
 /// out are [heads, tokens, row].
 class RowArray {
 public:
+  /// In the owner's memory.
   attnrt_status allocate(CacheBase &owner, const char *fn, const char *what,
                          size_t slabs, size_t headCount, size_t rows,
                          size_t rowBytes);
 
   uint8_t *data() const { return buffer.data(); }
   size_t rowBytes() const { return bytesPerRow; }
+  Memory memory() const { return buffer.memory(); }
   uint8_t *row(size_t slab, size_t head, size_t index) const {
     return buffer.data() +
            ((slab * heads + head) * rowsPerHead + index) * bytesPerRow;
@@ -229,7 +271,8 @@ public:
   /// Copies rows [0, count) of every head from slab `from` to slab `to`.
   void copyRows(size_t from, size_t to, size_t count) const;
   /// Copies tokens [first, first + count) of `src` ([heads, srcTokens, row])
-  /// to rows [index, index + count) of `slab`.
+  /// to rows [index, index + count) of `slab`. For a CUDA array `src` may be
+  /// host or device memory. These three throw DeviceFailure.
   void store(size_t slab, size_t index, const void *src, size_t srcTokens,
              size_t first, size_t count) const;
   /// The reverse of store: rows of `slab` to tokens of `dst`.
@@ -255,16 +298,19 @@ public:
   /// Allocates `count` zeroed elements into `buffer` and counts them in
   /// reservedBytes; fails with OUT_OF_MEMORY (INVALID_ARGUMENT when the size
   /// overflows) naming `fn` and `what`.
+  /// `memory` is where the buffer lives: the host (bookkeeping, staging)
+  /// unless told otherwise.
   template <typename T>
   attnrt_status allocate(const char *fn, const char *what, Buffer<T> &buffer,
-                         size_t count) {
+                         size_t count, Memory memory = Memory::Host) {
     size_t bytes = 0;
     void *p = nullptr;
     if (attnrt_status status = checkedSize(fn, what, {count, sizeof(T)}, bytes))
       return status;
-    if (attnrt_status status = allocateBytes(fn, what, bytes, p))
+    if (attnrt_status status = allocateBytes(fn, what, bytes, memory, p))
       return status;
     buffer.elements = static_cast<T *>(p);
+    buffer.where = memory;
     return ATTNRT_OK;
   }
   /// The slots; call once from init.
@@ -281,13 +327,45 @@ public:
 
   size_t reservedBytes() const { return reserved; }
 
+  /// Where the cache's arrays (everything a view points at) live; set by
+  /// init (checkMemory) before it allocates them.
+  Memory memory = Memory::Host;
+
 private:
   attnrt_status allocateBytes(const char *fn, const char *what, size_t bytes,
-                              void *&p);
+                              Memory where, void *&p);
 
   Buffer<uint8_t> live;
   int32_t numSlots = 0;
   size_t reserved = 0;
+};
+
+/// Bookkeeping that kernels read (lengths, block tables): the host array is
+/// the truth; a CUDA cache also keeps a device copy, which publish updates
+/// and view() hands out.
+template <typename T> class Mirror {
+public:
+  attnrt_status allocate(CacheBase &owner, const char *fn, const char *what,
+                         size_t count) {
+    if (attnrt_status status = owner.allocate(fn, what, host, count))
+      return status;
+    if (owner.memory == Memory::Cuda)
+      return owner.allocate(fn, what, device, count, Memory::Cuda);
+    return ATTNRT_OK;
+  }
+  T *data() const { return host.data(); }
+  T &operator[](size_t index) const { return host[index]; }
+  /// What a view points at.
+  T *view() const { return device.data() ? device.data() : host.data(); }
+  /// Copies elements [first, first + count) to the device copy, if any.
+  void publish(size_t first, size_t count) const {
+    if (device.data() && count)
+      copyBytes(Memory::Cuda, device.data() + first, host.data() + first,
+                count * sizeof(T));
+  }
+
+private:
+  Buffer<T> host, device;
 };
 
 //===----------------------------------------------------------------------===//
@@ -349,6 +427,7 @@ attnrt_status releaseSequence(const char *fn, Cache *cache,
       return status;
     cache->clearSequence(seq);
     cache->setLive(seq, false);
+    cache->publish(seq);
     return ATTNRT_OK;
   });
 }
@@ -365,6 +444,7 @@ attnrt_status forkSequence(const char *fn, Cache *cache, int32_t parent,
     if (attnrt_status status = cache->findFreeSlot(fn, slot))
       return status;
     cache->copySequence(parent, slot);
+    cache->publish(slot);
     cache->setLive(slot, true);
     *child = slot;
     return ATTNRT_OK;
@@ -385,6 +465,7 @@ attnrt_status appendTokens(const char *fn, Cache *cache, int32_t seq,
             cache->checkAppendable(fn, seq, tokens, key, value))
       return status;
     cache->append(seq, tokens, key, value);
+    cache->publish(seq);
     return ATTNRT_OK;
   });
 }
@@ -400,7 +481,10 @@ attnrt_status truncateSequence(const char *fn, Cache *cache, int32_t seq,
     if (attnrt_status status =
             checkTruncate(fn, seq, cache->sequenceLength(seq), length))
       return status;
-    return cache->truncateTo(fn, seq, length);
+    if (attnrt_status status = cache->truncateTo(fn, seq, length))
+      return status;
+    cache->publish(seq);
+    return ATTNRT_OK;
   });
 }
 

@@ -76,6 +76,8 @@ const char *resolveDriver(void *library, Driver &api) {
   need("cuMemcpyAsync", api.cuMemcpyAsync);
   need("cuMemcpyHtoDAsync_v2", api.cuMemcpyHtoDAsync);
   need("cuMemcpyDtoHAsync_v2", api.cuMemcpyDtoHAsync);
+  need("cuMemcpy2DAsync_v2", api.cuMemcpy2DAsync);
+  need("cuPointerGetAttribute", api.cuPointerGetAttribute);
   need("cuMemsetD8Async", api.cuMemsetD8Async);
   need("cuMemsetD16Async", api.cuMemsetD16Async);
   need("cuMemsetD32Async", api.cuMemsetD32Async);

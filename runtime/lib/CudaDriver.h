@@ -37,6 +37,23 @@ struct alignas(64) CUtensorMap {
 };
 static_assert(sizeof(CUtensorMap) == 128, "CUtensorMap is 128 bytes");
 
+/// cuMemcpy2D's parameters (CUDA_MEMCPY2D_v2); arrays are not used.
+struct CUDA_MEMCPY2D {
+  size_t srcXInBytes, srcY;
+  unsigned srcMemoryType;
+  const void *srcHost;
+  CUdeviceptr srcDevice;
+  void *srcArray;
+  size_t srcPitch;
+  size_t dstXInBytes, dstY;
+  unsigned dstMemoryType;
+  void *dstHost;
+  CUdeviceptr dstDevice;
+  void *dstArray;
+  size_t dstPitch;
+  size_t WidthInBytes, Height;
+};
+
 //===----------------------------------------------------------------------===//
 // Constants (the driver's names, so they can be looked up in its manual)
 //===----------------------------------------------------------------------===//
@@ -62,6 +79,10 @@ constexpr unsigned CU_EVENT_DEFAULT = 0;
 constexpr unsigned CU_EVENT_DISABLE_TIMING = 2;
 constexpr unsigned CU_MEM_ATTACH_GLOBAL = 1;
 
+constexpr unsigned CU_MEMORYTYPE_HOST = 1;
+constexpr unsigned CU_MEMORYTYPE_DEVICE = 2;
+constexpr int CU_POINTER_ATTRIBUTE_MEMORY_TYPE = 2;
+
 /// Bytes per element of each CUtensorMapDataType, UINT8 (0) to
 /// TFLOAT32_FTZ (12); the packed sub-byte types after it are not supported.
 constexpr int kTensorMapElementBytes[] = {1, 2, 4, 4, 8, 8, 2,
@@ -73,7 +94,7 @@ constexpr int kTensorMapElementBytes[] = {1, 2, 4, 4, 8, 8, 2,
 
 /// The driver functions. Where cuda.h maps the plain name to a _v2 symbol
 /// (cuMemAlloc, cuMemFree, cuMemcpyHtoDAsync, cuMemcpyDtoHAsync,
-/// cuEventDestroy), the member holds the _v2 one, as a program compiled
+/// cuMemcpy2DAsync, cuEventDestroy), the member holds the _v2 one, as a program compiled
 /// against cuda.h would call. Enum parameters are int.
 struct Driver {
   CUresult (*cuGetErrorName)(CUresult, const char **);
@@ -93,6 +114,8 @@ struct Driver {
   CUresult (*cuMemcpyAsync)(CUdeviceptr, CUdeviceptr, size_t, CUstream);
   CUresult (*cuMemcpyHtoDAsync)(CUdeviceptr, const void *, size_t, CUstream);
   CUresult (*cuMemcpyDtoHAsync)(void *, CUdeviceptr, size_t, CUstream);
+  CUresult (*cuMemcpy2DAsync)(const CUDA_MEMCPY2D *, CUstream);
+  CUresult (*cuPointerGetAttribute)(void *, int, CUdeviceptr);
   CUresult (*cuMemsetD8Async)(CUdeviceptr, unsigned char, size_t, CUstream);
   CUresult (*cuMemsetD16Async)(CUdeviceptr, unsigned short, size_t, CUstream);
   CUresult (*cuMemsetD32Async)(CUdeviceptr, unsigned, size_t, CUstream);

@@ -27,6 +27,12 @@ struct ATTNRT_INTERNAL attnrt_kv_cache : CacheBase {
   bool paged() const { return desc.layout == ATTNRT_KV_PAGED; }
   int32_t sequenceLength(int32_t seq) const { return lengths[size_t(seq)]; }
   void clearSequence(int32_t seq) { dropTokens(seq, 0); }
+  void publish(int32_t seq) const {
+    lengths.publish(size_t(seq), 1);
+    if (paged())
+      blockTable.publish(size_t(seq) * size_t(pagesPerSeq),
+                         size_t(pagesPerSeq));
+  }
   void copySequence(int32_t from, int32_t to);
   size_t usedBytes() const;
   int32_t freePages() const { return paged() ? freeCount : -1; }
@@ -66,9 +72,9 @@ struct ATTNRT_INTERNAL attnrt_kv_cache : CacheBase {
 
   attnrt_kv_cache_desc desc = {};
   RowArray key, value;
-  Buffer<int32_t> lengths;
+  Mirror<int32_t> lengths;
   // Paged only.
-  Buffer<int32_t> blockTable; // [max_seqs, pagesPerSeq]
+  Mirror<int32_t> blockTable; // [max_seqs, pagesPerSeq]
   Buffer<int32_t> refCounts;  // [num_pages]
   Buffer<int32_t> freeList;   // a stack of free page indices
   int32_t freeCount = 0;
@@ -111,6 +117,8 @@ attnrt_status attnrt_kv_cache::init(const char *fn,
                                     const attnrt_kv_cache_desc &d) {
   if (attnrt_status s = checkDesc(fn, d))
     return s;
+  if (attnrt_status s = checkMemory(fn, d.memory, memory))
+    return s;
   if (attnrt_status s = allocateSlots(fn, d.max_seqs))
     return s;
   desc = d;
@@ -124,7 +132,8 @@ attnrt_status attnrt_kv_cache::init(const char *fn,
   if (attnrt_status s = value.allocate(*this, fn, "values", slabs, d.kv_heads,
                                        rows, bytes * size_t(d.value_dim)))
     return s;
-  if (attnrt_status s = allocate(fn, "lengths", lengths, size_t(d.max_seqs)))
+  if (attnrt_status s =
+          lengths.allocate(*this, fn, "lengths", size_t(d.max_seqs)))
     return s;
   if (!isPaged)
     return ATTNRT_OK;
@@ -135,7 +144,7 @@ attnrt_status attnrt_kv_cache::init(const char *fn,
                       {size_t(d.max_seqs), size_t(pagesPerSeq)}, tableEntries))
     return s;
   if (attnrt_status s =
-          allocate(fn, "the block table", blockTable, tableEntries))
+          blockTable.allocate(*this, fn, "the block table", tableEntries))
     return s;
   if (attnrt_status s =
           allocate(fn, "page reference counts", refCounts, size_t(d.num_pages)))
@@ -280,8 +289,8 @@ attnrt_status attnrt_kv_view_get(attnrt_kv_cache *cache, attnrt_kv_view *view) {
       return s;
     view->key = cache->key.data();
     view->value = cache->value.data();
-    view->lengths = cache->lengths.data();
-    view->block_table = cache->paged() ? cache->blockTable.data() : nullptr;
+    view->lengths = cache->lengths.view();
+    view->block_table = cache->paged() ? cache->blockTable.view() : nullptr;
     return ATTNRT_OK;
   });
 }

@@ -10,6 +10,8 @@
 
 #include "CacheSupport.h"
 
+#include <algorithm>
+
 using namespace attnrt;
 
 struct ATTNRT_INTERNAL attnrt_pq_cache : CacheBase {
@@ -20,6 +22,7 @@ struct ATTNRT_INTERNAL attnrt_pq_cache : CacheBase {
   void copySequence(int32_t from, int32_t to);
   size_t usedBytes() const;
   int32_t freePages() const { return -1; }
+  void publish(int32_t seq) const { lengths.publish(size_t(seq), 1); }
 
   attnrt_status checkAppendable(const char *fn, int32_t seq, int32_t tokens,
                                 const void *key, const void *value) const;
@@ -30,13 +33,23 @@ struct ATTNRT_INTERNAL attnrt_pq_cache : CacheBase {
   }
   /// Writes the codes of one key of head `head` into `codes`.
   void encode(const float *key, size_t head, int8_t *codes) const;
+  /// Copies keys [first, first + count) (count <= kStageTokens) of the
+  /// caller's `key` array of `tokens` tokens into stagedKeys.
+  void stageKeys(const float *key, size_t tokens, size_t first,
+                 size_t count) const;
+
+  /// Keys are encoded through host staging this many tokens at a time.
+  static constexpr size_t kStageTokens = 64;
 
   attnrt_pq_cache_desc desc = {};
   size_t subDim = 0; // head_dim / m
   int codeBits = 8;  // 8 for Kc = 256, 4 for Kc = 16
   RowArray codes, value;
-  Buffer<float> codebooks; // [kv_heads, m, Kc, subDim]
-  Buffer<int32_t> lengths;
+  Buffer<float> codebooks;       // [kv_heads, m, Kc, subDim], host
+  Buffer<float> deviceCodebooks; // the same on the device (CUDA caches)
+  Mirror<int32_t> lengths;
+  Buffer<uint8_t> stagedKeys;  // [kv_heads, kStageTokens, head_dim] f32
+  Buffer<uint8_t> stagedCodes; // [kv_heads, kStageTokens, code bytes]
 };
 
 namespace {
@@ -81,6 +94,8 @@ attnrt_status attnrt_pq_cache::init(const char *fn,
   if (attnrt_status s =
           checkFinite(fn, "codebooks", d.codebooks, ATTNRT_F32, bookElements))
     return s;
+  if (attnrt_status s = checkMemory(fn, d.memory, memory))
+    return s;
   if (attnrt_status s = allocateSlots(fn, d.max_seqs))
     return s;
   desc = d;
@@ -98,7 +113,33 @@ attnrt_status attnrt_pq_cache::init(const char *fn,
     return s;
   std::memcpy(codebooks.data(), d.codebooks, bookElements * sizeof(float));
   desc.codebooks = codebooks.data(); // the caller's array may go away
-  return allocate(fn, "lengths", lengths, seqs);
+  if (memory == Memory::Cuda) {
+    if (attnrt_status s = allocate(fn, "the codebooks", deviceCodebooks,
+                                   bookElements, Memory::Cuda))
+      return s;
+    copyBytes(memory, deviceCodebooks.data(), codebooks.data(),
+              bookElements * sizeof(float));
+  }
+  size_t stageBytes = 0;
+  if (attnrt_status s = checkedSize(
+          fn, "the staging buffers",
+          {heads, kStageTokens, size_t(d.head_dim), sizeof(float)}, stageBytes))
+    return s;
+  if (attnrt_status s =
+          allocate(fn, "the staging buffers", stagedKeys, stageBytes))
+    return s;
+  if (attnrt_status s = allocate(fn, "the staging buffers", stagedCodes,
+                                 heads * kStageTokens * codes.rowBytes()))
+    return s;
+  return lengths.allocate(*this, fn, "lengths", seqs);
+}
+
+void attnrt_pq_cache::stageKeys(const float *key, size_t tokens, size_t first,
+                                size_t count) const {
+  size_t row = size_t(desc.head_dim) * sizeof(float);
+  copyBlock(memory, stagedKeys.data(), count * row,
+            reinterpret_cast<const uint8_t *>(key) + first * row, tokens * row,
+            count * row, size_t(desc.kv_heads));
 }
 
 void attnrt_pq_cache::encode(const float *key, size_t head, int8_t *out) const {
@@ -127,19 +168,38 @@ void attnrt_pq_cache::encode(const float *key, size_t head, int8_t *out) const {
 attnrt_status attnrt_pq_cache::checkAppendable(const char *fn, int32_t,
                                                int32_t tokens, const void *key,
                                                const void *) const {
-  return checkFinite(fn, "key", key, ATTNRT_F32,
-                     size_t(desc.kv_heads) * size_t(tokens) *
-                         size_t(desc.head_dim));
+  // Through the staging buffer (the caller's keys may be device memory);
+  // element indices are those of the caller's array.
+  size_t n = size_t(tokens), dim = size_t(desc.head_dim);
+  const auto *keys = static_cast<const float *>(key);
+  for (size_t first = 0; first < n; first += kStageTokens) {
+    size_t count = std::min(kStageTokens, n - first);
+    stageKeys(keys, n, first, count);
+    for (size_t h = 0; h < size_t(desc.kv_heads); ++h)
+      if (attnrt_status s = checkFinite(
+              fn, "key", stagedKeys.data() + h * count * dim * sizeof(float),
+              ATTNRT_F32, count * dim, (h * n + first) * dim))
+        return s;
+  }
+  return ATTNRT_OK;
 }
 
 void attnrt_pq_cache::append(int32_t seq, int32_t tokens, const void *key,
                              const void *v) {
   size_t s = size_t(seq), n = size_t(tokens), start = size_t(lengths[s]);
+  size_t dim = size_t(desc.head_dim), codeBytes = codes.rowBytes();
   const auto *keys = static_cast<const float *>(key);
-  for (size_t h = 0; h < size_t(desc.kv_heads); ++h)
-    for (size_t t = 0; t < n; ++t)
-      encode(keys + (h * n + t) * size_t(desc.head_dim), h,
-             codes.rowAs<int8_t>(s, h, start + t));
+  for (size_t first = 0; first < n; first += kStageTokens) {
+    size_t count = std::min(kStageTokens, n - first);
+    stageKeys(keys, n, first, count);
+    const auto *staged = reinterpret_cast<const float *>(stagedKeys.data());
+    auto *out = reinterpret_cast<int8_t *>(stagedCodes.data());
+    for (size_t h = 0; h < size_t(desc.kv_heads); ++h)
+      for (size_t t = 0; t < count; ++t)
+        encode(staged + (h * count + t) * dim, h,
+               out + (h * count + t) * codeBytes);
+    codes.store(s, start + first, out, count, 0, count);
+  }
   value.store(s, start, v, n, 0, n);
   lengths[s] = int32_t(start + n);
 }
@@ -175,9 +235,11 @@ attnrt_status attnrt_pq_view_get(attnrt_pq_cache *cache, attnrt_pq_view *view) {
     if (attnrt_status s = checkNotNull(fn, "view", view))
       return s;
     view->codes = reinterpret_cast<int8_t *>(cache->codes.data());
-    view->codebooks = cache->codebooks.data();
+    view->codebooks = cache->memory == Memory::Cuda
+                          ? cache->deviceCodebooks.data()
+                          : cache->codebooks.data();
     view->value = cache->value.data();
-    view->lengths = cache->lengths.data();
+    view->lengths = cache->lengths.view();
     return ATTNRT_OK;
   });
 }

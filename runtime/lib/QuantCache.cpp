@@ -101,11 +101,19 @@ struct ATTNRT_INTERNAL attnrt_quant_cache : CacheBase {
   void copySequence(int32_t from, int32_t to);
   size_t usedBytes() const;
   int32_t freePages() const { return -1; }
+  void publish(int32_t seq) const {
+    quantizedLengths.publish(size_t(seq), 1);
+    residualLengths.publish(size_t(seq), 1);
+  }
 
   attnrt_status checkAppendable(const char *fn, int32_t seq, int32_t tokens,
                                 const void *key, const void *value) const;
   void append(int32_t seq, int32_t tokens, const void *key, const void *value);
   attnrt_status truncateTo(const char *fn, int32_t seq, int32_t length);
+  /// Copies tokens [first, first + count) (count <= group_size) of the token
+  /// arrays `key` and `value` of `tokens` tokens into inKey/inValue.
+  void stageTokens(const void *key, const void *value, size_t tokens,
+                   size_t first, size_t count) const;
   /// Quantises the full residual window of `seq` into the rows after its
   /// quantised prefix.
   void quantizeWindow(int32_t seq);
@@ -113,15 +121,26 @@ struct ATTNRT_INTERNAL attnrt_quant_cache : CacheBase {
   attnrt_quant_cache_desc desc = {};
   GroupQuantizer quantizer{8, false};
   size_t valueGroups = 0; // ceil(value_dim / group_size)
+  size_t keyBytes = 0, valueBytes = 0; // a residual key / value row
+  size_t keyCodeBytes = 0, valueCodeBytes = 0; // a row of codes
   RowArray keyCodes, keyScale, keyZero, valueCodes, valueScale, valueZero;
   RowArray residualKey, residualValue;
-  Buffer<int32_t> quantizedLengths, residualLengths;
+  Mirror<int32_t> quantizedLengths, residualLengths;
+  // Host staging, [kv_heads, rows, row bytes] like token arrays: up to a
+  // group of appended tokens, the window being quantised, and its codes,
+  // scales and zero points before they are stored (the arrays above may be
+  // device memory).
+  Buffer<uint8_t> inKey, inValue, windowKey, windowValue;
+  Buffer<uint8_t> groupKeyCodes, groupKeyScale, groupKeyZero;
+  Buffer<uint8_t> groupValueCodes, groupValueScale, groupValueZero;
   Buffer<float> group; // one group's values, converted to f32
 };
 
 attnrt_status attnrt_quant_cache::init(const char *fn,
                                        const attnrt_quant_cache_desc &d) {
   if (attnrt_status s = checkDesc(fn, d))
+    return s;
+  if (attnrt_status s = checkMemory(fn, d.memory, memory))
     return s;
   if (attnrt_status s = allocateSlots(fn, d.max_seqs))
     return s;
@@ -133,6 +152,10 @@ attnrt_status attnrt_quant_cache::init(const char *fn,
   size_t perByte = d.bits == 4 ? 2 : 1;
   size_t element = dtypeBytes(d.dtype);
   valueGroups = (valueDim + g - 1) / g;
+  keyBytes = keyDim * element;
+  valueBytes = valueDim * element;
+  keyCodeBytes = keyDim / perByte;
+  valueCodeBytes = valueDim / perByte;
   struct Part {
     RowArray &array;
     const char *what;
@@ -141,26 +164,62 @@ attnrt_status attnrt_quant_cache::init(const char *fn,
   };
   bool zeros = d.zero_points != 0;
   for (const Part &p : {
-           Part{keyCodes, "key codes", capacity, keyDim / perByte, true},
+           Part{keyCodes, "key codes", capacity, keyCodeBytes, true},
            Part{keyScale, "key scales", capacity / g, keyDim * 4, true},
            Part{keyZero, "key zero points", capacity / g, keyDim * 4, zeros},
-           Part{valueCodes, "value codes", capacity, valueDim / perByte, true},
+           Part{valueCodes, "value codes", capacity, valueCodeBytes, true},
            Part{valueScale, "value scales", capacity, valueGroups * 4, true},
            Part{valueZero, "value zero points", capacity, valueGroups * 4,
                 zeros},
-           Part{residualKey, "residual keys", g, keyDim * element, true},
-           Part{residualValue, "residual values", g, valueDim * element, true},
+           Part{residualKey, "residual keys", g, keyBytes, true},
+           Part{residualValue, "residual values", g, valueBytes, true},
        })
     if (p.present)
       if (attnrt_status s = p.array.allocate(*this, fn, p.what, seqs, heads,
                                              p.rows, p.rowBytes))
         return s;
+  if (attnrt_status s = quantizedLengths.allocate(*this, fn,
+                                                  "quantised lengths", seqs))
+    return s;
   if (attnrt_status s =
-          allocate(fn, "quantised lengths", quantizedLengths, seqs))
+          residualLengths.allocate(*this, fn, "residual lengths", seqs))
     return s;
-  if (attnrt_status s = allocate(fn, "residual lengths", residualLengths, seqs))
-    return s;
+  struct Staging {
+    Buffer<uint8_t> &buffer;
+    size_t rows, rowBytes;
+  };
+  for (const Staging &st : {
+           Staging{inKey, g, keyBytes},
+           Staging{inValue, g, valueBytes},
+           Staging{windowKey, g, keyBytes},
+           Staging{windowValue, g, valueBytes},
+           Staging{groupKeyCodes, g, keyCodeBytes},
+           Staging{groupKeyScale, 1, keyDim * 4},
+           Staging{groupKeyZero, 1, keyDim * 4},
+           Staging{groupValueCodes, g, valueCodeBytes},
+           Staging{groupValueScale, g, valueGroups * 4},
+           Staging{groupValueZero, g, valueGroups * 4},
+       }) {
+    size_t bytes = 0;
+    if (attnrt_status s = checkedSize(fn, "the staging buffers",
+                                      {heads, st.rows, st.rowBytes}, bytes))
+      return s;
+    if (attnrt_status s = allocate(fn, "the staging buffers", st.buffer, bytes))
+      return s;
+  }
   return allocate(fn, "the group scratch buffer", group, g);
+}
+
+void attnrt_quant_cache::stageTokens(const void *key, const void *value,
+                                     size_t tokens, size_t first,
+                                     size_t count) const {
+  size_t heads = size_t(desc.kv_heads);
+  copyBlock(memory, inKey.data(), count * keyBytes,
+            static_cast<const uint8_t *>(key) + first * keyBytes,
+            tokens * keyBytes, count * keyBytes, heads);
+  copyBlock(memory, inValue.data(), count * valueBytes,
+            static_cast<const uint8_t *>(value) + first * valueBytes,
+            tokens * valueBytes, count * valueBytes, heads);
 }
 
 void attnrt_quant_cache::quantizeWindow(int32_t seq) {
@@ -168,41 +227,56 @@ void attnrt_quant_cache::quantizeWindow(int32_t seq) {
   size_t first = size_t(quantizedLengths[s]);
   bool zeros = desc.zero_points != 0;
   float scale = 0.0f, zero = 0.0f;
+  residualKey.load(s, 0, windowKey.data(), g, 0, g);
+  residualValue.load(s, 0, windowValue.data(), g, 0, g);
   for (size_t h = 0; h < size_t(desc.kv_heads); ++h) {
     // Keys: per channel over the group's tokens.
-    float *keyScales = keyScale.rowAs<float>(s, h, first / g);
-    float *keyZeros = zeros ? keyZero.rowAs<float>(s, h, first / g) : nullptr;
+    const uint8_t *keys = windowKey.data() + h * g * keyBytes;
+    auto *keyScales =
+        reinterpret_cast<float *>(groupKeyScale.data()) + h * desc.head_dim;
+    auto *keyZeros =
+        reinterpret_cast<float *>(groupKeyZero.data()) + h * desc.head_dim;
+    auto *keyCodeRows =
+        reinterpret_cast<int8_t *>(groupKeyCodes.data()) + h * g * keyCodeBytes;
     for (size_t d = 0; d < size_t(desc.head_dim); ++d) {
       for (size_t t = 0; t < g; ++t)
-        group[t] = loadElement(residualKey.row(s, h, t), desc.dtype, d);
+        group[t] = loadElement(keys + t * keyBytes, desc.dtype, d);
       quantizer.fit(group.data(), g, scale, zero);
       keyScales[d] = scale;
-      if (keyZeros)
-        keyZeros[d] = zero;
+      keyZeros[d] = zero;
       for (size_t t = 0; t < g; ++t)
-        storeCode(keyCodes.rowAs<int8_t>(s, h, first + t), d,
+        storeCode(keyCodeRows + t * keyCodeBytes, d,
                   quantizer.encode(group[t], scale, zero), desc.bits);
     }
     // Values: per token over groups of channels.
     for (size_t t = 0; t < g; ++t) {
-      const uint8_t *residual = residualValue.row(s, h, t);
-      int8_t *codes = valueCodes.rowAs<int8_t>(s, h, first + t);
-      float *valueScales = valueScale.rowAs<float>(s, h, first + t);
-      float *valueZeros =
-          zeros ? valueZero.rowAs<float>(s, h, first + t) : nullptr;
+      const uint8_t *residual = windowValue.data() + (h * g + t) * valueBytes;
+      auto *codes = reinterpret_cast<int8_t *>(groupValueCodes.data()) +
+                    (h * g + t) * valueCodeBytes;
+      auto *valueScales = reinterpret_cast<float *>(groupValueScale.data()) +
+                          (h * g + t) * valueGroups;
+      auto *valueZeros = reinterpret_cast<float *>(groupValueZero.data()) +
+                         (h * g + t) * valueGroups;
       for (size_t c0 = 0, i = 0; i < valueGroups; ++i, c0 += g) {
         size_t width = std::min(g, size_t(desc.value_dim) - c0);
         for (size_t c = 0; c < width; ++c)
           group[c] = loadElement(residual, desc.dtype, c0 + c);
         quantizer.fit(group.data(), width, scale, zero);
         valueScales[i] = scale;
-        if (valueZeros)
-          valueZeros[i] = zero;
+        valueZeros[i] = zero;
         for (size_t c = 0; c < width; ++c)
           storeCode(codes, c0 + c, quantizer.encode(group[c], scale, zero),
                     desc.bits);
       }
     }
+  }
+  keyCodes.store(s, first, groupKeyCodes.data(), g, 0, g);
+  keyScale.store(s, first / g, groupKeyScale.data(), 1, 0, 1);
+  valueCodes.store(s, first, groupValueCodes.data(), g, 0, g);
+  valueScale.store(s, first, groupValueScale.data(), g, 0, g);
+  if (zeros) {
+    keyZero.store(s, first / g, groupKeyZero.data(), 1, 0, 1);
+    valueZero.store(s, first, groupValueZero.data(), g, 0, g);
   }
   quantizedLengths[s] += desc.group_size;
   residualLengths[s] = 0;
@@ -213,10 +287,11 @@ void attnrt_quant_cache::append(int32_t seq, int32_t tokens, const void *key,
   for (int32_t done = 0; done < tokens;) {
     int32_t window = residualLengths[size_t(seq)];
     int32_t count = std::min(desc.group_size - window, tokens - done);
-    residualKey.store(size_t(seq), size_t(window), key, size_t(tokens),
-                      size_t(done), size_t(count));
-    residualValue.store(size_t(seq), size_t(window), value, size_t(tokens),
-                        size_t(done), size_t(count));
+    stageTokens(key, value, size_t(tokens), size_t(done), size_t(count));
+    residualKey.store(size_t(seq), size_t(window), inKey.data(),
+                      size_t(count), 0, size_t(count));
+    residualValue.store(size_t(seq), size_t(window), inValue.data(),
+                        size_t(count), 0, size_t(count));
     residualLengths[size_t(seq)] = window + count;
     done += count;
     if (window + count == desc.group_size)
@@ -228,12 +303,25 @@ attnrt_status attnrt_quant_cache::checkAppendable(const char *fn, int32_t,
                                                   int32_t tokens,
                                                   const void *key,
                                                   const void *value) const {
-  size_t rows = size_t(desc.kv_heads) * size_t(tokens);
-  if (attnrt_status s =
-          checkFinite(fn, "key", key, desc.dtype, rows * size_t(desc.head_dim)))
-    return s;
-  return checkFinite(fn, "value", value, desc.dtype,
-                     rows * size_t(desc.value_dim));
+  // Through the staging buffers, a group at a time (the arrays may be device
+  // memory); element indices are those of the caller's arrays.
+  size_t n = size_t(tokens), g = size_t(desc.group_size);
+  size_t keyDim = size_t(desc.head_dim), valueDim = size_t(desc.value_dim);
+  for (size_t first = 0; first < n; first += g) {
+    size_t count = std::min(g, n - first);
+    stageTokens(key, value, n, first, count);
+    for (size_t h = 0; h < size_t(desc.kv_heads); ++h) {
+      if (attnrt_status s = checkFinite(
+              fn, "key", inKey.data() + h * count * keyBytes, desc.dtype,
+              count * keyDim, (h * n + first) * keyDim))
+        return s;
+      if (attnrt_status s = checkFinite(
+              fn, "value", inValue.data() + h * count * valueBytes, desc.dtype,
+              count * valueDim, (h * n + first) * valueDim))
+        return s;
+    }
+  }
+  return ATTNRT_OK;
 }
 
 attnrt_status attnrt_quant_cache::truncateTo(const char *fn, int32_t seq,
@@ -312,8 +400,8 @@ attnrt_status attnrt_quant_view_get(attnrt_quant_cache *cache,
     view->value_zero = reinterpret_cast<float *>(cache->valueZero.data());
     view->residual_key = cache->residualKey.data();
     view->residual_value = cache->residualValue.data();
-    view->quantized_lengths = cache->quantizedLengths.data();
-    view->residual_lengths = cache->residualLengths.data();
+    view->quantized_lengths = cache->quantizedLengths.view();
+    view->residual_lengths = cache->residualLengths.view();
     return ATTNRT_OK;
   });
 }

@@ -31,6 +31,9 @@ struct ATTNRT_INTERNAL attnrt_state_cache : CacheBase {
   void copySequence(int32_t from, int32_t to);
   size_t usedBytes() const;
   int32_t freePages() const { return -1; }
+  /// Nothing a kernel reads is kept on the host: step_begin hands out the
+  /// state buffers themselves.
+  void publish(int32_t) const {}
 
   /// Tensor `index` of buffer `buffer` of `seq`.
   float *tensor(int32_t seq, int32_t buffer, int32_t index) const {
@@ -94,6 +97,8 @@ attnrt_status attnrt_state_cache::init(const char *fn,
   }
   stateBytes = offset;
   buffersPerSeq = size_t(d.checkpoints) + 2;
+  if (attnrt_status s = checkMemory(fn, d.memory, memory))
+    return s;
   if (attnrt_status s = allocateSlots(fn, d.max_seqs))
     return s;
   desc = d;
@@ -101,7 +106,8 @@ attnrt_status attnrt_state_cache::init(const char *fn,
   if (attnrt_status s = checkedSize(
           fn, "the states", {seqs, buffersPerSeq, stateBytes}, storageBytes))
     return s;
-  if (attnrt_status s = allocate(fn, "the states", storage, storageBytes))
+  if (attnrt_status s =
+          allocate(fn, "the states", storage, storageBytes, memory))
     return s;
   for (Buffer<int32_t> *b :
        {&lengths, &current, &stepBuffer, &stepTokens, &checkpointCount})
@@ -117,7 +123,7 @@ attnrt_status attnrt_state_cache::init(const char *fn,
 }
 
 void attnrt_state_cache::clearSequence(int32_t seq) {
-  std::memset(state(seq, current[size_t(seq)]), 0, stateBytes);
+  zeroBytes(memory, state(seq, current[size_t(seq)]), stateBytes);
   lengths[size_t(seq)] = 0;
   stepBuffer[size_t(seq)] = kNoStep;
   checkpointCount[size_t(seq)] = 0;
@@ -126,7 +132,7 @@ void attnrt_state_cache::clearSequence(int32_t seq) {
 void attnrt_state_cache::copySequence(int32_t from, int32_t to) {
   // The child gets the same buffer indices, so only the held buffers move.
   auto copyBuffer = [&](int32_t buffer) {
-    std::memcpy(state(to, buffer), state(from, buffer), stateBytes);
+    copyBytes(memory, state(to, buffer), state(from, buffer), stateBytes);
   };
   current[size_t(to)] = current[size_t(from)];
   copyBuffer(current[size_t(from)]);
@@ -314,8 +320,9 @@ attnrt_status attnrt_state_read(attnrt_state_cache *cache, int32_t seq,
       return failf(ATTNRT_INVALID_ARGUMENT,
                    "%s: tensor index %d is outside [0, %d) (num_tensors)", fn,
                    index, cache->desc.num_tensors);
-    std::memcpy(dst, cache->tensor(seq, cache->current[size_t(seq)], index),
-                size_t(cache->desc.tensor_elements[index]) * sizeof(float));
+    copyBytes(cache->memory, dst,
+              cache->tensor(seq, cache->current[size_t(seq)], index),
+              size_t(cache->desc.tensor_elements[index]) * sizeof(float));
     return ATTNRT_OK;
   });
 }

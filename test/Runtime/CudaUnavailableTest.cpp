@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attnrt_cache.h"
 #include "attnrt_cuda.h"
 
 #include <gtest/gtest.h>
@@ -51,6 +52,68 @@ TEST(CudaUnavailable, InitNamesTheDriverAndIsIdempotent) {
         << message;
     EXPECT_TRUE(contains(message, kMissingDriver)) << message;
   }
+}
+
+/// Caches in device memory: refused at create, nothing returned.
+TEST(CudaUnavailable, CudaCachesAreRefusedAtCreate) {
+  attnrt_kv_cache_desc kv{};
+  kv.dtype = ATTNRT_F32;
+  kv.max_seqs = 2;
+  kv.kv_heads = 1;
+  kv.head_dim = 8;
+  kv.value_dim = 8;
+  kv.capacity = 16;
+  kv.memory = ATTNRT_MEMORY_CUDA;
+  attnrt_kv_cache *kvCache = nullptr;
+  expectUnavailable(attnrt_kv_cache_create(&kv, &kvCache),
+                    "attnrt_kv_cache_create");
+  EXPECT_EQ(kvCache, nullptr);
+  kv.memory = ATTNRT_MEMORY_HOST; // the host cache needs no driver
+  ASSERT_EQ(attnrt_kv_cache_create(&kv, &kvCache), ATTNRT_OK)
+      << attnrt_last_error();
+  attnrt_kv_cache_destroy(kvCache);
+
+  attnrt_quant_cache_desc quant{};
+  quant.dtype = ATTNRT_F32;
+  quant.max_seqs = 1;
+  quant.kv_heads = 1;
+  quant.head_dim = 8;
+  quant.value_dim = 8;
+  quant.capacity = 16;
+  quant.bits = 8;
+  quant.group_size = 8;
+  quant.memory = ATTNRT_MEMORY_CUDA;
+  attnrt_quant_cache *quantCache = nullptr;
+  expectUnavailable(attnrt_quant_cache_create(&quant, &quantCache),
+                    "attnrt_quant_cache_create");
+  EXPECT_EQ(quantCache, nullptr);
+
+  float books[16 * 8] = {0.5f};
+  attnrt_pq_cache_desc pq{};
+  pq.value_dtype = ATTNRT_F32;
+  pq.max_seqs = 1;
+  pq.kv_heads = 1;
+  pq.head_dim = 8;
+  pq.value_dim = 8;
+  pq.capacity = 16;
+  pq.subspaces = 2;
+  pq.centroids = 16;
+  pq.codebooks = books;
+  pq.memory = ATTNRT_MEMORY_CUDA;
+  attnrt_pq_cache *pqCache = nullptr;
+  expectUnavailable(attnrt_pq_cache_create(&pq, &pqCache),
+                    "attnrt_pq_cache_create");
+  EXPECT_EQ(pqCache, nullptr);
+
+  attnrt_state_cache_desc state{};
+  state.max_seqs = 1;
+  state.num_tensors = 1;
+  state.tensor_elements[0] = 64;
+  state.memory = ATTNRT_MEMORY_CUDA;
+  attnrt_state_cache *stateCache = nullptr;
+  expectUnavailable(attnrt_state_cache_create(&state, &stateCache),
+                    "attnrt_state_cache_create");
+  EXPECT_EQ(stateCache, nullptr);
 }
 
 TEST(CudaUnavailable, StatusStrings) {
