@@ -48,6 +48,10 @@ attnrt_status attnrt_cuda_device_info(char *name, size_t name_len,
 attnrt_status attnrt_cuda_malloc(size_t bytes, void **dptr);
 attnrt_status attnrt_cuda_free(void *dptr);
 
+/* Whether `ptr` is device memory of the runtime's context (cuMemAlloc'd or
+ * managed): *is_device = 1; host memory, pinned or not: 0. */
+attnrt_status attnrt_cuda_pointer_is_device(const void *ptr, int *is_device);
+
 /* Copies and fills run on the current stream (after the work queued there)
  * and have finished when the call returns. */
 attnrt_status attnrt_cuda_memcpy_htod(void *dst, const void *src, size_t bytes);

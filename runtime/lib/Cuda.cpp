@@ -351,6 +351,21 @@ attnrt_status attnrt_cuda_free(void *dptr) {
   return succeed();
 }
 
+attnrt_status attnrt_cuda_pointer_is_device(const void *ptr, int *is_device) {
+  const char *call = "attnrt_cuda_pointer_is_device";
+  if (!is_device)
+    return failf(ATTNRT_INVALID_ARGUMENT, "%s: NULL argument", call);
+  if (attnrt_status s = ready(call))
+    return s;
+  unsigned kind = 0;
+  // Memory the driver does not know (pageable host memory) is an error
+  // here, and host memory all the same.
+  CUresult r = runtime.api.cuPointerGetAttribute(
+      &kind, CU_POINTER_ATTRIBUTE_MEMORY_TYPE, devicePointer(ptr));
+  *is_device = r == CUDA_SUCCESS && kind == CU_MEMORYTYPE_DEVICE;
+  return succeed();
+}
+
 attnrt_status attnrt_cuda_memcpy_htod(void *dst, const void *src,
                                       size_t bytes) {
   const char *call = "attnrt_cuda_memcpy_htod";

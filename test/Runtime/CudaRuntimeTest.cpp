@@ -170,6 +170,17 @@ TEST_F(CudaTest, CopiesRoundTripRandomBytes) {
     wrong += out[i] != (i >= 1000 && i < 6000 ? 0xA5 : in[i]);
   EXPECT_EQ(wrong, 0u);
   EXPECT_EQ(attnrt_cuda_synchronize(), ATTNRT_OK) << attnrt_last_error();
+
+  // Device memory (also inside an allocation) is device; host memory,
+  // stack or heap, is not.
+  int isDevice = -1;
+  ASSERT_EQ(attnrt_cuda_pointer_is_device(base + 17, &isDevice), ATTNRT_OK)
+      << attnrt_last_error();
+  EXPECT_EQ(isDevice, 1);
+  ASSERT_EQ(attnrt_cuda_pointer_is_device(in.data(), &isDevice), ATTNRT_OK);
+  EXPECT_EQ(isDevice, 0);
+  ASSERT_EQ(attnrt_cuda_pointer_is_device(&isDevice, &isDevice), ATTNRT_OK);
+  EXPECT_EQ(isDevice, 0);
 }
 
 TEST_F(CudaTest, MallocOfNothingAndOfTooMuch) {

@@ -142,6 +142,10 @@ TEST(CudaUnavailable, CallsFailWithoutTouchingOutputs) {
                     "attnrt_cuda_memcpy_htod");
   expectUnavailable(attnrt_cuda_memcpy_dtoh(host, kSentinel, sizeof(host)),
                     "attnrt_cuda_memcpy_dtoh");
+  int isDevice = 7;
+  expectUnavailable(attnrt_cuda_pointer_is_device(host, &isDevice),
+                    "attnrt_cuda_pointer_is_device");
+  EXPECT_EQ(isDevice, 7);
   expectUnavailable(attnrt_cuda_memset_u8(kSentinel, 0, 8),
                     "attnrt_cuda_memset_u8");
   expectUnavailable(attnrt_cuda_synchronize(), "attnrt_cuda_synchronize");
@@ -178,6 +182,8 @@ TEST(CudaUnavailable, NullArgumentsAreInvalid) {
   EXPECT_EQ(attnrt_cuda_malloc(16, nullptr), ATTNRT_INVALID_ARGUMENT);
   EXPECT_TRUE(contains(attnrt_last_error(), "attnrt_cuda_malloc: NULL"))
       << attnrt_last_error();
+  EXPECT_EQ(attnrt_cuda_pointer_is_device(name, nullptr),
+            ATTNRT_INVALID_ARGUMENT);
   EXPECT_EQ(attnrt_cuda_memcpy_htod(nullptr, name, 1), ATTNRT_INVALID_ARGUMENT);
   EXPECT_EQ(attnrt_cuda_memcpy_htod(kSentinel, nullptr, 1),
             ATTNRT_INVALID_ARGUMENT);

@@ -8,16 +8,25 @@
 // paged vs contiguous layouts run through the same loop. Inputs are random,
 // lengths cross page (8), group (16) and chunk (5) boundaries.
 //
+// Built twice: attn-streaming-tests runs CPU kernels on host caches;
+// attn-cuda-streaming-tests (ATTN_STREAMING_CUDA) runs the same loops on
+// caches in device memory through kernels compiled for CUDA, which read the
+// device views in place; the test's own host arrays (queries, outputs, gates)
+// are copied to and from the device around each call, sized by the
+// library's manifest. Without a driver or device those tests skip.
+//
 //===----------------------------------------------------------------------===//
 
 #include "attn/Reference/Reference.h"
 #include "attnrt.h"
 #include "attnrt_cache.h"
+#include "attnrt_cuda.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -28,6 +37,12 @@
 namespace ref = attn::reference;
 
 namespace {
+
+#ifdef ATTN_STREAMING_CUDA
+constexpr attnrt_memory kMemory = ATTNRT_MEMORY_CUDA;
+#else
+constexpr attnrt_memory kMemory = ATTNRT_MEMORY_HOST;
+#endif
 
 // The shapes Inputs/streaming.mlir was written for.
 constexpr int32_t kSlots = 3, kHq = 4, kHkv = 2, kDim = 32, kCapacity = 64;
@@ -99,22 +114,127 @@ std::vector<double> prefillRows(const std::vector<Token> &history, size_t first,
   return rows;
 }
 
+/// One argument of an entry, from the library's manifest.
+struct ArgInfo {
+  size_t bytes;
+  bool out;
+};
+
+/// Entry name -> its arguments, read from the manifest's JSON (the format
+/// attn-compile writes: one object per argument with "dtype", "shape" and
+/// "direction").
+std::map<std::string, std::vector<ArgInfo>> parseManifest(const std::string &json) {
+  std::map<std::string, std::vector<ArgInfo>> entries;
+  // The position just after `"key": ` (and after an opening quote or
+  // bracket) within [at, end).
+  auto field = [&](size_t at, const char *key, size_t end) {
+    size_t k = json.find(std::string("\"") + key + "\": ", at);
+    EXPECT_LT(k, end) << "manifest argument without " << key;
+    return k + std::strlen(key) + 5;
+  };
+  for (size_t at = json.find("\"args\": ["); at != std::string::npos;
+       at = json.find("\"args\": [", at + 1)) {
+    size_t nameAt = json.rfind("\"name\": \"", at) + 9;
+    std::string name = json.substr(nameAt, json.find('"', nameAt) - nameAt);
+    size_t end = json.find("]}", at);
+    std::vector<ArgInfo> args;
+    for (size_t arg = json.find('{', at); arg < end; arg = json.find('{', arg + 1)) {
+      size_t argEnd = json.find('}', arg);
+      size_t d = field(arg, "dtype", argEnd);
+      std::string dtype = json.substr(d, json.find('"', d) - d);
+      size_t bytes = dtype == "f32" || dtype == "i32" ? 4
+                     : dtype == "f16" || dtype == "bf16" ? 2
+                     : dtype == "i64" || dtype == "f64" ? 8 : 1;
+      size_t sh = field(arg, "shape", argEnd), close = json.find(']', sh);
+      for (size_t p = sh; p < close; p = json.find_first_not_of(", ", json.find_first_of(",]", p)))
+        bytes *= std::stoul(json.substr(p, close - p));
+      size_t dir = field(arg, "direction", argEnd);
+      args.push_back({bytes, json.compare(dir, 3, "out") == 0});
+    }
+    entries[name] = args;
+  }
+  return entries;
+}
+
 class Streaming : public ::testing::Test {
 public:
   void SetUp() override {
-    ASSERT_EQ(attnrt_module_load(ATTN_STREAMING_KERNELS, &module), ATTNRT_OK)
+#ifdef ATTN_STREAMING_CUDA
+    if (attnrt_cuda_init() != ATTNRT_OK)
+      GTEST_SKIP() << "no CUDA driver or device: " << attnrt_last_error();
+#endif
+    // The build's library unless the environment names a copy (a test binary
+    // carried to another machine).
+    const char *path = std::getenv("ATTN_STREAMING_KERNELS");
+    ASSERT_EQ(attnrt_module_load(path && *path ? path : ATTN_STREAMING_KERNELS, &module),
+              ATTNRT_OK)
         << attnrt_last_error();
+    entries = parseManifest(attnrt_module_manifest(module));
   }
   void TearDown() override { attnrt_module_unload(module); }
 
-  /// Calls a kernel entry; a failure fails the test.
+  /// Calls a kernel entry; a failure fails the test. For CUDA, arguments in
+  /// host memory are copied to device buffers first (outputs back after).
   void call(const char *entry, std::vector<void *> args) {
+#ifdef ATTN_STREAMING_CUDA
+    const std::vector<ArgInfo> &info = entries[entry];
+    ASSERT_EQ(info.size(), args.size()) << entry;
+    std::vector<void *> device(args.size());
+    std::vector<void *> owned;
+    for (size_t i = 0; i < args.size(); ++i) {
+      int isDevice = 0;
+      ASSERT_EQ(attnrt_cuda_pointer_is_device(args[i], &isDevice), ATTNRT_OK)
+          << attnrt_last_error();
+      if (isDevice) {
+        device[i] = args[i];
+        continue;
+      }
+      ASSERT_EQ(attnrt_cuda_malloc(info[i].bytes, &device[i]), ATTNRT_OK)
+          << attnrt_last_error();
+      owned.push_back(device[i]);
+      if (!info[i].out) {
+        ASSERT_EQ(attnrt_cuda_memcpy_htod(device[i], args[i], info[i].bytes), ATTNRT_OK)
+            << attnrt_last_error();
+      }
+    }
+    ASSERT_EQ(attnrt_call(module, entry, device.data(), int32_t(device.size())),
+              ATTNRT_OK)
+        << entry << ": " << attnrt_last_error();
+    ASSERT_EQ(attnrt_cuda_synchronize(), ATTNRT_OK) << entry << ": " << attnrt_last_error();
+    for (size_t i = 0; i < args.size(); ++i)
+      if (device[i] != args[i] && info[i].out) {
+        ASSERT_EQ(attnrt_cuda_memcpy_dtoh(args[i], device[i], info[i].bytes), ATTNRT_OK)
+            << attnrt_last_error();
+      }
+    for (void *p : owned)
+      attnrt_cuda_free(p);
+#else
     ASSERT_EQ(attnrt_call(module, entry, args.data(), int32_t(args.size())),
               ATTNRT_OK)
         << entry << ": " << attnrt_last_error();
+#endif
   }
 
   attnrt_module *module = nullptr;
+  std::map<std::string, std::vector<ArgInfo>> entries;
+};
+
+/// View arrays the test reads on the host: the arrays themselves for host
+/// caches, copies for caches in device memory. Copies live as long as this.
+class HostCopies {
+public:
+  template <typename T> const T *operator()(const T *p, size_t count) {
+    if (kMemory == ATTNRT_MEMORY_HOST || !p)
+      return p;
+    keep.emplace_back(count * sizeof(T));
+    EXPECT_EQ(attnrt_cuda_memcpy_dtoh(keep.back().data(), p, count * sizeof(T)),
+              ATTNRT_OK)
+        << attnrt_last_error();
+    return reinterpret_cast<const T *>(keep.back().data());
+  }
+
+private:
+  std::vector<std::vector<uint8_t>> keep;
 };
 
 //===----------------------------------------------------------------------===//
@@ -134,6 +254,7 @@ public:
     desc.head_dim = kDim;
     desc.value_dim = kDim;
     desc.capacity = kCapacity;
+    desc.memory = kMemory;
     if (layout == ATTNRT_KV_PAGED) {
       desc.page_size = kPageSize;
       desc.num_pages = kPages;
@@ -344,6 +465,7 @@ public:
     desc.bits = bits;
     desc.group_size = kGroup;
     desc.zero_points = zeros;
+    desc.memory = kMemory;
     EXPECT_EQ(attnrt_quant_cache_create(&desc, &cache), ATTNRT_OK)
         << attnrt_last_error();
   }
@@ -381,6 +503,20 @@ public:
 
     double worst = 0.0;
     int32_t width = bits == 8 ? kDim : kDim / 2;
+    // The arrays read below, on the host.
+    HostCopies host;
+    size_t rows = size_t(kSlots) * kHkv * kCapacity, groups = rows / kGroup;
+    view.key_codes = const_cast<int8_t *>(host(view.key_codes, rows * width));
+    view.value_codes = const_cast<int8_t *>(host(view.value_codes, rows * width));
+    view.key_scale = const_cast<float *>(host(view.key_scale, groups * kDim));
+    view.key_zero = const_cast<float *>(host(view.key_zero, groups * kDim));
+    view.value_scale = const_cast<float *>(host(view.value_scale, rows * kDim / kGroup));
+    view.value_zero = const_cast<float *>(host(view.value_zero, rows * kDim / kGroup));
+    size_t window = size_t(kSlots) * kHkv * kGroup * kDim;
+    view.residual_key = const_cast<float *>(host(static_cast<const float *>(view.residual_key), window));
+    view.residual_value = const_cast<float *>(host(static_cast<const float *>(view.residual_value), window));
+    view.quantized_lengths = host(view.quantized_lengths, kSlots);
+    view.residual_lengths = host(view.residual_lengths, kSlots);
     for (const auto &[seq, tok] : tokens) {
       const auto &h = history[seq];
       int32_t n = int32_t(h.size());
@@ -492,6 +628,7 @@ TEST_F(Streaming, PqKeyCacheEncodesOnAppendLikePqEncode) {
   desc.subspaces = kSubspaces;
   desc.centroids = kCentroids;
   desc.codebooks = codebooks.data();
+  desc.memory = kMemory;
   attnrt_pq_cache *cache = nullptr;
   ASSERT_EQ(attnrt_pq_cache_create(&desc, &cache), ATTNRT_OK) << attnrt_last_error();
   ref::RefTensor cb({kHkv, kSubspaces, kCentroids, sub});
@@ -528,7 +665,9 @@ TEST_F(Streaming, PqKeyCacheEncodesOnAppendLikePqEncode) {
       ref::RefTensor keys = stack(h, 0, h.size(), &Token::k, kHkv);
       ref::PqEncodeResult enc = ref::pqEncode(keys, cb);
       ref::CodeTensor cached;
-      sliceSeq(view.codes, seq, kHkv, kCapacity, kSubspaces, int32_t(n), cached);
+      HostCopies host;
+      sliceSeq(host(view.codes, size_t(kSlots) * kHkv * kCapacity * kSubspaces), seq,
+               kHkv, kCapacity, kSubspaces, int32_t(n), cached);
       EXPECT_EQ(cached.data, enc.codes.data) << "sequence " << seq;
       ref::AttentionResult want =
           ref::pqAttention(stack(h, n - 1, n, &Token::q, kHq), enc.codes, cb,
@@ -569,6 +708,7 @@ public:
     desc.tensor_elements[0] = int64_t(kHeads) * kFeat * kFeat * (logLinear() ? kLevels : 1);
     desc.tensor_elements[1] = int64_t(kHeads) * kFeat;
     desc.checkpoints = 4;
+    desc.memory = kMemory;
     EXPECT_EQ(attnrt_state_cache_create(&desc, &cache), ATTNRT_OK)
         << attnrt_last_error();
   }
@@ -782,6 +922,7 @@ TEST_F(Streaming, LolcatsWindowAndLinearStatePrefillThenDecode) {
                            ring, ring, ring};
   std::copy(std::begin(sizes), std::end(sizes), desc.tensor_elements);
   desc.checkpoints = 3;
+  desc.memory = kMemory;
   attnrt_state_cache *cache = nullptr;
   ASSERT_EQ(attnrt_state_cache_create(&desc, &cache), ATTNRT_OK) << attnrt_last_error();
   Rng rng(46);
