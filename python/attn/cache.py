@@ -15,6 +15,11 @@ Token arrays use the cache's element type: float32 for "f32", float16 for
 arrays alias the cache's memory: they are valid until the cache is closed
 and change when it changes; do not write to them. Every failing call raises
 AttnError with the runtime's message and leaves the cache unchanged.
+
+With device="cuda" the cache lives in the GPU's memory: appends take NumPy
+arrays or contiguous torch CUDA tensors (bf16 as torch.bfloat16), and views
+and state buffers are torch CUDA tensors over the cache's memory, for
+kernels compiled with --target=cuda.
 """
 
 import ctypes
@@ -26,10 +31,13 @@ _DTYPES = {"f32": (0, "float32", 4), "f16": (1, "float16", 2),
            "bf16": (2, "uint16", 2)}
 
 
+_MEMORY = {"cpu": 0, "cuda": 1}
+
+
 class _KvDesc(ctypes.Structure):
     _fields_ = [(n, _I32) for n in ("layout", "dtype", "max_seqs", "kv_heads",
                                     "head_dim", "value_dim", "capacity",
-                                    "page_size", "num_pages")]
+                                    "page_size", "num_pages", "memory")]
 
 
 class _KvView(ctypes.Structure):
@@ -40,7 +48,7 @@ class _KvView(ctypes.Structure):
 class _QuantDesc(ctypes.Structure):
     _fields_ = [(n, _I32) for n in ("dtype", "max_seqs", "kv_heads", "head_dim",
                                     "value_dim", "capacity", "bits",
-                                    "group_size", "zero_points")]
+                                    "group_size", "zero_points", "memory")]
 
 
 class _QuantView(ctypes.Structure):
@@ -54,7 +62,7 @@ class _PqDesc(ctypes.Structure):
     _fields_ = [(n, _I32) for n in ("value_dtype", "max_seqs", "kv_heads",
                                     "head_dim", "value_dim", "capacity",
                                     "subspaces", "centroids")] + \
-        [("codebooks", ctypes.c_void_p)]
+        [("codebooks", ctypes.c_void_p), ("memory", _I32)]
 
 
 class _PqView(ctypes.Structure):
@@ -69,7 +77,8 @@ class _Memory(ctypes.Structure):
 
 class _StateDesc(ctypes.Structure):
     _fields_ = [("max_seqs", _I32), ("num_tensors", _I32),
-                ("tensor_elements", ctypes.c_int64 * 8), ("checkpoints", _I32)]
+                ("tensor_elements", ctypes.c_int64 * 8), ("checkpoints", _I32),
+                ("memory", _I32)]
 
 
 def _bind(prefix, desc, view=None):
@@ -107,8 +116,36 @@ def _bind(prefix, desc, view=None):
     return fns
 
 
-def _array(address, ctype, shape, np_dtype=None):
+class _DeviceArray:
+    """Device memory described by __cuda_array_interface__ for torch."""
+
+    def __init__(self, address, typestr, shape):
+        self.__cuda_array_interface__ = {
+            "shape": tuple(shape), "typestr": typestr, "data": (address, False),
+            "strides": None, "version": 3}
+
+
+_TORCH_VIEW = {ctypes.c_float: ("<f4", None), ctypes.c_int32: ("<i4", None),
+               ctypes.c_int8: ("|i1", None), ctypes.c_uint16: ("<i2", "bfloat16")}
+
+
+def _device_array(address, ctype, shape, np_dtype=None):
+    """A torch CUDA tensor over device memory (16-bit elements: bfloat16,
+    or float16 when np_dtype says so)."""
+    import torch
+    if not address:
+        return None
+    typestr, as_type = _TORCH_VIEW[ctype]
+    if np_dtype == "float16":
+        as_type = "float16"
+    t = torch.as_tensor(_DeviceArray(address, typestr, shape), device="cuda")
+    return t.view(getattr(torch, as_type)) if as_type else t
+
+
+def _array(address, ctype, shape, np_dtype=None, device="cpu"):
     import numpy as np
+    if device == "cuda":
+        return _device_array(address, ctype, shape, np_dtype)
     if not address:
         return None
     arr = np.ctypeslib.as_array(ctypes.cast(address, ctypes.POINTER(ctype)),
@@ -125,11 +162,19 @@ class _Cache:
     _prefix = None
     _handle = None  # until created (a constructor may raise first)
 
+    device = "cpu"
+
     def __init__(self, desc, fns):
+        if self.device not in _MEMORY:
+            raise AttnError(f"{type(self).__name__}: device must be 'cpu' or 'cuda'")
+        desc.memory = _MEMORY[self.device]
         self._fns = fns
         self._handle = ctypes.c_void_p()
         _check(fns["cache_create"](ctypes.byref(desc), ctypes.byref(self._handle)),
                f"attnrt_{self._prefix}_cache_create")
+
+    def _view_array(self, address, ctype, shape, np_dtype=None):
+        return _array(address, ctype, shape, np_dtype, self.device)
 
     def _call(self, name, *args):
         if not self._handle:
@@ -186,21 +231,33 @@ class _TokenCache(_Cache):
         float32)."""
         import numpy as np
         n = None
+        pointers = []
         for what, arr, width, dt in (
                 ("key", key, self.head_dim, self._key_dtype or self._np_dtype),
                 ("value", value, self.value_dim, self._np_dtype)):
             want = np.dtype(dt)
-            if not isinstance(arr, np.ndarray) or arr.dtype != want:
-                raise AttnError(f"append: {what} must be a numpy {want} array")
-            if arr.ndim != 3 or arr.shape[0] != self.kv_heads or arr.shape[2] != width:
+            if self.device == "cuda" and type(arr).__module__.startswith("torch"):
+                import torch
+                tt = {"float32": torch.float32, "float16": torch.float16,
+                      "uint16": torch.bfloat16}[dt]
+                if not arr.is_cuda or arr.dtype != tt or not arr.is_contiguous():
+                    raise AttnError(f"append: {what} must be a contiguous CUDA "
+                                    f"{tt} tensor or a numpy {want} array")
+                shape, address = tuple(arr.shape), arr.data_ptr()
+            else:
+                if not isinstance(arr, np.ndarray) or arr.dtype != want:
+                    raise AttnError(f"append: {what} must be a numpy {want} array")
+                if not arr.flags["C_CONTIGUOUS"]:
+                    raise AttnError(f"append: {what} must be C-contiguous")
+                shape, address = arr.shape, arr.ctypes.data
+            if len(shape) != 3 or shape[0] != self.kv_heads or shape[2] != width:
                 raise AttnError(f"append: {what} must be [{self.kv_heads}, n, "
-                                f"{width}], got {list(arr.shape)}")
-            if not arr.flags["C_CONTIGUOUS"]:
-                raise AttnError(f"append: {what} must be C-contiguous")
-            if n is not None and arr.shape[1] != n:
+                                f"{width}], got {list(shape)}")
+            if n is not None and shape[1] != n:
                 raise AttnError("append: key and value hold different token counts")
-            n = arr.shape[1]
-        self._call("append", seq, n, key.ctypes.data, value.ctypes.data)
+            n = shape[1]
+            pointers.append(address)
+        self._call("append", seq, n, pointers[0], pointers[1])
 
 
 class KVCache(_TokenCache):
@@ -209,7 +266,8 @@ class KVCache(_TokenCache):
     _prefix = "kv"
 
     def __init__(self, max_seqs, kv_heads, head_dim, capacity, value_dim=None,
-                 dtype="f32", page_size=0, num_pages=0):
+                 dtype="f32", page_size=0, num_pages=0, device="cpu"):
+        self.device = device
         if dtype not in _DTYPES:
             raise AttnError(f"KVCache: dtype must be one of {sorted(_DTYPES)}")
         code, self._np_dtype, self._bytes = _DTYPES[dtype]
@@ -231,10 +289,10 @@ class KVCache(_TokenCache):
         elem = ctypes.c_float if self._bytes == 4 else ctypes.c_uint16
         conv = None if self._np_dtype in ("float32", "uint16") else self._np_dtype
         return {
-            "key": _array(v.key, elem, rows + (self.head_dim,), conv),
-            "value": _array(v.value, elem, rows + (self.value_dim,), conv),
-            "lengths": _array(v.lengths, _I32, (self.max_seqs,)),
-            "block_table": _array(v.block_table, _I32,
+            "key": self._view_array(v.key, elem, rows + (self.head_dim,), conv),
+            "value": self._view_array(v.value, elem, rows + (self.value_dim,), conv),
+            "lengths": self._view_array(v.lengths, _I32, (self.max_seqs,)),
+            "block_table": self._view_array(v.block_table, _I32,
                                   (self.max_seqs, self.capacity // self.page_size))
             if self.page_size else None,
         }
@@ -246,7 +304,8 @@ class QuantCache(_TokenCache):
     _prefix = "quant"
 
     def __init__(self, max_seqs, kv_heads, head_dim, capacity, bits, group_size,
-                 value_dim=None, dtype="f32", zero_points=False):
+                 value_dim=None, dtype="f32", zero_points=False, device="cpu"):
+        self.device = device
         if dtype not in _DTYPES:
             raise AttnError(f"QuantCache: dtype must be one of {sorted(_DTYPES)}")
         code, self._np_dtype, self._bytes = _DTYPES[dtype]
@@ -270,16 +329,16 @@ class QuantCache(_TokenCache):
         conv = None if self._np_dtype in ("float32", "uint16") else self._np_dtype
         f32 = ctypes.c_float
         return {
-            "key_codes": _array(v.key_codes, ctypes.c_int8, (s, h, c, self.head_dim // per)),
-            "key_scale": _array(v.key_scale, f32, (s, h, c // g, self.head_dim)),
-            "key_zero": _array(v.key_zero, f32, (s, h, c // g, self.head_dim)),
-            "value_codes": _array(v.value_codes, ctypes.c_int8, (s, h, c, self.value_dim // per)),
-            "value_scale": _array(v.value_scale, f32, (s, h, c, vg)),
-            "value_zero": _array(v.value_zero, f32, (s, h, c, vg)),
-            "residual_key": _array(v.residual_key, elem, (s, h, g, self.head_dim), conv),
-            "residual_value": _array(v.residual_value, elem, (s, h, g, self.value_dim), conv),
-            "quantized_lengths": _array(v.quantized_lengths, _I32, (s,)),
-            "residual_lengths": _array(v.residual_lengths, _I32, (s,)),
+            "key_codes": self._view_array(v.key_codes, ctypes.c_int8, (s, h, c, self.head_dim // per)),
+            "key_scale": self._view_array(v.key_scale, f32, (s, h, c // g, self.head_dim)),
+            "key_zero": self._view_array(v.key_zero, f32, (s, h, c // g, self.head_dim)),
+            "value_codes": self._view_array(v.value_codes, ctypes.c_int8, (s, h, c, self.value_dim // per)),
+            "value_scale": self._view_array(v.value_scale, f32, (s, h, c, vg)),
+            "value_zero": self._view_array(v.value_zero, f32, (s, h, c, vg)),
+            "residual_key": self._view_array(v.residual_key, elem, (s, h, g, self.head_dim), conv),
+            "residual_value": self._view_array(v.residual_value, elem, (s, h, g, self.value_dim), conv),
+            "quantized_lengths": self._view_array(v.quantized_lengths, _I32, (s,)),
+            "residual_lengths": self._view_array(v.residual_lengths, _I32, (s,)),
         }
 
 
@@ -292,8 +351,9 @@ class PQCache(_TokenCache):
     _key_dtype = "float32"
 
     def __init__(self, max_seqs, kv_heads, head_dim, capacity, subspaces,
-                 centroids, codebooks, value_dim=None, dtype="f32"):
+                 centroids, codebooks, value_dim=None, dtype="f32", device="cpu"):
         import numpy as np
+        self.device = device
         if dtype not in _DTYPES:
             raise AttnError(f"PQCache: dtype must be one of {sorted(_DTYPES)}")
         code, self._np_dtype, self._bytes = _DTYPES[dtype]
@@ -326,12 +386,12 @@ class PQCache(_TokenCache):
         elem = ctypes.c_float if self._bytes == 4 else ctypes.c_uint16
         conv = None if self._np_dtype in ("float32", "uint16") else self._np_dtype
         return {
-            "codes": _array(v.codes, ctypes.c_int8,
+            "codes": self._view_array(v.codes, ctypes.c_int8,
                             (s, h, c, m if self.centroids == 256 else m // 2)),
-            "codebooks": _array(v.codebooks, ctypes.c_float,
+            "codebooks": self._view_array(v.codebooks, ctypes.c_float,
                                 (h, m, self.centroids, self.head_dim // m)),
-            "value": _array(v.value, elem, (s, h, c, self.value_dim), conv),
-            "lengths": _array(v.lengths, _I32, (s,)),
+            "value": self._view_array(v.value, elem, (s, h, c, self.value_dim), conv),
+            "lengths": self._view_array(v.lengths, _I32, (s,)),
         }
 
 
@@ -347,8 +407,9 @@ class StateCache(_Cache):
 
     _prefix = "state"
 
-    def __init__(self, max_seqs, shapes, checkpoints=0):
+    def __init__(self, max_seqs, shapes, checkpoints=0, device="cpu"):
         import numpy as np
+        self.device = device
         if not 1 <= len(shapes) <= 8:
             raise AttnError("StateCache: between 1 and 8 state tensors")
         self.max_seqs, self.shapes = max_seqs, [tuple(x) for x in shapes]
@@ -363,12 +424,13 @@ class StateCache(_Cache):
         fp = ctypes.POINTER(ctypes.c_float)
         ins, outs = (fp * 8)(), (fp * 8)()
         self._call("step_begin", seq, tokens, ins, outs)
-        wrap = lambda ptrs: [_array(ctypes.cast(ptrs[i], ctypes.c_void_p).value,
+        wrap = lambda ptrs: [self._view_array(ctypes.cast(ptrs[i], ctypes.c_void_p).value,
                                     ctypes.c_float, shape)
                              for i, shape in enumerate(self.shapes)]
         current, following = wrap(ins), wrap(outs)
-        for arr in following:
-            arr.flags.writeable = True  # the kernel's outputs go here
+        if self.device == "cpu":
+            for arr in following:
+                arr.flags.writeable = True  # the kernel's outputs go here
         return current, following
 
     def commit(self, seq):

@@ -90,3 +90,5 @@ func.func @pq16(%q: tensor<3x4x1x32xbf16>, %c: tensor<3x2x24x4xi8>, %cb: tensor<
       -> tensor<3x4x1x16xbf16>
   return %o : tensor<3x4x1x16xbf16>
 }
+// CHECK: device error: KVCache: device must be 'cpu' or 'cuda'
+// CHECK: cuda state cache: {{created|UNAVAILABLE}}

@@ -239,3 +239,16 @@ for kc, dt in ((256, "f32"), (16, "bf16")):
     pq.release(c)
     print(f"pq{kc} released length", pq.view()["lengths"][c])
     pq.close()
+
+# Where a cache lives: an unknown device is refused by the binding; "cuda"
+# needs a driver and a device (the runtime's message when there is none).
+try:
+    attn.KVCache(1, 2, 32, 64, device="tpu")
+    print("device error: none")
+except attn.AttnError as e:
+    print("device error:", e)
+try:
+    attn.StateCache(1, [(4, 4)], device="cuda").close()
+    print("cuda state cache: created")
+except attn.AttnError as e:
+    print("cuda state cache:", "UNAVAILABLE" if "CUDA driver" in str(e) else e)
