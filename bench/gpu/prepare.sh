@@ -80,3 +80,12 @@ if [ -n "${FLA_SRC:-}" ]; then
   git -C "$FLA_SRC" archive HEAD fla | tar -x -C "$out/fla"
 fi
 du -sh "$out"
+
+# CUDA decode kernels over caches in device memory for
+# bench/decode/gpu_decode_bench.py: .gpu-carry/gpudecode/NAME/libNAME.so.
+python3 bench/decode/gpu_decode_bench.py --emit "$out/gpudecode-src"
+for f in "$out"/gpudecode-src/*.mlir; do
+  name=$(basename "$f" .mlir)
+  build/bin/attn-compile "$f" --target=cuda --gpu-format=bin -o "$out/gpudecode/$name" --name "$name"
+done
+du -sh "$out"
