@@ -92,6 +92,20 @@ attnrt_status checkMemory(const char *fn, const attnrt_memory &field,
   return ATTNRT_OK;
 }
 
+namespace {
+/// Copies queued on the calling thread's stream since the last
+/// finishCopies (sources the caller passed may still be read by them).
+thread_local bool copiesPending = false;
+} // namespace
+
+void finishCopies() {
+  if (!copiesPending)
+    return;
+  copiesPending = false;
+  checkOrThrow("cuStreamSynchronize",
+               cuda::driver().cuStreamSynchronize(cuda::currentStream()));
+}
+
 void copyBlock(Memory memory, void *dst, size_t dstPitch, const void *src,
                size_t srcPitch, size_t width, size_t height) {
   if (width == 0 || height == 0)
@@ -107,17 +121,20 @@ void copyBlock(Memory memory, void *dst, size_t dstPitch, const void *src,
   const void *ignored = nullptr;
   describeSide(src, copy.srcMemoryType, copy.srcHost, copy.srcDevice);
   describeSide(dst, copy.dstMemoryType, ignored, copy.dstDevice);
-  if (copy.dstMemoryType == cuda::CU_MEMORYTYPE_HOST)
+  bool toHost = copy.dstMemoryType == cuda::CU_MEMORYTYPE_HOST;
+  if (toHost)
     copy.dstHost = dst;
   copy.srcPitch = srcPitch;
   copy.dstPitch = dstPitch;
   copy.WidthInBytes = width;
   copy.Height = height;
-  cuda::CUstream stream = cuda::currentStream();
   checkOrThrow("cuMemcpy2DAsync",
-               cuda::driver().cuMemcpy2DAsync(&copy, stream));
-  checkOrThrow("cuStreamSynchronize",
-               cuda::driver().cuStreamSynchronize(stream));
+               cuda::driver().cuMemcpy2DAsync(&copy, cuda::currentStream()));
+  copiesPending = true;
+  // The host reads what lands in host memory right away; copies into the
+  // device only need to finish before the call returns.
+  if (toHost)
+    finishCopies();
 }
 
 void zeroBytes(Memory memory, void *dst, size_t bytes) {
@@ -128,11 +145,10 @@ void zeroBytes(Memory memory, void *dst, size_t bytes) {
     return;
   }
   readyOrThrow("fill");
-  cuda::CUstream stream = cuda::currentStream();
-  checkOrThrow("cuMemsetD8Async",
-               cuda::driver().cuMemsetD8Async(address(dst), 0, bytes, stream));
-  checkOrThrow("cuStreamSynchronize",
-               cuda::driver().cuStreamSynchronize(stream));
+  checkOrThrow("cuMemsetD8Async", cuda::driver().cuMemsetD8Async(
+                                      address(dst), 0, bytes,
+                                      cuda::currentStream()));
+  copiesPending = true;
 }
 
 void releaseBytes(Memory memory, void *p) noexcept {
@@ -219,6 +235,7 @@ attnrt_status CacheBase::allocateBytes(const char *fn, const char *what,
     p = reinterpret_cast<void *>(static_cast<uintptr_t>(d));
     try {
       zeroBytes(Memory::Cuda, p, rounded);
+      finishCopies();
     } catch (const DeviceFailure &failure) {
       cuda::driver().cuMemFree(d);
       return failure.status;

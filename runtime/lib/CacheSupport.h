@@ -162,16 +162,22 @@ attnrt_status checkMemory(const char *fn, const attnrt_memory &field,
 
 /// Copies `height` rows of `width` bytes, row r from src + r * srcPitch to
 /// dst + r * dstPitch. With Memory::Cuda either side may be host or device
-/// memory; the copy runs on the calling thread's stream and has finished on
-/// return. Throws DeviceFailure.
+/// memory; the copy is queued on the calling thread's stream and has
+/// finished on return only when its destination is host memory: the rest
+/// finish at finishCopies, which every entry point of a CUDA cache calls
+/// before it returns (withLock). Throws DeviceFailure.
 void copyBlock(Memory memory, void *dst, size_t dstPitch, const void *src,
                size_t srcPitch, size_t width, size_t height);
 inline void copyBytes(Memory memory, void *dst, const void *src,
                       size_t bytes) {
   copyBlock(memory, dst, bytes, src, bytes, bytes, 1);
 }
-/// Zeroes `bytes` bytes of an array in `memory`. Throws DeviceFailure.
+/// Zeroes `bytes` bytes of an array in `memory` (queued like copyBlock).
+/// Throws DeviceFailure.
 void zeroBytes(Memory memory, void *dst, size_t bytes);
+/// Waits for the copies and fills the calling thread queued; throws
+/// DeviceFailure. Does nothing when none are pending.
+void finishCopies();
 
 //===----------------------------------------------------------------------===//
 // Argument checks shared by the caches; each returns ATTNRT_OK or a failf
@@ -381,6 +387,7 @@ attnrt_status withLock(const char *fn, Cache *cache, Body &&body) noexcept {
   try {
     std::lock_guard<std::mutex> lock(cache->mutex);
     attnrt_status status = body();
+    finishCopies(); // the caller may reuse its arrays once we return
     return status == ATTNRT_OK ? succeed() : status;
   } catch (...) {
     return failFromException(fn);
@@ -395,7 +402,9 @@ attnrt_status createCache(const char *fn, const Desc *desc,
                  desc ? "cache" : "desc");
   try {
     auto created = std::make_unique<Cache>();
-    if (attnrt_status status = created->init(fn, *desc))
+    attnrt_status status = created->init(fn, *desc);
+    finishCopies();
+    if (status)
       return status;
     *cache = created.release();
     return succeed();
