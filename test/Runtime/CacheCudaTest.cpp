@@ -131,6 +131,34 @@ struct TokenOps {
   std::function<attnrt_status(attnrt_cache_memory *)> memory;
 };
 
+/// The TokenOps of cache `c` of kind `prefix` (kv, quant, pq); fork0 forks
+/// the lowest live sequence (slot 0 may have been released).
+#define TOKEN_OPS(prefix, c, KeyType)                                          \
+  [](auto *cache) {                                                            \
+    TokenOps o;                                                                \
+    o.create = [cache](int32_t *s) { return attnrt_##prefix##_seq_create(cache, s); }; \
+    o.release = [cache](int32_t s) { return attnrt_##prefix##_seq_release(cache, s); }; \
+    o.append = [cache](int32_t s, int32_t n, const void *k, const void *v) {  \
+      return attnrt_##prefix##_append(cache, s, n, static_cast<const KeyType *>(k), v); \
+    };                                                                         \
+    o.truncate = [cache](int32_t s, int32_t n) {                               \
+      return attnrt_##prefix##_truncate(cache, s, n);                          \
+    };                                                                         \
+    o.length = [cache](int32_t s, int32_t *n) {                                \
+      return attnrt_##prefix##_length(cache, s, n);                            \
+    };                                                                         \
+    o.memory = [cache](attnrt_cache_memory *m) {                               \
+      return attnrt_##prefix##_memory(cache, m);                               \
+    };                                                                         \
+    o.fork0 = [cache](int32_t *child) {                                        \
+      int32_t n = 0, s = 0;                                                    \
+      while (s < 63 && attnrt_##prefix##_length(cache, s, &n) != ATTNRT_OK)    \
+        ++s;                                                                   \
+      return attnrt_##prefix##_fork(cache, s, child);                          \
+    };                                                                         \
+    return o;                                                                  \
+  }(c)
+
 /// Random calls on both caches; `arrays()` lists the views' arrays,
 /// `tokenCounts(n)` the key and value element counts of n tokens, `fork` is
 /// the fork call (or null) and `allowedTruncate` picks a truncation target.
@@ -229,27 +257,7 @@ struct KvPair {
     attnrt_kv_cache_destroy(host);
     attnrt_kv_cache_destroy(device);
   }
-  TokenOps ops(attnrt_kv_cache *c) {
-    TokenOps o;
-    o.create = [c](int32_t *s) { return attnrt_kv_seq_create(c, s); };
-    o.release = [c](int32_t s) { return attnrt_kv_seq_release(c, s); };
-    o.append = [c](int32_t s, int32_t n, const void *k, const void *v) {
-      return attnrt_kv_append(c, s, n, k, v);
-    };
-    o.truncate = [c](int32_t s, int32_t n) { return attnrt_kv_truncate(c, s, n); };
-    o.length = [c](int32_t s, int32_t *n) { return attnrt_kv_length(c, s, n); };
-    o.memory = [c](attnrt_cache_memory *m) { return attnrt_kv_memory(c, m); };
-    o.fork0 = [c](int32_t *child) {
-      // Fork the lowest live sequence (seq 0 may have been released).
-      for (int32_t s = 0; s < 64; ++s) {
-        int32_t n = 0;
-        if (attnrt_kv_length(c, s, &n) == ATTNRT_OK)
-          return attnrt_kv_fork(c, s, child);
-      }
-      return attnrt_kv_fork(c, 0, child);
-    };
-    return o;
-  }
+  TokenOps ops(attnrt_kv_cache *c) { return TOKEN_OPS(kv, c, void); }
   std::vector<Array> arrays() {
     attnrt_kv_view h{}, d{};
     EXPECT_OK(attnrt_kv_view_get(host, &h));
@@ -361,26 +369,7 @@ TEST_F(CacheCuda, QuantCachesMatchTheHostCacheCallForCall) {
     ASSERT_OK(attnrt_quant_cache_create(&desc, &host));
     desc.memory = ATTNRT_MEMORY_CUDA;
     ASSERT_OK(attnrt_quant_cache_create(&desc, &device));
-    auto ops = [](attnrt_quant_cache *c) {
-      TokenOps o;
-      o.create = [c](int32_t *s) { return attnrt_quant_seq_create(c, s); };
-      o.release = [c](int32_t s) { return attnrt_quant_seq_release(c, s); };
-      o.append = [c](int32_t s, int32_t n, const void *k, const void *v) {
-        return attnrt_quant_append(c, s, n, k, v);
-      };
-      o.truncate = [c](int32_t s, int32_t n) { return attnrt_quant_truncate(c, s, n); };
-      o.length = [c](int32_t s, int32_t *n) { return attnrt_quant_length(c, s, n); };
-      o.memory = [c](attnrt_cache_memory *m) { return attnrt_quant_memory(c, m); };
-      o.fork0 = [c](int32_t *child) {
-        for (int32_t s = 0; s < 64; ++s) {
-          int32_t n = 0;
-          if (attnrt_quant_length(c, s, &n) == ATTNRT_OK)
-            return attnrt_quant_fork(c, s, child);
-        }
-        return attnrt_quant_fork(c, 0, child);
-      };
-      return o;
-    };
+    auto ops = [](attnrt_quant_cache *c) { return TOKEN_OPS(quant, c, void); };
     auto arrays = [&] {
       attnrt_quant_view h{}, d{};
       EXPECT_OK(attnrt_quant_view_get(host, &h));
@@ -428,26 +417,7 @@ TEST_F(CacheCuda, PqCachesMatchTheHostCacheCallForCall) {
     ASSERT_OK(attnrt_pq_cache_create(&desc, &host));
     desc.memory = ATTNRT_MEMORY_CUDA;
     ASSERT_OK(attnrt_pq_cache_create(&desc, &device));
-    auto ops = [](attnrt_pq_cache *c) {
-      TokenOps o;
-      o.create = [c](int32_t *s) { return attnrt_pq_seq_create(c, s); };
-      o.release = [c](int32_t s) { return attnrt_pq_seq_release(c, s); };
-      o.append = [c](int32_t s, int32_t n, const void *k, const void *v) {
-        return attnrt_pq_append(c, s, n, static_cast<const float *>(k), v);
-      };
-      o.truncate = [c](int32_t s, int32_t n) { return attnrt_pq_truncate(c, s, n); };
-      o.length = [c](int32_t s, int32_t *n) { return attnrt_pq_length(c, s, n); };
-      o.memory = [c](attnrt_cache_memory *m) { return attnrt_pq_memory(c, m); };
-      o.fork0 = [c](int32_t *child) {
-        for (int32_t s = 0; s < 64; ++s) {
-          int32_t n = 0;
-          if (attnrt_pq_length(c, s, &n) == ATTNRT_OK)
-            return attnrt_pq_fork(c, s, child);
-        }
-        return attnrt_pq_fork(c, 0, child);
-      };
-      return o;
-    };
+    auto ops = [](attnrt_pq_cache *c) { return TOKEN_OPS(pq, c, float); };
     size_t codeBytes = kc == 256 ? 6 : 3;
     auto arrays = [&] {
       attnrt_pq_view h{}, d{};
