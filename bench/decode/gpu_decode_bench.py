@@ -13,8 +13,9 @@ attn.QuantCache with device="cuda", filled by appends of random torch CUDA
 tensors; the kernels read their views in place (pages through the block
 table, int8/int4 codes with the residual window). PyTorch reads the same
 device memory: a slice of the contiguous cache, the pages gathered through
-the block table, the codes dequantised (what a PyTorch user has without a
-fused kernel); its gather and dequantisation are timed with it. The
+the block table, the codes dequantised, PQ keys rebuilt from their centroids (what a
+PyTorch user has without a fused kernel); its gather and dequantisation are
+timed with it. The
 recurrent rows step one sequence's state (H = 32, 128 x 128 f32 states) from
 attn.StateCache(device="cuda"); PyTorch's anchor is the same recurrence
 written in torch (two batched GEMVs and a rank-1 update). Times are medians
@@ -31,7 +32,9 @@ B, HQ, HKV, D, PAGE, GROUP = 8, 32, 8, 128, 64, 64
 H_REC, F_REC = 32, 128
 KV_CONTEXTS = (1024, 4096, 16384, 32768, 131072)
 QUANT_CONTEXTS = (1024, 4096, 16384)
-KINDS = ("contiguous", "paged", "int8", "int4")
+PQ_CONTEXTS = (1024, 4096)  # keys are encoded on the host at append
+PQ_M, PQ_KC = 32, 256
+KINDS = ("contiguous", "paged", "int8", "int4", "pq")
 
 
 def capacity(n):
@@ -43,6 +46,8 @@ def ty(shape, elem):
 
 
 def contexts(kind):
+    if kind == "pq":
+        return PQ_CONTEXTS
     return KV_CONTEXTS if kind in ("contiguous", "paged") else QUANT_CONTEXTS
 
 
@@ -61,6 +66,12 @@ def source(kind, n):
         return (f"func.func @{name}(%q: {q}, %k: {pool}, %v: {pool}, %n: {lens}, %t: {table}) -> {q} {{\n"
                 f"  %o = attn.attention %q, %k, %v kv_lens(%n : {lens}) block_table(%t : {table})"
                 f" : {q}, {pool}, {pool} -> {q}\n  return %o : {q}\n}}\n")
+    if kind == "pq":
+        codes, cb = ty((B, HKV, c, PQ_M), "i8"), ty((HKV, PQ_M, PQ_KC, D // PQ_M), "f32")
+        v = ty((B, HKV, c, D), "bf16")
+        return (f"func.func @{name}(%q: {q}, %c: {codes}, %cb: {cb}, %v: {v}, %n: {lens}) -> {q} {{\n"
+                f"  %o = attn.pq_attention %q, %c, %cb, %v kv_lens(%n : {lens}) : {q}, {codes}, {cb}, {v} -> {q}\n"
+                f"  return %o : {q}\n}}\n")
     bits = 8 if kind == "int8" else 4
     width = D if bits == 8 else D // 2
     codes, ks = ty((B, HKV, c, width), "i8"), ty((B, HKV, c // GROUP, D), "f32")
@@ -130,7 +141,11 @@ def run(carry):
             name = f"{kind}_{n}"
             lib = attn.load(os.path.join(carry, "gpudecode", name, f"lib{name}.so"))
             c = capacity(n)
-            if kind.startswith("int"):
+            if kind == "pq":
+                books = torch.randn(HKV, PQ_M, PQ_KC, D // PQ_M) * 0.5
+                cache = attn.PQCache(B, HKV, D, c, PQ_M, PQ_KC, books.numpy(), dtype="bf16",
+                                     device="cuda")
+            elif kind.startswith("int"):
                 cache = attn.QuantCache(B, HKV, D, c, bits=8 if kind == "int8" else 4,
                                         group_size=GROUP, dtype="bf16", device="cuda")
             else:
@@ -143,7 +158,8 @@ def run(carry):
             for s in seqs:
                 for start in range(0, n, 8192):
                     m = min(8192, n - start)
-                    cache.append(s, bf16(HKV, m, D), bf16(HKV, m, D))
+                    key = bf16(HKV, m, D).float() if kind == "pq" else bf16(HKV, m, D)
+                    cache.append(s, key, bf16(HKV, m, D))
             sync()
             fill_s = time.perf_counter() - t0
             view = cache.view()
@@ -167,6 +183,18 @@ def run(carry):
                     v = pv[used].permute(0, 2, 1, 3, 4).reshape(B, HKV, -1, D)[:, :, :n]
                     return F.scaled_dot_product_attention(q, k, v, enable_gqa=True)
                 kv_bytes = 2 * B * HKV * n * D * 2
+            elif kind == "pq":
+                args = (q, view["codes"], view["codebooks"], view["value"], view["lengths"], out)
+                codes, cbk, vals = view["codes"], view["codebooks"], view["value"]
+                heads = torch.arange(HKV, device=dev)[:, None, None]
+                subs = torch.arange(PQ_M, device=dev)[None, None, :]
+
+                def run_torch():
+                    # Keys rebuilt from their centroids, then SDPA.
+                    idx = codes[:, :, :n].long() & 255  # [B, H, n, m], unsigned
+                    k = cbk[heads, subs, idx].reshape(B, HKV, n, D).to(torch.bfloat16)
+                    return F.scaled_dot_product_attention(q, k, vals[:, :, :n], enable_gqa=True)
+                kv_bytes = B * HKV * n * (PQ_M + D * 2)
             else:
                 args = (q, view["key_codes"], view["key_scale"], view["value_codes"],
                         view["value_scale"], view["quantized_lengths"], view["residual_key"],
@@ -205,6 +233,8 @@ def run(carry):
             attn_s, torch_s = compare(run_attn, run_torch, sync, reps)
             # One decode step's appends: a token for each sequence.
             k1, v1 = bf16(HKV, 1, D), bf16(HKV, 1, D)
+            if kind == "pq":
+                k1 = k1.float()
             steps = 10
             t0 = time.perf_counter()
             for _ in range(steps):
