@@ -270,9 +270,6 @@ public:
     return buffer.data() +
            ((slab * heads + head) * rowsPerHead + index) * bytesPerRow;
   }
-  template <typename T> T *rowAs(size_t slab, size_t head, size_t index) const {
-    return reinterpret_cast<T *>(row(slab, head, index));
-  }
 
   /// Copies rows [0, count) of every head from slab `from` to slab `to`.
   void copyRows(size_t from, size_t to, size_t count) const;
