@@ -24,7 +24,7 @@ kernels compiled with --target=cuda.
 
 import ctypes
 
-from .runtime import AttnError, _check, _runtime
+from .runtime import AttnError, _runtime
 
 _I32 = ctypes.c_int32
 _DTYPES = {"f32": (0, "float32", 4), "f16": (1, "float16", 2),
@@ -170,8 +170,9 @@ class _Cache:
         desc.memory = _MEMORY[self.device]
         self._fns = fns
         self._handle = ctypes.c_void_p()
-        _check(fns["cache_create"](ctypes.byref(desc), ctypes.byref(self._handle)),
-               f"attnrt_{self._prefix}_cache_create")
+        if fns["cache_create"](ctypes.byref(desc), ctypes.byref(self._handle)) != 0:
+            # The runtime's message names attnrt_<kind>_cache_create already.
+            raise AttnError(_runtime().attnrt_last_error().decode())
 
     def _view_array(self, address, ctype, shape, np_dtype=None):
         return _array(address, ctype, shape, np_dtype, self.device)

@@ -11,6 +11,7 @@
 
 #include <cinttypes>
 #include <cmath>
+#include <cstdio>
 #include <exception>
 #include <new>
 
@@ -25,17 +26,22 @@ namespace {
 using cuda::CUdeviceptr;
 using cuda::CUresult;
 
-/// Makes the driver usable on the calling thread; throws DeviceFailure.
-void readyOrThrow(const char *what) {
+/// Makes the driver usable on the calling thread; on failure sets a
+/// message that starts with `prefix` and returns the status.
+attnrt_status ready(const char *prefix) {
   cuda::Readiness r = cuda::ensureReady();
   if (r.status == ATTNRT_OK)
-    return;
+    return ATTNRT_OK;
   if (r.reason)
-    failf(r.status, "cache %s: %s", what, r.reason);
-  else
-    failf(r.status, "cache %s: cuCtxSetCurrent failed: %s", what,
-          cuda::describe(r.result).text);
-  throw DeviceFailure{r.status};
+    return failf(r.status, "%s: %s", prefix, r.reason);
+  return failf(r.status, "%s: cuCtxSetCurrent failed: %s", prefix,
+               cuda::describe(r.result).text);
+}
+
+/// ready, throwing DeviceFailure.
+void readyOrThrow(const char *what) {
+  if (attnrt_status status = ready(what))
+    throw DeviceFailure{status};
 }
 
 void checkOrThrow(const char *what, CUresult result) {
@@ -80,14 +86,11 @@ attnrt_status checkMemory(const char *fn, const attnrt_memory &field,
                  "%s: memory %d is not ATTNRT_MEMORY_HOST (0) or "
                  "ATTNRT_MEMORY_CUDA (1)",
                  fn, value);
-  cuda::Readiness r = cuda::ensureReady();
-  if (r.status != ATTNRT_OK) {
-    if (r.reason)
-      return failf(r.status, "%s: a CUDA cache needs the CUDA driver: %s", fn,
-                   r.reason);
-    return failf(r.status, "%s: cuCtxSetCurrent failed: %s", fn,
-                 cuda::describe(r.result).text);
-  }
+  char prefix[256];
+  std::snprintf(prefix, sizeof(prefix), "%s: a CUDA cache needs the driver",
+                fn);
+  if (attnrt_status status = ready(prefix))
+    return status;
   memory = Memory::Cuda;
   return ATTNRT_OK;
 }
@@ -116,7 +119,7 @@ void copyBlock(Memory memory, void *dst, size_t dstPitch, const void *src,
                   static_cast<const uint8_t *>(src) + r * srcPitch, width);
     return;
   }
-  readyOrThrow("copy");
+  readyOrThrow("cache copy");
   cuda::CUDA_MEMCPY2D copy = {};
   const void *ignored = nullptr;
   describeSide(src, copy.srcMemoryType, copy.srcHost, copy.srcDevice);
@@ -144,7 +147,7 @@ void zeroBytes(Memory memory, void *dst, size_t bytes) {
     std::memset(dst, 0, bytes);
     return;
   }
-  readyOrThrow("fill");
+  readyOrThrow("cache fill");
   checkOrThrow("cuMemsetD8Async", cuda::driver().cuMemsetD8Async(
                                       address(dst), 0, bytes,
                                       cuda::currentStream()));

@@ -172,6 +172,15 @@ inline void copyBytes(Memory memory, void *dst, const void *src,
                       size_t bytes) {
   copyBlock(memory, dst, bytes, src, bytes, bytes, 1);
 }
+/// Copies tokens [first, first + count) of a token array `src` ([heads,
+/// tokens, rowBytes]) to `dst` as [heads, count, rowBytes] (host staging).
+inline void copyTokens(Memory memory, void *dst, const void *src,
+                       size_t heads, size_t tokens, size_t first, size_t count,
+                       size_t rowBytes) {
+  copyBlock(memory, dst, count * rowBytes,
+            static_cast<const uint8_t *>(src) + first * rowBytes,
+            tokens * rowBytes, count * rowBytes, heads);
+}
 /// Zeroes `bytes` bytes of an array in `memory` (queued like copyBlock).
 /// Throws DeviceFailure.
 void zeroBytes(Memory memory, void *dst, size_t bytes);

@@ -33,11 +33,6 @@ struct ATTNRT_INTERNAL attnrt_pq_cache : CacheBase {
   }
   /// Writes the codes of one key of head `head` into `codes`.
   void encode(const float *key, size_t head, int8_t *codes) const;
-  /// Copies keys [first, first + count) (count <= kStageTokens) of the
-  /// caller's `key` array of `tokens` tokens into stagedKeys.
-  void stageKeys(const float *key, size_t tokens, size_t first,
-                 size_t count) const;
-
   /// Keys are encoded through host staging this many tokens at a time.
   static constexpr size_t kStageTokens = 64;
 
@@ -134,14 +129,6 @@ attnrt_status attnrt_pq_cache::init(const char *fn,
   return lengths.allocate(*this, fn, "lengths", seqs);
 }
 
-void attnrt_pq_cache::stageKeys(const float *key, size_t tokens, size_t first,
-                                size_t count) const {
-  size_t row = size_t(desc.head_dim) * sizeof(float);
-  copyBlock(memory, stagedKeys.data(), count * row,
-            reinterpret_cast<const uint8_t *>(key) + first * row, tokens * row,
-            count * row, size_t(desc.kv_heads));
-}
-
 void attnrt_pq_cache::encode(const float *key, size_t head, int8_t *out) const {
   size_t m = size_t(desc.subspaces), kc = size_t(desc.centroids);
   for (size_t s = 0; s < m; ++s) {
@@ -171,10 +158,10 @@ attnrt_status attnrt_pq_cache::checkAppendable(const char *fn, int32_t,
   // Through the staging buffer (the caller's keys may be device memory);
   // element indices are those of the caller's array.
   size_t n = size_t(tokens), dim = size_t(desc.head_dim);
-  const auto *keys = static_cast<const float *>(key);
   for (size_t first = 0; first < n; first += kStageTokens) {
     size_t count = std::min(kStageTokens, n - first);
-    stageKeys(keys, n, first, count);
+    copyTokens(memory, stagedKeys.data(), key, size_t(desc.kv_heads), n, first,
+               count, dim * sizeof(float));
     for (size_t h = 0; h < size_t(desc.kv_heads); ++h)
       if (attnrt_status s = checkFinite(
               fn, "key", stagedKeys.data() + h * count * dim * sizeof(float),
@@ -188,10 +175,10 @@ void attnrt_pq_cache::append(int32_t seq, int32_t tokens, const void *key,
                              const void *v) {
   size_t s = size_t(seq), n = size_t(tokens), start = size_t(lengths[s]);
   size_t dim = size_t(desc.head_dim), codeBytes = codes.rowBytes();
-  const auto *keys = static_cast<const float *>(key);
   for (size_t first = 0; first < n; first += kStageTokens) {
     size_t count = std::min(kStageTokens, n - first);
-    stageKeys(keys, n, first, count);
+    copyTokens(memory, stagedKeys.data(), key, size_t(desc.kv_heads), n, first,
+               count, dim * sizeof(float));
     const auto *staged = reinterpret_cast<const float *>(stagedKeys.data());
     auto *out = reinterpret_cast<int8_t *>(stagedCodes.data());
     for (size_t h = 0; h < size_t(desc.kv_heads); ++h)

@@ -214,12 +214,9 @@ void attnrt_quant_cache::stageTokens(const void *key, const void *value,
                                      size_t tokens, size_t first,
                                      size_t count) const {
   size_t heads = size_t(desc.kv_heads);
-  copyBlock(memory, inKey.data(), count * keyBytes,
-            static_cast<const uint8_t *>(key) + first * keyBytes,
-            tokens * keyBytes, count * keyBytes, heads);
-  copyBlock(memory, inValue.data(), count * valueBytes,
-            static_cast<const uint8_t *>(value) + first * valueBytes,
-            tokens * valueBytes, count * valueBytes, heads);
+  copyTokens(memory, inKey.data(), key, heads, tokens, first, count, keyBytes);
+  copyTokens(memory, inValue.data(), value, heads, tokens, first, count,
+             valueBytes);
 }
 
 void attnrt_quant_cache::quantizeWindow(int32_t seq) {
