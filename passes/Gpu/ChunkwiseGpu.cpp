@@ -797,50 +797,6 @@ void ChunkGpuEmitter::emit(const ChunkGpuOperands &ops) {
 
 namespace {
 
-/// Replaces `op` by a kernel call on buffers of `inputs` and fresh buffers
-/// for its results; `roles` names the call's operands for the expansion.
-LogicalResult replaceByCall(PatternRewriter &rewriter, Operation *op,
-                            ArrayRef<std::pair<StringRef, Value>> inputs,
-                            ArrayRef<StringRef> resultRoles,
-                            SmallVector<NamedAttribute> params) {
-  ImplicitLocOpBuilder b(op->getLoc(), rewriter);
-  SmallVector<Value> args;
-  SmallVector<Attribute> roles;
-  for (auto [role, value] : inputs) {
-    if (!value)
-      continue;
-    args.push_back(readOnlyBuffer(b, value));
-    roles.push_back(b.getStringAttr(role));
-  }
-  SmallVector<Value> outs;
-  for (auto [role, result] : llvm::zip(resultRoles, op->getResults())) {
-    outs.push_back(freshBuffer(b, result.getType(), 256));
-    args.push_back(outs.back());
-    roles.push_back(b.getStringAttr(role));
-  }
-  auto module = op->getParentOfType<ModuleOp>();
-  func::FuncOp decl;
-  {
-    std::string name;
-    for (int n = 0; name.empty() || module.lookupSymbol(name); ++n)
-      name = "__attn_gpu_chunkwise_" + std::to_string(n);
-    OpBuilder::InsertionGuard g(rewriter);
-    rewriter.setInsertionPointToStart(module.getBody());
-    decl = func::FuncOp::create(rewriter, op->getLoc(), name,
-                                b.getFunctionType(ValueRange(args).getTypes(), {}));
-    decl.setPrivate();
-  }
-  params.push_back(b.getNamedAttr("kernel", b.getStringAttr("chunkwise")));
-  params.push_back(b.getNamedAttr("operands", b.getArrayAttr(roles)));
-  auto call = func::CallOp::create(b, decl, args);
-  call->setAttr(kGpuKernelAttr, b.getDictionaryAttr(params));
-  SmallVector<Value> results;
-  for (auto [buffer, result] : llvm::zip(outs, op->getResults()))
-    results.push_back(resultTensor(b, buffer, result.getType()));
-  rewriter.replaceOp(op, results);
-  return success();
-}
-
 /// Whether the kernel takes these shapes.
 LogicalResult fits(PatternRewriter &rewriter, Operation *op, Value q, Value v) {
   auto qType = cast<RankedTensorType>(q.getType());
@@ -889,7 +845,7 @@ struct LinearAttentionForGpu : OpRewritePattern<LinearAttentionOp> {
       results.push_back("state_out");
     if (op.getNormOut())
       results.push_back("norm_out");
-    return replaceByCall(rewriter, op,
+    return replaceByKernelCall(rewriter, op, "chunkwise",
                          {{"q", op.getQuery()}, {"k", op.getKey()}, {"v", op.getValue()},
                           {"gate", op.getGate()}, {"state_in", op.getStateIn()},
                           {"norm_in", op.getNormIn()}},
@@ -918,7 +874,7 @@ struct DeltaRuleForGpu : OpRewritePattern<DeltaRuleOp> {
     SmallVector<StringRef> results = {"out"};
     if (op.getStateOut())
       results.push_back("state_out");
-    return replaceByCall(rewriter, op,
+    return replaceByKernelCall(rewriter, op, "chunkwise",
                          {{"q", op.getQuery()}, {"k", op.getKey()}, {"v", op.getValue()},
                           {"gate", op.getGate()}, {"beta", op.getBeta()},
                           {"state_in", op.getStateIn()}},
@@ -933,25 +889,16 @@ void attn::populateGpuChunkwisePatterns(RewritePatternSet &patterns) {
 }
 
 LogicalResult attn::expandChunkwiseCall(func::CallOp call) {
-  auto fail = [&](const Twine &why) {
-    return call.emitError("attn-gpu-map: malformed ") << kGpuKernelAttr << " call: " << why;
-  };
+  auto fail = [&](const Twine &why) { return malformedKernelCall(call) << why; };
   auto params = call->getAttrOfType<DictionaryAttr>(kGpuKernelAttr);
-  auto roles = params.getAs<ArrayAttr>("operands");
-  if (!roles || roles.size() != call.getNumOperands())
-    return fail("operands must name every operand of the call");
+  auto byRole = kernelOperandsByRole(
+      call, {"q", "k", "v", "gate", "beta", "state_in", "norm_in", "out", "state_out",
+             "norm_out"});
+  if (failed(byRole))
+    return failure();
   ChunkGpuOperands ops;
-  for (auto [role, value] : llvm::zip(roles, call.getOperands())) {
-    auto name = dyn_cast<StringAttr>(role);
-    Value *slot = name ? roleSlot(ops, name.getValue()) : nullptr;
-    if (!slot || *slot)
-      return fail("unknown or repeated operand role " +
-                  (name ? name.getValue() : StringRef("?")));
-    auto type = dyn_cast<MemRefType>(value.getType());
-    if (!type || !type.hasStaticShape() || !type.getLayout().isIdentity())
-      return fail("operand '" + name.getValue() + "' must be a static identity memref");
-    *slot = value;
-  }
+  for (auto &entry : *byRole)
+    *roleSlot(ops, entry.getKey()) = entry.getValue();
   auto family = params.getAs<StringAttr>("family");
   auto gate = params.getAs<StringAttr>("gate");
   auto scale = params.getAs<FloatAttr>("scale");

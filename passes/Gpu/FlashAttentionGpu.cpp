@@ -206,8 +206,6 @@ private:
   /// The Q tile, rows placed by `place`.
   void stageQuery(Value q, Value batch, function_ref<RowPlace(Value)> place,
                   Value smem, Value slot, Value tid);
-  /// out/lse from the split partials, one thread per output element.
-  void emitMerge(Value out, Value lse, Value oPart, Value lsePart);
 
   const GpuFlashShape &s;
   Value blockTable; // [B, NP] i32 when K/V are page pools
@@ -827,62 +825,7 @@ void GpuFlashEmitter::emit(Value q, Value k, Value v, Value out, Value lse,
   gpu::TerminatorOp::create(b);
   }
   if (decode) // b is after the kernel's launch again
-    emitMerge(out, lse, oPart, lsePart);
-}
-
-void GpuFlashEmitter::emitMerge(Value out, Value lse, Value oPart, Value lsePart) {
-  // out[b, h, i, d] = sum_s w_s oPart[s, b, h, i, d] / sum_s w_s with
-  // w_s = exp(lsePart[s] - max_s lsePart[s]); lse = max + log(sum w_s).
-  int64_t total = s.batch * s.heads * s.lq * s.d;
-  int64_t threads = 256;
-  Value one = idx(1);
-  auto launch = gpu::LaunchOp::create(b, idx((total + threads - 1) / threads), one,
-                                      one, idx(threads), one, one);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(&launch.getBody().front());
-  Value id = add(mul(launch.getBlockIds().x, idx(threads)), launch.getThreadIds().x);
-  auto inRange = scf::IfOp::create(b, lt(id, idx(total)), false);
-  b.setInsertionPointToStart(&inRange.getThenRegion().front());
-  Value d = arith::RemUIOp::create(b, id, idx(s.d));
-  Value rest = arith::DivUIOp::create(b, id, idx(s.d));
-  Value i = arith::RemUIOp::create(b, rest, idx(s.lq));
-  rest = arith::DivUIOp::create(b, rest, idx(s.lq));
-  Value h = arith::RemUIOp::create(b, rest, idx(s.heads));
-  Value bb = arith::DivUIOp::create(b, rest, idx(s.heads));
-  Value negInf = f32(-std::numeric_limits<double>::infinity());
-  Value m = negInf;
-  for (int64_t sp = 0; sp < s.splits; ++sp)
-    m = arith::MaximumFOp::create(
-        b, m, memref::LoadOp::create(b, lsePart, ValueRange{idx(sp), bb, h, i}));
-  Value isInf = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, negInf);
-  Value base = arith::SelectOp::create(b, isInf, f32(0.0), m);
-  Value num = f32(0.0), den = f32(0.0);
-  double log2e = 1.0 / std::log(2.0);
-  for (int64_t sp = 0; sp < s.splits; ++sp) {
-    Value l = memref::LoadOp::create(b, lsePart, ValueRange{idx(sp), bb, h, i});
-    Value w = exp2(arith::MulFOp::create(b, arith::SubFOp::create(b, l, base), f32(log2e)));
-    Value o = memref::LoadOp::create(b, oPart, ValueRange{idx(sp), bb, h, i, d});
-    // An empty split has w = 0 and an unwritten-free 0 partial.
-    num = arith::AddFOp::create(b, num, arith::MulFOp::create(b, w, o));
-    den = arith::AddFOp::create(b, den, w);
-  }
-  Value empty = arith::CmpFOp::create(b, arith::CmpFPredicate::OLE, den, f32(0.0));
-  Value o = arith::SelectOp::create(b, empty, f32(0.0), arith::DivFOp::create(b, num, den));
-  memref::StoreOp::create(b, arith::TruncFOp::create(b, t, o), out, ValueRange{bb, h, i, d});
-  if (lse) {
-    auto first = scf::IfOp::create(
-        b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, d, idx(0)), false);
-    b.setInsertionPointToStart(&first.getThenRegion().front());
-    Value log2den = LLVM::CallIntrinsicOp::create(
-                        b, b.getF32Type(), b.getStringAttr("llvm.nvvm.lg2.approx.f"),
-                        ValueRange{den})
-                        .getResult(0);
-    Value val = arith::AddFOp::create(b, m, arith::MulFOp::create(b, log2den, f32(std::log(2.0))));
-    memref::StoreOp::create(b, arith::SelectOp::create(b, empty, negInf, val), lse,
-                            ValueRange{bb, h, i});
-  }
-  b.setInsertionPointToEnd(&launch.getBody().front());
-  gpu::TerminatorOp::create(b);
+    emitSplitMerge(b, {s.splits, s.batch, s.heads, s.lq, s.d}, out, lse, oPart, lsePart);
 }
 
 struct TileAttentionForGpu : OpRewritePattern<AttentionOp> {
@@ -972,6 +915,7 @@ struct AttnGpuTilePass : attn::impl::AttnGpuTileBase<AttnGpuTilePass> {
     RewritePatternSet patterns(&getContext());
     patterns.add<TileAttentionForGpu>(&getContext(), wgmma);
     populateGpuChunkwisePatterns(patterns);
+    populateGpuCompressedPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }
@@ -988,9 +932,11 @@ LogicalResult attn::expandGpuKernelCall(func::CallOp call) {
   auto params = call->getAttrOfType<DictionaryAttr>(kGpuKernelAttr);
   if (params && params.getAs<StringAttr>("kernel") == "chunkwise")
     return expandChunkwiseCall(call);
+  if (params && params.getAs<StringAttr>("kernel") == "compressed_decode")
+    return expandCompressedDecodeCall(call);
   if (!params || params.getAs<StringAttr>("kernel") != "flash")
-    return fail("the attribute must be a dictionary with kernel = \"flash\" or "
-                "\"chunkwise\"");
+    return fail("the attribute must be a dictionary with kernel = \"flash\", "
+                "\"chunkwise\" or \"compressed_decode\"");
   // q, k, v, out, then lse, kv_lens and the page table when the
   // parameters name them.
   const bool hasLse = static_cast<bool>(params.get("lse"));

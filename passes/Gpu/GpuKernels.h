@@ -12,7 +12,9 @@
 #define ATTN_PASSES_GPU_GPUKERNELS_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringRef.h"
 
 namespace attn {
@@ -28,10 +30,47 @@ inline constexpr llvm::StringLiteral kMinBlocksPerSmAttr = "attn.min_blocks_per_
 /// Builds the gpu.launch of a kernel call before it and erases the call.
 mlir::LogicalResult expandGpuKernelCall(mlir::func::CallOp call);
 
+/// Replaces `op` by a call of a fresh private declaration `__attn_gpu_KERNEL_N`
+/// on read-only buffers of the non-null `inputs` and fresh buffers for the
+/// op's results (named by `resultRoles`, one per result); the call carries
+/// `params` plus kernel = KERNEL and operands = the role of each operand.
+mlir::LogicalResult
+replaceByKernelCall(mlir::PatternRewriter &rewriter, mlir::Operation *op,
+                    llvm::StringRef kernel,
+                    llvm::ArrayRef<std::pair<llvm::StringRef, mlir::Value>> inputs,
+                    llvm::ArrayRef<llvm::StringRef> resultRoles,
+                    llvm::SmallVector<mlir::NamedAttribute> params);
+
+/// The operands of a call written by replaceByKernelCall by role. Fails
+/// with a diagnostic on the call when the roles do not name every operand
+/// once, a role is not in `known`, or an operand is not a static memref
+/// with the identity layout.
+mlir::FailureOr<llvm::StringMap<mlir::Value>>
+kernelOperandsByRole(mlir::func::CallOp call, llvm::ArrayRef<llvm::StringRef> known);
+
+/// The error of a kernel call that attn-gpu-map cannot expand.
+mlir::InFlightDiagnostic malformedKernelCall(mlir::func::CallOp call);
+
+/// The launch that merges split-KV partials oPart [S, B, H, Lq, Dv] and
+/// lsePart [S, B, H, Lq] (f32, each partial normalised; an empty split has
+/// lse = -inf) into out [B, H, Lq, Dv] (its element type) and, when given,
+/// lse [B, H, Lq]: one thread per output element.
+struct SplitMergeShape {
+  int64_t splits, batch, heads, lq, dv;
+};
+void emitSplitMerge(mlir::ImplicitLocOpBuilder &b, const SplitMergeShape &shape,
+                    mlir::Value out, mlir::Value lse, mlir::Value oPart,
+                    mlir::Value lsePart);
+
 /// attn.linear_attention / attn.delta_rule -> kernel = "chunkwise" calls
 /// (ChunkwiseGpu.cpp), and their expansion.
 void populateGpuChunkwisePatterns(mlir::RewritePatternSet &patterns);
 mlir::LogicalResult expandChunkwiseCall(mlir::func::CallOp call);
+
+/// attn.quant_attention decode shapes -> kernel = "compressed_decode" calls
+/// (CompressedDecodeGpu.cpp), and their expansion.
+void populateGpuCompressedPatterns(mlir::RewritePatternSet &patterns);
+mlir::LogicalResult expandCompressedDecodeCall(mlir::func::CallOp call);
 
 } // namespace attn
 
