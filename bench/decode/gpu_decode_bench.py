@@ -4,7 +4,7 @@ PyTorch's CUDA scaled_dot_product_attention on the same cache contents (the
 GPU half of the caches issue's benchmark).
 
     python3 bench/decode/gpu_decode_bench.py --emit DIR      # here: kernel sources
-    python3 bench/decode/gpu_decode_bench.py CARRY [--json FILE]   # there
+    python3 bench/decode/gpu_decode_bench.py CARRY [--json FILE] [--kinds a,b]   # there
 
 The kernels are compiled here with --target=cuda (bench/gpu/prepare.sh puts
 them in CARRY/gpudecode/NAME/). One decode step of B = 8 sequences of equal
@@ -123,7 +123,8 @@ def compare(run_attn, run_torch, sync, reps):
     return sorted(a)[2], sorted(t)[2]
 
 
-def run(carry):
+def run(carry, only=None):
+    """Rows of every kind (or of the kinds in `only`)."""
     import torch
     import torch.nn.functional as F
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
@@ -137,6 +138,8 @@ def run(carry):
         return torch.randn(*shape, device=dev).mul_(0.5).to(torch.bfloat16)
 
     for kind in KINDS:
+        if only and kind not in only:
+            continue
         for n in contexts(kind):
             name = f"{kind}_{n}"
             lib = attn.load(os.path.join(carry, "gpudecode", name, f"lib{name}.so"))
@@ -258,6 +261,8 @@ def run(carry):
 
     # Recurrent states: one sequence's step.
     for kind in ("linear", "gated_deltanet"):
+        if only and kind not in only:
+            continue
         lib = attn.load(os.path.join(carry, "gpudecode", kind, f"lib{kind}.so"))
         cache = attn.StateCache(1, [(1, H_REC, F_REC, F_REC)], checkpoints=1, device="cuda")
         seq = cache.open()
@@ -318,7 +323,8 @@ def main():
             with open(os.path.join(sys.argv[2], f"{kind}.mlir"), "w") as f:
                 f.write(recurrent_source(kind))
         return
-    rows = run(sys.argv[1])
+    only = sys.argv[sys.argv.index("--kinds") + 1].split(",") if "--kinds" in sys.argv else None
+    rows = run(sys.argv[1], only)
     print(f"{'cache':15} {'context':>8} {'B':>2} {'attn us':>9} {'torch us':>9} {'x torch':>8} "
           f"{'GB/s':>7} {'tok/s':>9} {'append us':>10} {'MB/token':>9} {'err':>8}")
     for r in rows:

@@ -333,17 +333,26 @@ void QuantDecodeEmitter::emit(const QuantDecodeOperands &ops, Value oPart, Value
             SmallVector<Value> vScale, vZero;
           };
           SmallVector<KeyLoads> keys(kUnroll);
+          // key0 is a multiple of the unroll (tiles, pieces and steps are),
+          // so when it divides the group size the keys share their token
+          // group's key scales: one load for all of them.
+          bool sharedScales = s.group % kUnroll == 0;
           for (int64_t u = 0; u < kUnroll; ++u) {
             KeyLoads &k = keys[u];
             k.key = add(key0, idx(u));
             k.inside = lt(k.key, last);
             Value src = minI(k.key, idx(s.lk - 1));
-            Value tokenGroup = divU(src, s.group);
             k.kCodes = load(ops.keyCodes, {batch, kvHead, src, divU(kc0, perByte)},
                             s.kc / perByte);
-            k.kScale = load(ops.keyScale, {batch, kvHead, tokenGroup, kc0}, s.kc);
-            if (ops.keyZero)
-              k.kZero = load(ops.keyZero, {batch, kvHead, tokenGroup, kc0}, s.kc);
+            if (sharedScales && u > 0) {
+              k.kScale = keys[0].kScale;
+              k.kZero = keys[0].kZero;
+            } else {
+              Value tokenGroup = divU(src, s.group);
+              k.kScale = load(ops.keyScale, {batch, kvHead, tokenGroup, kc0}, s.kc);
+              if (ops.keyZero)
+                k.kZero = load(ops.keyZero, {batch, kvHead, tokenGroup, kc0}, s.kc);
+            }
             k.vCodes = load(ops.valueCodes, {batch, kvHead, src, divU(vc0, perByte)},
                             s.vc / perByte);
             k.vScale = valueChannelParams(ops.valueScale, {batch, kvHead, src}, vc0);

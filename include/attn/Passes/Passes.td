@@ -113,7 +113,10 @@ def AttnGpuTile : Pass<"attn-gpu-tile"> {
     Rewrites attn.linear_attention (every decay) and attn.delta_rule
     (DeltaNet, Gated DeltaNet, KDA) into calls of `__attn_gpu_chunkwise*`
     that attn-gpu-map expands into the chunkwise kernels
-    (passes/Gpu/ChunkwiseGpu.cpp), and attn.attention with f16/bf16 operands, static shapes,
+    (passes/Gpu/ChunkwiseGpu.cpp), attn.quant_attention with decode shapes
+    (at most 64 query rows a kv head) into `__attn_gpu_compressed_decode*`
+    calls expanded into a split-KV kernel that dequantises int8/int4 codes
+    in registers (passes/Gpu/CompressedDecodeGpu.cpp), and attn.attention with f16/bf16 operands, static shapes,
     D = Dv in {64, 128} and only causal/window visibility (no mask tensor,
     block lists, sinks, softcap or mod regions) into a call of a private
     declaration `__attn_gpu_flash*` on buffers, its parameters in the

@@ -141,3 +141,23 @@ func.func @lens_missing(%q: memref<1x2x9x64xbf16>, %o: memref<1x2x9x64xbf16>) {
   call @__attn_gpu_flash_0(%q, %q, %q, %o) {attn.gpu_kernel = {kernel = "flash", kv_lens, scale = 0.125 : f64}} : (memref<1x2x9x64xbf16>, memref<1x2x9x64xbf16>, memref<1x2x9x64xbf16>, memref<1x2x9x64xbf16>) -> ()
   return
 }
+
+// -----
+
+// Compressed-decode calls: 3-bit codes, and value scales of the wrong
+// shape (one per channel group of Dv = 16 in groups of 8 is 2, not 3).
+func.func private @__attn_gpu_compressed_decode_0(memref<1x2x1x16xf32>, memref<1x1x9x16xi8>, memref<1x1x2x16xf32>, memref<1x1x9x16xi8>, memref<1x1x9x3xf32>, memref<1x2x1x16xf32>)
+func.func @three_bits(%q: memref<1x2x1x16xf32>, %kc: memref<1x1x9x16xi8>, %ks: memref<1x1x2x16xf32>, %vs: memref<1x1x9x3xf32>, %o: memref<1x2x1x16xf32>) {
+  // expected-error @+1 {{attn-gpu-map: malformed attn.gpu_kernel call: bits must be 4 or 8}}
+  call @__attn_gpu_compressed_decode_0(%q, %kc, %ks, %kc, %vs, %o) {attn.gpu_kernel = {kernel = "compressed_decode", bits = 3 : i64, group_size = 8 : i64, scale = 0.25 : f64, operands = ["q", "key_codes", "key_scale", "value_codes", "value_scale", "out"]}} : (memref<1x2x1x16xf32>, memref<1x1x9x16xi8>, memref<1x1x2x16xf32>, memref<1x1x9x16xi8>, memref<1x1x9x3xf32>, memref<1x2x1x16xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func private @__attn_gpu_compressed_decode_0(memref<1x2x1x16xf32>, memref<1x1x9x16xi8>, memref<1x1x2x16xf32>, memref<1x1x9x16xi8>, memref<1x1x9x3xf32>, memref<1x2x1x16xf32>)
+func.func @value_scale_shape(%q: memref<1x2x1x16xf32>, %kc: memref<1x1x9x16xi8>, %ks: memref<1x1x2x16xf32>, %vs: memref<1x1x9x3xf32>, %o: memref<1x2x1x16xf32>) {
+  // expected-error @+1 {{attn-gpu-map: malformed attn.gpu_kernel call: shapes must be q [B, Hq, Lq, D]}}
+  call @__attn_gpu_compressed_decode_0(%q, %kc, %ks, %kc, %vs, %o) {attn.gpu_kernel = {kernel = "compressed_decode", bits = 8 : i64, group_size = 8 : i64, scale = 0.25 : f64, operands = ["q", "key_codes", "key_scale", "value_codes", "value_scale", "out"]}} : (memref<1x2x1x16xf32>, memref<1x1x9x16xi8>, memref<1x1x2x16xf32>, memref<1x1x9x16xi8>, memref<1x1x9x3xf32>, memref<1x2x1x16xf32>) -> ()
+  return
+}
