@@ -60,12 +60,11 @@ constexpr int64_t kUnroll = 4;       // keys a lane group loads before computing
 constexpr int64_t kMaxRows = 64;     // G x Lq of a decode shape
 constexpr int64_t kMaxChannels = 32; // channels a lane owns, of K or of V
 constexpr int64_t kRowRegisters = 32; // rows a block x channels a lane
-constexpr int64_t kBlocksWanted = 4 * 132; // about four a multiprocessor (H100)
 
 struct QuantDecodeShape {
   int64_t batch = 0, heads = 0, kvHeads = 0, lq = 0, lk = 0, d = 0, dv = 0;
   int64_t bits = 8, group = 1;
-  bool keyZero = false, valueZero = false, kvLens = false, causal = false;
+  bool causal = false;
   double scale = 1.0;
   // The layout (see chooseLayout).
   int64_t lanes = 1, kc = 0, vc = 0, rowsPerBlock = 1, rowBlocks = 1, splits = 1;
@@ -76,8 +75,8 @@ struct QuantDecodeShape {
 };
 
 /// Lanes a key (a power of two up to 32 dividing D and Dv, whole bytes of
-/// 4-bit codes a lane) and rows a block; fails for shapes the kernel does
-/// not take. The splits are chosen at expansion.
+/// 4-bit codes a lane), rows a block and splits; fails for shapes the
+/// kernel does not take.
 LogicalResult chooseLayout(QuantDecodeShape &s, std::string &why) {
   if (s.rows() > kMaxRows) {
     why = "more than 64 query rows a kv head (prefill) take the generic path";
@@ -103,10 +102,7 @@ LogicalResult chooseLayout(QuantDecodeShape &s, std::string &why) {
   }
   s.rowsPerBlock = std::clamp<int64_t>(kRowRegisters / std::max(s.kc, s.vc), 1, s.rows());
   s.rowBlocks = (s.rows() + s.rowsPerBlock - 1) / s.rowsPerBlock;
-  int64_t perKey = s.batch * s.kvHeads * s.rowBlocks;
-  int64_t splits = std::clamp<int64_t>((kBlocksWanted + perKey - 1) / perKey, 1, s.keyTiles());
-  int64_t chunk = (s.keyTiles() + splits - 1) / splits;
-  s.splits = (s.keyTiles() + chunk - 1) / chunk; // no split without keys
+  s.splits = splitKvSplits(s.batch * s.kvHeads * s.rowBlocks, s.keyTiles());
   return success();
 }
 
@@ -218,7 +214,7 @@ SmallVector<Value> QuantDecodeEmitter::codesToFloats(Value bytes, bool isUnsigne
       w = arith::XOrIOp::create(b, w, i32(static_cast<int32_t>(flip)));
     for (int64_t f = 0; f < wordBits / s.bits; ++f) {
       Value field = f == 0 ? w : arith::ShRUIOp::create(b, w, i32(f * s.bits)).getResult();
-      if ((f + 1) * s.bits < wordBits || f == 0)
+      if ((f + 1) * s.bits < wordBits) // bits above the field
         field = arith::AndIOp::create(b, field, mask);
       Value bits = arith::OrIOp::create(b, field, magic);
       out.push_back(arith::SubFOp::create(
@@ -610,9 +606,6 @@ LogicalResult attn::expandCompressedDecodeCall(func::CallOp call) {
     return fail("q and out must hold the same float type");
   QuantDecodeShape s = shapeOf(qType, kType, oType, bits.getInt(), groupSize.getInt(),
                                scale.getValueAsDouble());
-  s.keyZero = static_cast<bool>(ops.keyZero);
-  s.valueZero = static_cast<bool>(ops.valueZero);
-  s.kvLens = static_cast<bool>(ops.kvLens);
   s.causal = static_cast<bool>(params.get("causal"));
   int64_t perByte = s.bits == 4 ? 2 : 1;
   auto is = [&](Value v, ArrayRef<int64_t> shape, Type element) {

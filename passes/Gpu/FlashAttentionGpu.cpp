@@ -1027,11 +1027,7 @@ LogicalResult attn::expandGpuKernelCall(func::CallOp call) {
   int64_t keyBlocks = (s.lk + kKeysPerBlock - 1) / kKeysPerBlock;
   Value oPart, lsePart;
   if (group * s.lq <= 64 && keyBlocks >= 2) {
-    int64_t wanted = 4 * 132;
-    int64_t splits = std::clamp<int64_t>(
-        (wanted + s.batch * s.kvHeads - 1) / (s.batch * s.kvHeads), 1, keyBlocks);
-    int64_t chunk = (keyBlocks + splits - 1) / splits;
-    s.splits = (keyBlocks + chunk - 1) / chunk; // no split without keys
+    s.splits = splitKvSplits(s.batch * s.kvHeads, keyBlocks);
     auto alloc = [&](ArrayRef<int64_t> shape) -> Value {
       return gpu::AllocOp::create(b, MemRefType::get(shape, b.getF32Type()),
                                   /*asyncToken=*/Type(), ValueRange{}, ValueRange{},

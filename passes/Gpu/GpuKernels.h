@@ -17,6 +17,8 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringRef.h"
 
+#include <algorithm>
+
 namespace attn {
 
 /// The dictionary attribute on kernel calls: {kernel = "flash", ...}.
@@ -50,6 +52,17 @@ kernelOperandsByRole(mlir::func::CallOp call, llvm::ArrayRef<llvm::StringRef> kn
 
 /// The error of a kernel call that attn-gpu-map cannot expand.
 mlir::InFlightDiagnostic malformedKernelCall(mlir::func::CallOp call);
+
+/// How many splits split-KV decode cuts `keyTiles` key tiles into when each
+/// split runs `blocksPerSplit` blocks: about four blocks a multiprocessor of
+/// an H100 (132), whole tiles a split, and no split without tiles.
+inline int64_t splitKvSplits(int64_t blocksPerSplit, int64_t keyTiles) {
+  constexpr int64_t wanted = 4 * 132;
+  int64_t splits = std::clamp<int64_t>((wanted + blocksPerSplit - 1) / blocksPerSplit, 1,
+                                       keyTiles);
+  int64_t tilesPerSplit = (keyTiles + splits - 1) / splits;
+  return (keyTiles + tilesPerSplit - 1) / tilesPerSplit;
+}
 
 /// The launch that merges split-KV partials oPart [S, B, H, Lq, Dv] and
 /// lsePart [S, B, H, Lq] (f32, each partial normalised; an empty split has
