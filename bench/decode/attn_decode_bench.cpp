@@ -1,6 +1,6 @@
 //===- attn_decode_bench.cpp - streaming decode through runtime caches ----===//
 //
-// attn-decode-bench [--quick] [--json FILE]
+// attn-decode-bench [--quick] [--json FILE] [--only CACHE]
 //
 // One decode step = append the new token to a runtime cache, then run the
 // compiled kernel that reads the cache in place. For each cache kind (bf16
@@ -23,6 +23,7 @@
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -326,15 +327,17 @@ bool runChild(const std::string &lib, const Case &c, int reps, double &ms) {
 
 int main(int argc, char **argv) {
   bool quick = false;
-  std::string jsonPath = "attn-decode-bench.json";
+  std::string jsonPath = "attn-decode-bench.json", only;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--quick")
       quick = true;
     else if (a == "--json" && i + 1 < argc)
       jsonPath = argv[++i];
+    else if (a == "--only" && i + 1 < argc)
+      only = argv[++i];
     else {
-      fprintf(stderr, "usage: attn-decode-bench [--quick] [--json FILE]\n");
+      fprintf(stderr, "usage: attn-decode-bench [--quick] [--json FILE] [--only CACHE]\n");
       return 2;
     }
   }
@@ -348,12 +351,18 @@ int main(int argc, char **argv) {
   std::vector<Case> cases;
   for (const char *kind : {"contiguous", "paged", "int8", "int4", "pq"})
     for (int64_t n : contexts)
-      // PQ encodes every key against 256 centroids on append: filling 64k+
-      // tokens takes minutes, so its sweep stops at 32k.
-      if (std::string(kind) != "pq" || n <= 32768)
-        cases.push_back({kind, n});
+      cases.push_back({kind, n});
   cases.push_back({"linear", 0});
   cases.push_back({"gated_deltanet", 0});
+  if (!only.empty()) {
+    llvm::erase_if(cases, [&](const Case &c) { return c.cache != only; });
+    if (cases.empty()) {
+      fprintf(stderr, "attn-decode-bench: --only %s names no cache (contiguous, paged, "
+                      "int8, int4, pq, linear, gated_deltanet)\n",
+              only.c_str());
+      return 2;
+    }
+  }
 
   mlir::DialectRegistry registry;
   registerCompilerDialects(registry);

@@ -32,7 +32,7 @@ B, HQ, HKV, D, PAGE, GROUP = 8, 32, 8, 128, 64, 64
 H_REC, F_REC = 32, 128
 KV_CONTEXTS = (1024, 4096, 16384, 32768, 131072)
 QUANT_CONTEXTS = (1024, 4096, 16384, 32768, 131072)
-PQ_CONTEXTS = (1024, 4096)  # keys are encoded on the host at append
+PQ_CONTEXTS = QUANT_CONTEXTS  # keys are encoded on the host (all cores) at append
 PQ_M, PQ_KC = 32, 256
 KINDS = ("contiguous", "paged", "int8", "int4", "pq")
 

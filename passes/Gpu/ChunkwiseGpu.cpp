@@ -112,10 +112,7 @@ public:
   void emit(const ChunkGpuOperands &ops);
 
 private:
-  Value fadd(Value x, Value y) { return arith::AddFOp::create(b, x, y); }
   Value fsub(Value x, Value y) { return arith::SubFOp::create(b, x, y); }
-  Value fmul(Value x, Value y) { return arith::MulFOp::create(b, x, y); }
-  Value fma(Value x, Value y, Value acc) { return math::FmaOp::create(b, x, y, acc); }
   Value select(Value c, Value x, Value y) { return arith::SelectOp::create(b, c, x, y); }
   Value load(Value mem, ValueRange at) { return memref::LoadOp::create(b, mem, at); }
   void store(Value x, Value mem, ValueRange at) { memref::StoreOp::create(b, x, mem, at); }

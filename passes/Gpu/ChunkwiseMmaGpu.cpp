@@ -70,8 +70,6 @@ public:
 private:
   bool gated() const { return s.gate != ChunkGate::None; }
   Value sub(Value x, Value y) { return arith::SubIOp::create(b, x, y); }
-  Value divU(Value x, int64_t d) { return arith::DivUIOp::create(b, x, idx(d)); }
-  Value remU(Value x, int64_t d) { return arith::RemUIOp::create(b, x, idx(d)); }
 
   /// A buffer of the dynamic shared memory: its shape and element type,
   /// and where its view goes.

@@ -111,16 +111,6 @@ struct QuantDecodeOperands {
   Value out, lse;
 };
 
-/// The largest power of two (at most 16) dividing both byte counts: the
-/// alignment of a load of `chunk` bytes at a multiple of `chunk` in rows of
-/// `row` bytes (buffers start 16-byte aligned).
-int64_t alignment(int64_t chunk, int64_t row) {
-  int64_t a = 16;
-  while (a > 1 && (chunk % a || row % a))
-    a /= 2;
-  return a;
-}
-
 class QuantDecodeEmitter : GpuKernelBuilder {
 public:
   QuantDecodeEmitter(ImplicitLocOpBuilder &b, const QuantDecodeShape &s)
@@ -132,34 +122,9 @@ public:
   void emit(const QuantDecodeOperands &ops, Value oPart, Value lsePart);
 
 private:
-  Value i32(int64_t v) { return arith::ConstantOp::create(b, b.getI32IntegerAttr(v)); }
-  Value divU(Value x, int64_t y) { return arith::DivUIOp::create(b, x, idx(y)); }
-  Value remU(Value x, int64_t y) { return arith::RemUIOp::create(b, x, idx(y)); }
-  Value fma(Value x, Value y, Value z) { return math::FmaOp::create(b, x, y, z); }
-  Value fmul(Value x, Value y) { return arith::MulFOp::create(b, x, y); }
-  Value fadd(Value x, Value y) { return arith::AddFOp::create(b, x, y); }
-  Value fmax(Value x, Value y) { return arith::MaximumFOp::create(b, x, y); }
 
-  /// `n` elements of memref `m` at `indices` (the last one a multiple of
-  /// n), as one vector load.
-  Value load(Value m, ValueRange indices, int64_t n) {
-    auto type = cast<MemRefType>(m.getType());
-    int64_t bytes = type.getElementTypeBitWidth() / 8;
-    auto op = vector::LoadOp::create(b, VectorType::get({n}, type.getElementType()), m,
-                                     indices);
-    op.setAlignment(alignment(n * bytes, type.getShape().back() * bytes));
-    return op;
-  }
-  /// The elements of a vector as f32 scalars.
-  SmallVector<Value> scalars(Value vec) {
-    auto type = cast<VectorType>(vec.getType());
-    if (!type.getElementType().isF32())
-      vec = arith::ExtFOp::create(b, VectorType::get(type.getShape(), b.getF32Type()), vec);
-    SmallVector<Value> out;
-    for (int64_t i = 0; i < type.getNumElements(); ++i)
-      out.push_back(vector::ExtractOp::create(b, vec, ArrayRef<int64_t>{i}));
-    return out;
-  }
+  Value load(Value m, ValueRange indices, int64_t n) { return loadVector(b, m, indices, n); }
+  SmallVector<Value> scalars(Value vec) { return scalarsF32(b, vec); }
   /// The codes of a vector of bytes as floats (4-bit: low nibble first),
   /// unsigned codes as they are, signed ones offset back.
   SmallVector<Value> codesToFloats(Value bytes, bool isUnsigned);
@@ -289,12 +254,7 @@ void QuantDecodeEmitter::emit(const QuantDecodeOperands &ops, Value oPart, Value
 
     // Keys: the row's count (kv_lens clamped to [0, Lk]) or Lk; the
     // split's tiles; this lane group's piece, a multiple of the unroll.
-    Value count = idx(s.lk);
-    if (ops.kvLens) {
-      Value n = arith::IndexCastOp::create(
-          b, b.getIndexType(), memref::LoadOp::create(b, ops.kvLens, ValueRange{batch}));
-      count = minI(arith::MaxSIOp::create(b, n, idx(0)), idx(s.lk));
-    }
+    Value count = keyCount(b, ops.kvLens, batch, s.lk);
     int64_t tilesPerSplit = (s.keyTiles() + s.splits - 1) / s.splits;
     Value begin = mul(split, idx(tilesPerSplit * kKeyTile));
     Value end = minI(add(begin, idx(tilesPerSplit * kKeyTile)), count);
@@ -305,6 +265,9 @@ void QuantDecodeEmitter::emit(const QuantDecodeOperands &ops, Value oPart, Value
     Value first = add(begin, mul(laneGroup, piece));
     Value last = minI(add(first, piece), end);
     Value causalOffset = arith::SubIOp::create(b, count, idx(s.lq));
+    // Loads past the count read its last key (a cache's memory past its
+    // length may hold anything, a NaN scale included).
+    Value lastKey = arith::MaxSIOp::create(b, arith::SubIOp::create(b, count, one), idx(0));
 
     Value negInf = f32(-std::numeric_limits<double>::infinity());
     SmallVector<Value> init;
@@ -322,8 +285,8 @@ void QuantDecodeEmitter::emit(const QuantDecodeOperands &ops, Value oPart, Value
           OpBuilder::InsertionGuard ig(b);
           b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
           Value key0 = add(first, step);
-          // All loads of the unrolled keys first (rows past the piece read
-          // the last key and are masked).
+          // All loads of the unrolled keys first (keys past the piece are
+          // masked).
           struct KeyLoads {
             Value key, inside, kCodes, kScale, kZero, vCodes;
             SmallVector<Value> vScale, vZero;
@@ -337,7 +300,7 @@ void QuantDecodeEmitter::emit(const QuantDecodeOperands &ops, Value oPart, Value
             KeyLoads &k = keys[u];
             k.key = add(key0, idx(u));
             k.inside = lt(k.key, last);
-            Value src = minI(k.key, idx(s.lk - 1));
+            Value src = minI(k.key, lastKey);
             k.kCodes = load(ops.keyCodes, {batch, kvHead, src, divU(kc0, perByte)},
                             s.kc / perByte);
             if (sharedScales && u > 0) {
@@ -425,72 +388,9 @@ void QuantDecodeEmitter::emit(const QuantDecodeOperands &ops, Value oPart, Value
     }
     gpu::BarrierOp::create(b);
 
-    // One thread per (row, value channel): m = max over the lane groups,
-    // l and o rescaled to it.
-    Type outType = cast<MemRefType>(ops.out.getType()).getElementType();
-    int64_t outputs = rb * s.dv;
-    for (int64_t pass = 0; pass * kThreads < outputs; ++pass) {
-      Value id = add(tid, idx(pass * kThreads));
-      when(lt(id, idx(outputs)), [&] {
-        Value r = divU(id, s.dv), c = remU(id, s.dv);
-        Value head, query, valid;
-        rowPlace(r, head, query, valid);
-        when(valid, [&] {
-          auto groupsLoop = [&](ValueRange init,
-                                function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-            return scf::ForOp::create(
-                       b, idx(0), idx(groups), one, init,
-                       [&](OpBuilder &nb, Location, Value g, ValueRange acc) {
-                         OpBuilder::InsertionGuard ig(b);
-                         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-                         scf::YieldOp::create(b, body(g, acc));
-                       })
-                .getResults();
-          };
-          auto slotOf = [&](Value g) { return add(mul(g, idx(rb)), r); };
-          Value m = groupsLoop({negInf}, [&](Value g, ValueRange acc) {
-                      Value mg = memref::LoadOp::create(b, sm, ValueRange{add(slotOf(g), idx(mAt))});
-                      return SmallVector<Value>{fmax(acc[0], mg)};
-                    })[0];
-          Value base = arith::SelectOp::create(
-              b, arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, negInf), f32(0.0), m);
-          auto sums = groupsLoop({f32(0.0), f32(0.0)}, [&](Value g, ValueRange acc) {
-            Value slot = slotOf(g);
-            Value w = exp2(arith::SubFOp::create(
-                b, memref::LoadOp::create(b, sm, ValueRange{add(slot, idx(mAt))}), base));
-            Value lg = memref::LoadOp::create(b, sm, ValueRange{add(slot, idx(lAt))});
-            Value og = memref::LoadOp::create(
-                b, sm, ValueRange{add(idx(oAt), add(mul(slot, idx(s.dv)), c))});
-            return SmallVector<Value>{fma(w, lg, acc[0]), fma(w, og, acc[1])};
-          });
-          Value l = sums[0];
-          Value empty = arith::CmpFOp::create(b, arith::CmpFPredicate::OLE, l, f32(0.0));
-          Value o = arith::SelectOp::create(b, empty, f32(0.0),
-                                            arith::DivFOp::create(b, sums[1], l));
-          Value log2l = LLVM::CallIntrinsicOp::create(
-                            b, b.getF32Type(), b.getStringAttr("llvm.nvvm.lg2.approx.f"),
-                            ValueRange{l})
-                            .getResult(0);
-          Value lse = arith::SelectOp::create(
-              b, empty, negInf, fmul(fadd(m, log2l), f32(std::log(2.0))));
-          Value firstChannel = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, c, idx(0));
-          if (oPart) {
-            memref::StoreOp::create(b, o, oPart, ValueRange{split, batch, head, query, c});
-            when(firstChannel, [&] {
-              memref::StoreOp::create(b, lse, lsePart, ValueRange{split, batch, head, query});
-            });
-            return;
-          }
-          if (!outType.isF32())
-            o = arith::TruncFOp::create(b, outType, o);
-          memref::StoreOp::create(b, o, ops.out, ValueRange{batch, head, query, c});
-          if (ops.lse)
-            when(firstChannel, [&] {
-              memref::StoreOp::create(b, lse, ops.lse, ValueRange{batch, head, query});
-            });
-        });
-      });
-    }
+    // One thread a (row, value channel) combines the lane groups.
+    emitPartialsCombine(b, {sm, mAt, lAt, oAt, groups, rb, s.dv, kThreads, tid, split, batch,
+                            rowPlace, ops.out, ops.lse, oPart, lsePart});
     gpu::TerminatorOp::create(b);
   }
   if (oPart)
@@ -633,22 +533,9 @@ LogicalResult attn::expandCompressedDecodeCall(func::CallOp call) {
   std::string why;
   if (failed(chooseLayout(s, why)))
     return fail(why);
-  ImplicitLocOpBuilder b(call.getLoc(), call);
-  Value oPart, lsePart;
-  if (s.splits > 1) {
-    auto alloc = [&](ArrayRef<int64_t> shape) -> Value {
-      return gpu::AllocOp::create(b, MemRefType::get(shape, b.getF32Type()),
-                                  /*asyncToken=*/Type(), ValueRange{}, ValueRange{},
-                                  ValueRange{}, /*hostShared=*/false)
-          .getMemref();
-    };
-    oPart = alloc({s.splits, s.batch, s.heads, s.lq, s.dv});
-    lsePart = alloc({s.splits, s.batch, s.heads, s.lq});
-  }
-  QuantDecodeEmitter(b, s).emit(ops, oPart, lsePart);
-  for (Value part : {oPart, lsePart})
-    if (part)
-      gpu::DeallocOp::create(b, /*asyncToken=*/Type(), ValueRange{}, part);
-  call.erase();
+  expandSplitKvCall(call, {s.splits, s.batch, s.heads, s.lq, s.dv},
+                    [&](ImplicitLocOpBuilder &b, Value oPart, Value lsePart) {
+                      QuantDecodeEmitter(b, s).emit(ops, oPart, lsePart);
+                    });
   return success();
 }

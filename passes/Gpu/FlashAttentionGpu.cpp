@@ -916,6 +916,7 @@ struct AttnGpuTilePass : attn::impl::AttnGpuTileBase<AttnGpuTilePass> {
     patterns.add<TileAttentionForGpu>(&getContext(), wgmma);
     populateGpuChunkwisePatterns(patterns);
     populateGpuCompressedPatterns(patterns);
+    populateGpuPqPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }
@@ -934,9 +935,11 @@ LogicalResult attn::expandGpuKernelCall(func::CallOp call) {
     return expandChunkwiseCall(call);
   if (params && params.getAs<StringAttr>("kernel") == "compressed_decode")
     return expandCompressedDecodeCall(call);
+  if (params && params.getAs<StringAttr>("kernel") == "pq_decode")
+    return expandPqDecodeCall(call);
   if (!params || params.getAs<StringAttr>("kernel") != "flash")
     return fail("the attribute must be a dictionary with kernel = \"flash\", "
-                "\"chunkwise\" or \"compressed_decode\"");
+                "\"chunkwise\", \"compressed_decode\" or \"pq_decode\"");
   // q, k, v, out, then lse, kv_lens and the page table when the
   // parameters name them.
   const bool hasLse = static_cast<bool>(params.get("lse"));

@@ -12,6 +12,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
@@ -35,6 +36,13 @@ protected:
   Value lt(Value x, Value y) {
     return mlir::arith::CmpIOp::create(b, mlir::arith::CmpIPredicate::slt, x, y);
   }
+  Value i32(int64_t v) { return mlir::arith::ConstantOp::create(b, b.getI32IntegerAttr(v)); }
+  Value divU(Value x, int64_t y) { return mlir::arith::DivUIOp::create(b, x, idx(y)); }
+  Value remU(Value x, int64_t y) { return mlir::arith::RemUIOp::create(b, x, idx(y)); }
+  Value fma(Value x, Value y, Value z) { return mlir::math::FmaOp::create(b, x, y, z); }
+  Value fmul(Value x, Value y) { return mlir::arith::MulFOp::create(b, x, y); }
+  Value fadd(Value x, Value y) { return mlir::arith::AddFOp::create(b, x, y); }
+  Value fmax(Value x, Value y) { return mlir::arith::MaximumFOp::create(b, x, y); }
 
   /// 2^x by ex2.approx (flush-to-zero).
   Value exp2(Value x) {

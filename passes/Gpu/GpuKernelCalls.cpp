@@ -2,7 +2,8 @@
 //
 // What the hand-built kernels share outside their bodies: the opaque call
 // attn-gpu-tile leaves for attn-gpu-map (operands named by role), reading
-// such a call back, and the launch that merges split-KV partials.
+// such a call back, the end of a split-KV block (its partial softmax states
+// combined) and the launch that merges split-KV partials.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,7 +13,10 @@
 #include "../KernelBuffers.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/SymbolTable.h"
 
 #include <limits>
@@ -171,4 +175,151 @@ private:
 void attn::emitSplitMerge(ImplicitLocOpBuilder &b, const SplitMergeShape &shape,
                           Value out, Value lse, Value oPart, Value lsePart) {
   MergeEmitter(b, shape).emit(out, lse, oPart, lsePart);
+}
+
+void attn::expandSplitKvCall(
+    func::CallOp call, const SplitMergeShape &shape,
+    function_ref<void(ImplicitLocOpBuilder &, Value, Value)> emit) {
+  ImplicitLocOpBuilder b(call.getLoc(), call);
+  Value oPart, lsePart;
+  if (shape.splits > 1) {
+    auto alloc = [&](ArrayRef<int64_t> dims) -> Value {
+      return gpu::AllocOp::create(b, MemRefType::get(dims, b.getF32Type()),
+                                  /*asyncToken=*/Type(), ValueRange{}, ValueRange{},
+                                  ValueRange{}, /*hostShared=*/false)
+          .getMemref();
+    };
+    oPart = alloc({shape.splits, shape.batch, shape.heads, shape.lq, shape.dv});
+    lsePart = alloc({shape.splits, shape.batch, shape.heads, shape.lq});
+  }
+  emit(b, oPart, lsePart);
+  for (Value part : {oPart, lsePart})
+    if (part)
+      gpu::DeallocOp::create(b, /*asyncToken=*/Type(), ValueRange{}, part);
+  call.erase();
+}
+
+Value attn::keyCount(ImplicitLocOpBuilder &b, Value kvLens, Value batch, int64_t lk) {
+  Value all = arith::ConstantIndexOp::create(b, lk);
+  if (!kvLens)
+    return all;
+  Value n = arith::IndexCastOp::create(b, b.getIndexType(),
+                                       memref::LoadOp::create(b, kvLens, ValueRange{batch}));
+  return arith::MinSIOp::create(
+      b, arith::MaxSIOp::create(b, n, arith::ConstantIndexOp::create(b, 0)), all);
+}
+
+Value attn::loadVector(ImplicitLocOpBuilder &b, Value m, ValueRange indices, int64_t n) {
+  auto type = cast<MemRefType>(m.getType());
+  int64_t bytes = type.getElementTypeBitWidth() / 8;
+  int64_t chunk = n * bytes, row = type.getShape().back() * bytes, align = 16;
+  while (align > 1 && (chunk % align || row % align))
+    align /= 2;
+  auto op = vector::LoadOp::create(b, VectorType::get({n}, type.getElementType()), m, indices);
+  op.setAlignment(align);
+  return op;
+}
+
+SmallVector<Value> attn::scalarsF32(ImplicitLocOpBuilder &b, Value vec) {
+  auto type = cast<VectorType>(vec.getType());
+  if (!type.getElementType().isF32())
+    vec = arith::ExtFOp::create(b, VectorType::get(type.getShape(), b.getF32Type()), vec);
+  SmallVector<Value> out;
+  for (int64_t i = 0; i < type.getNumElements(); ++i)
+    out.push_back(vector::ExtractOp::create(b, vec, ArrayRef<int64_t>{i}));
+  return out;
+}
+
+namespace {
+
+class CombineEmitter : GpuKernelBuilder {
+public:
+  CombineEmitter(ImplicitLocOpBuilder &b, const PartialsCombine &c)
+      : GpuKernelBuilder(b), c(c) {}
+
+  void emit() {
+    Type outType = cast<MemRefType>(c.out.getType()).getElementType();
+    Value negInf = f32(-std::numeric_limits<double>::infinity());
+    int64_t outputs = c.rows * c.dv;
+    for (int64_t pass = 0; pass * c.threads < outputs; ++pass) {
+      Value id = add(c.tid, idx(pass * c.threads));
+      when(lt(id, idx(outputs)), [&] {
+        Value r = arith::DivUIOp::create(b, id, idx(c.dv));
+        Value ch = arith::RemUIOp::create(b, id, idx(c.dv));
+        Value head, query, valid;
+        c.rowPlace(r, head, query, valid);
+        when(valid, [&] {
+          auto slotOf = [&](Value p) { return add(mul(p, idx(c.rows)), r); };
+          auto at = [&](int64_t base, Value offset) {
+            return memref::LoadOp::create(b, c.sm, ValueRange{add(idx(base), offset)})
+                .getResult();
+          };
+          Value m = overParts({negInf}, [&](Value p, ValueRange acc) {
+                      return SmallVector<Value>{
+                          arith::MaximumFOp::create(b, acc[0], at(c.mAt, slotOf(p)))};
+                    })[0];
+          // Every part empty: m = -inf, subtract 0 (each weight is then 0).
+          Value base = arith::SelectOp::create(
+              b, arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, negInf), f32(0.0),
+              m);
+          auto sums = overParts({f32(0.0), f32(0.0)}, [&](Value p, ValueRange acc) {
+            Value slot = slotOf(p);
+            Value w = exp2(arith::SubFOp::create(b, at(c.mAt, slot), base));
+            Value og = at(c.oAt, add(mul(slot, idx(c.dv)), ch));
+            return SmallVector<Value>{math::FmaOp::create(b, w, at(c.lAt, slot), acc[0]),
+                                      math::FmaOp::create(b, w, og, acc[1])};
+          });
+          Value l = sums[0];
+          Value empty = arith::CmpFOp::create(b, arith::CmpFPredicate::OLE, l, f32(0.0));
+          Value o = arith::SelectOp::create(b, empty, f32(0.0),
+                                            arith::DivFOp::create(b, sums[1], l));
+          Value log2l = LLVM::CallIntrinsicOp::create(
+                            b, b.getF32Type(), b.getStringAttr("llvm.nvvm.lg2.approx.f"),
+                            ValueRange{l})
+                            .getResult(0);
+          Value lse = arith::SelectOp::create(
+              b, empty, negInf,
+              arith::MulFOp::create(b, arith::AddFOp::create(b, m, log2l),
+                                    f32(std::log(2.0))));
+          Value firstChannel = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, ch, idx(0));
+          if (c.oPart) {
+            memref::StoreOp::create(b, o, c.oPart, ValueRange{c.split, c.batch, head, query, ch});
+            when(firstChannel, [&] {
+              memref::StoreOp::create(b, lse, c.lsePart, ValueRange{c.split, c.batch, head, query});
+            });
+            return;
+          }
+          if (!outType.isF32())
+            o = arith::TruncFOp::create(b, outType, o);
+          memref::StoreOp::create(b, o, c.out, ValueRange{c.batch, head, query, ch});
+          if (c.lse)
+            when(firstChannel, [&] {
+              memref::StoreOp::create(b, lse, c.lse, ValueRange{c.batch, head, query});
+            });
+        });
+      });
+    }
+  }
+
+private:
+  /// A loop over the parts carrying `init`.
+  SmallVector<Value> overParts(ValueRange init,
+                               function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    auto loop = scf::ForOp::create(b, idx(0), idx(c.parts), idx(1), init,
+                                   [&](OpBuilder &nb, Location, Value p, ValueRange acc) {
+                                     OpBuilder::InsertionGuard ig(b);
+                                     b.setInsertionPoint(nb.getInsertionBlock(),
+                                                         nb.getInsertionPoint());
+                                     scf::YieldOp::create(b, body(p, acc));
+                                   });
+    return loop.getResults();
+  }
+
+  const PartialsCombine &c;
+};
+
+} // namespace
+
+void attn::emitPartialsCombine(ImplicitLocOpBuilder &b, const PartialsCombine &c) {
+  CombineEmitter(b, c).emit();
 }

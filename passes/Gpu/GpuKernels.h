@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringRef.h"
 
@@ -75,6 +76,48 @@ void emitSplitMerge(mlir::ImplicitLocOpBuilder &b, const SplitMergeShape &shape,
                     mlir::Value out, mlir::Value lse, mlir::Value oPart,
                     mlir::Value lsePart);
 
+/// Emits a split-KV kernel before `call` and erases the call: `emit` gets
+/// partial buffers oPart [S, B, H, Lq, Dv] and lsePart [S, B, H, Lq] (f32,
+/// device allocations freed after it) when `shape` has more than one
+/// split, null ones otherwise.
+void expandSplitKvCall(
+    mlir::func::CallOp call, const SplitMergeShape &shape,
+    llvm::function_ref<void(mlir::ImplicitLocOpBuilder &b, mlir::Value oPart,
+                            mlir::Value lsePart)>
+        emit);
+/// Keys of batch row `batch` inside a kernel: kv_lens[batch] clamped to
+/// [0, lk], or lk without kv_lens.
+mlir::Value keyCount(mlir::ImplicitLocOpBuilder &b, mlir::Value kvLens, mlir::Value batch,
+                     int64_t lk);
+
+/// `n` elements of memref `m` at `indices` (the last one a multiple of n)
+/// as one vector load, aligned as far as that and the row length allow
+/// (buffers start 16-byte aligned).
+mlir::Value loadVector(mlir::ImplicitLocOpBuilder &b, mlir::Value m, mlir::ValueRange indices,
+                       int64_t n);
+/// The elements of a vector as f32 scalars.
+llvm::SmallVector<mlir::Value> scalarsF32(mlir::ImplicitLocOpBuilder &b, mlir::Value vec);
+
+/// The end of a split-KV decode block whose `parts` partial softmax states
+/// (lane groups or warps, each over its own keys) are in shared memory:
+/// m at sm[mAt + p R + r], l at sm[lAt + p R + r] and the unnormalised o at
+/// sm[oAt + (p R + r) Dv + c] for part p, block row r < R (`rows`). One
+/// thread a (row, channel) rescales them to a common maximum and writes
+/// the normalised row: into oPart [S, B, H, Lq, Dv] and lsePart [S, B, H,
+/// Lq] at `split` when given (the merge launch follows), else into out and
+/// lse. `rowPlace` maps a block row to its head and query row and says
+/// whether it exists (the last block of rows may be partly padding).
+struct PartialsCombine {
+  mlir::Value sm;
+  int64_t mAt, lAt, oAt, parts, rows, dv, threads;
+  mlir::Value tid, split, batch;
+  llvm::function_ref<void(mlir::Value row, mlir::Value &head, mlir::Value &query,
+                          mlir::Value &valid)>
+      rowPlace;
+  mlir::Value out, lse, oPart, lsePart;
+};
+void emitPartialsCombine(mlir::ImplicitLocOpBuilder &b, const PartialsCombine &c);
+
 /// attn.linear_attention / attn.delta_rule -> kernel = "chunkwise" calls
 /// (ChunkwiseGpu.cpp), and their expansion.
 void populateGpuChunkwisePatterns(mlir::RewritePatternSet &patterns);
@@ -84,6 +127,11 @@ mlir::LogicalResult expandChunkwiseCall(mlir::func::CallOp call);
 /// (CompressedDecodeGpu.cpp), and their expansion.
 void populateGpuCompressedPatterns(mlir::RewritePatternSet &patterns);
 mlir::LogicalResult expandCompressedDecodeCall(mlir::func::CallOp call);
+
+/// attn.pq_attention decode shapes -> kernel = "pq_decode" calls
+/// (PqDecodeGpu.cpp), and their expansion.
+void populateGpuPqPatterns(mlir::RewritePatternSet &patterns);
+mlir::LogicalResult expandPqDecodeCall(mlir::func::CallOp call);
 
 } // namespace attn
 

@@ -6,11 +6,22 @@
 // one byte a code for Kc = 256, two codes a byte (low nibble first) for
 // Kc = 16. Values are stored as given.
 //
+// Encoding is the cost of an append (D x Kc squared differences a key and
+// head): the distances to all centroids of a sub-space are one loop over
+// the centroids a dimension, on codebooks transposed to [head][s][dim][c]
+// in double (the same sums in the same order as the op's, so the same
+// codes), compiled for AVX-512, AVX2 and the baseline and picked at load
+// time; appends of many tokens encode on all cores.
+//
 //===----------------------------------------------------------------------===//
 
 #include "CacheSupport.h"
 
 #include <algorithm>
+#include <limits>
+#include <system_error>
+#include <thread>
+#include <vector>
 
 using namespace attnrt;
 
@@ -33,18 +44,23 @@ struct ATTNRT_INTERNAL attnrt_pq_cache : CacheBase {
   }
   /// Writes the codes of one key of head `head` into `codes`.
   void encode(const float *key, size_t head, int8_t *codes) const;
-  /// Keys are encoded through host staging this many tokens at a time.
-  static constexpr size_t kStageTokens = 64;
+  /// Encodes `count` staged tokens of every head [kv_heads, count, head_dim]
+  /// into stagedCodes, on several threads when there are many.
+  void encodeStaged(size_t count);
+  /// Keys are encoded through host staging this many tokens at a time
+  /// (1024, or the capacity when smaller).
+  size_t stageTokens = 1;
 
   attnrt_pq_cache_desc desc = {};
   size_t subDim = 0; // head_dim / m
   int codeBits = 8;  // 8 for Kc = 256, 4 for Kc = 16
   RowArray codes, value;
   Buffer<float> codebooks;       // [kv_heads, m, Kc, subDim], host
+  std::vector<double> transposed; // [kv_heads, m, subDim, Kc], for encoding
   Buffer<float> deviceCodebooks; // the same on the device (CUDA caches)
   Mirror<int32_t> lengths;
-  Buffer<uint8_t> stagedKeys;  // [kv_heads, kStageTokens, head_dim] f32
-  Buffer<uint8_t> stagedCodes; // [kv_heads, kStageTokens, code bytes]
+  Buffer<uint8_t> stagedKeys;  // [kv_heads, stageTokens, head_dim] f32
+  Buffer<uint8_t> stagedCodes; // [kv_heads, stageTokens, code bytes]
 };
 
 namespace {
@@ -107,6 +123,17 @@ attnrt_status attnrt_pq_cache::init(const char *fn,
   if (attnrt_status s = allocate(fn, "the codebooks", codebooks, bookElements))
     return s;
   std::memcpy(codebooks.data(), d.codebooks, bookElements * sizeof(float));
+  try {
+    transposed.resize(bookElements);
+  } catch (const std::bad_alloc &) {
+    return failf(ATTNRT_OUT_OF_MEMORY, "%s: cannot allocate the encoding tables (%zu bytes)",
+                 fn, bookElements * sizeof(double));
+  }
+  size_t kc = size_t(d.centroids), sub = size_t(d.head_dim) / m;
+  for (size_t book = 0; book < heads * m; ++book)
+    for (size_t c = 0; c < kc; ++c)
+      for (size_t i = 0; i < sub; ++i)
+        transposed[(book * sub + i) * kc + c] = double(d.codebooks[(book * kc + c) * sub + i]);
   desc.codebooks = codebooks.data(); // the caller's array may go away
   if (memory == Memory::Cuda) {
     if (attnrt_status s = allocate(fn, "the codebooks", deviceCodebooks,
@@ -115,41 +142,101 @@ attnrt_status attnrt_pq_cache::init(const char *fn,
     copyBytes(memory, deviceCodebooks.data(), codebooks.data(),
               bookElements * sizeof(float));
   }
+  stageTokens = std::min<size_t>(1024, capacity);
   size_t stageBytes = 0;
   if (attnrt_status s = checkedSize(
           fn, "the staging buffers",
-          {heads, kStageTokens, size_t(d.head_dim), sizeof(float)}, stageBytes))
+          {heads, stageTokens, size_t(d.head_dim), sizeof(float)}, stageBytes))
     return s;
   if (attnrt_status s =
           allocate(fn, "the staging buffers", stagedKeys, stageBytes))
     return s;
   if (attnrt_status s = allocate(fn, "the staging buffers", stagedCodes,
-                                 heads * kStageTokens * codes.rowBytes()))
+                                 heads * stageTokens * codes.rowBytes()))
     return s;
   return lengths.allocate(*this, fn, "lengths", seqs);
 }
+
+namespace {
+
+/// The nearest centroid of a sub-space: the first c with the smallest
+/// sum_i (x[i] - book[i][c])^2 (book transposed: [subDim][Kc], i summed in
+/// order, no contraction into FMAs: see CMakeLists.txt). Eight centroids
+/// at a time in the lanes of a vector, each lane keeping its first minimum;
+/// the lanes' minima then meet, ties to the lower index.
+typedef double Lanes __attribute__((vector_size(64)));
+
+template <size_t Sub>
+__attribute__((target_clones("avx512f", "avx2", "default"))) size_t
+nearestCentroid(const float *__restrict x, const double *__restrict book, size_t subDim,
+                size_t kc) {
+  const size_t sub = Sub ? Sub : subDim;
+  const double inf = std::numeric_limits<double>::infinity();
+  Lanes best = {inf, inf, inf, inf, inf, inf, inf, inf};
+  Lanes index = {0, 1, 2, 3, 4, 5, 6, 7}, at = index;
+  for (size_t c0 = 0; c0 < kc; c0 += 8, at += 8) {
+    Lanes d = {};
+    for (size_t i = 0; i < sub; ++i) {
+      Lanes row;
+      std::memcpy(&row, book + i * kc + c0, sizeof(row));
+      Lanes diff = double(x[i]) - row;
+      d += diff * diff;
+    }
+    auto smaller = d < best;
+    best = smaller ? d : best;
+    index = smaller ? at : index;
+  }
+  size_t winner = 0;
+  for (size_t j = 1; j < 8; ++j)
+    if (best[j] < best[winner] || (best[j] == best[winner] && index[j] < index[winner]))
+      winner = j;
+  return size_t(index[winner]);
+}
+
+} // namespace
 
 void attnrt_pq_cache::encode(const float *key, size_t head, int8_t *out) const {
   size_t m = size_t(desc.subspaces), kc = size_t(desc.centroids);
   for (size_t s = 0; s < m; ++s) {
     const float *x = key + s * subDim;
-    const float *book = codebooks.data() + (head * m + s) * kc * subDim;
-    size_t best = 0;
-    double bestDistance = 0.0;
-    for (size_t c = 0; c < kc; ++c) {
-      double distance = 0.0;
-      for (size_t i = 0; i < subDim; ++i) {
-        double diff = double(x[i]) - double(book[c * subDim + i]);
-        distance += diff * diff;
-      }
-      // Strictly smaller: a tie keeps the lower index.
-      if (c == 0 || distance < bestDistance) {
-        best = c;
-        bestDistance = distance;
-      }
-    }
+    const double *book = transposed.data() + (head * m + s) * subDim * kc;
+    size_t best = subDim == 2   ? nearestCentroid<2>(x, book, subDim, kc)
+                  : subDim == 4 ? nearestCentroid<4>(x, book, subDim, kc)
+                  : subDim == 8 ? nearestCentroid<8>(x, book, subDim, kc)
+                                : nearestCentroid<0>(x, book, subDim, kc);
     storeCode(out, s, int(best), codeBits);
   }
+}
+
+void attnrt_pq_cache::encodeStaged(size_t count) {
+  size_t dim = size_t(desc.head_dim), codeBytes = codes.rowBytes();
+  size_t keys = size_t(desc.kv_heads) * count;
+  const auto *staged = reinterpret_cast<const float *>(stagedKeys.data());
+  auto *out = reinterpret_cast<int8_t *>(stagedCodes.data());
+  auto run = [&](size_t first, size_t last) {
+    for (size_t key = first; key < last; ++key)
+      encode(staged + key * dim, key / count, out + key * codeBytes);
+  };
+  // A thread for every 64 keys, up to the cores; a decode step's keys
+  // encode on the calling thread.
+  size_t threads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()),
+                                    keys / 64);
+  size_t per = threads > 1 ? (keys + threads - 1) / threads : keys;
+  auto range = [&](size_t t) {
+    run(std::min(keys, t * per), std::min(keys, (t + 1) * per));
+  };
+  std::vector<std::thread> pool;
+  try {
+    for (size_t t = 1; t < threads; ++t)
+      pool.emplace_back(range, t);
+  } catch (const std::system_error &) {
+    // No more threads to be had: the calling thread takes their ranges.
+  }
+  range(0);
+  for (size_t t = pool.size() + 1; t < threads; ++t)
+    range(t);
+  for (auto &worker : pool)
+    worker.join();
 }
 
 attnrt_status attnrt_pq_cache::checkAppendable(const char *fn, int32_t,
@@ -158,8 +245,8 @@ attnrt_status attnrt_pq_cache::checkAppendable(const char *fn, int32_t,
   // Through the staging buffer (the caller's keys may be device memory);
   // element indices are those of the caller's array.
   size_t n = size_t(tokens), dim = size_t(desc.head_dim);
-  for (size_t first = 0; first < n; first += kStageTokens) {
-    size_t count = std::min(kStageTokens, n - first);
+  for (size_t first = 0; first < n; first += stageTokens) {
+    size_t count = std::min(stageTokens, n - first);
     copyTokens(memory, stagedKeys.data(), key, size_t(desc.kv_heads), n, first,
                count, dim * sizeof(float));
     for (size_t h = 0; h < size_t(desc.kv_heads); ++h)
@@ -174,18 +261,13 @@ attnrt_status attnrt_pq_cache::checkAppendable(const char *fn, int32_t,
 void attnrt_pq_cache::append(int32_t seq, int32_t tokens, const void *key,
                              const void *v) {
   size_t s = size_t(seq), n = size_t(tokens), start = size_t(lengths[s]);
-  size_t dim = size_t(desc.head_dim), codeBytes = codes.rowBytes();
-  for (size_t first = 0; first < n; first += kStageTokens) {
-    size_t count = std::min(kStageTokens, n - first);
+  size_t dim = size_t(desc.head_dim);
+  for (size_t first = 0; first < n; first += stageTokens) {
+    size_t count = std::min(stageTokens, n - first);
     copyTokens(memory, stagedKeys.data(), key, size_t(desc.kv_heads), n, first,
                count, dim * sizeof(float));
-    const auto *staged = reinterpret_cast<const float *>(stagedKeys.data());
-    auto *out = reinterpret_cast<int8_t *>(stagedCodes.data());
-    for (size_t h = 0; h < size_t(desc.kv_heads); ++h)
-      for (size_t t = 0; t < count; ++t)
-        encode(staged + (h * count + t) * dim, h,
-               out + (h * count + t) * codeBytes);
-    codes.store(s, start + first, out, count, 0, count);
+    encodeStaged(count);
+    codes.store(s, start + first, stagedCodes.data(), count, 0, count);
   }
   value.store(s, start, v, n, 0, n);
   lengths[s] = int32_t(start + n);

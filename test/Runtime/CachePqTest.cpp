@@ -41,23 +41,23 @@ std::vector<float> randomFloats(size_t count, std::mt19937 &rng) {
 /// A PQ cache, its codebooks and the keys and values of its live sequences.
 class PqHarness {
 public:
-  PqHarness(const PqConfig &c, std::vector<float> books, int32_t maxSeqs = 3)
-      : config(c), codebooks(std::move(books)) {
+  PqHarness(const PqConfig &c, std::vector<float> books, int32_t maxSeqs = 3,
+            int32_t capacity = kCapacity)
+      : config(c), codebooks(std::move(books)), capacity(size_t(capacity)) {
     desc.value_dtype = c.valueDtype;
     desc.max_seqs = maxSeqs;
     desc.kv_heads = kHeads;
     desc.head_dim = c.headDim;
     desc.value_dim = kValueDim;
-    desc.capacity = kCapacity;
+    desc.capacity = capacity;
     desc.subspaces = c.subspaces;
     desc.centroids = c.centroids;
     desc.codebooks = codebooks.data();
     EXPECT_OK(attnrt_pq_cache_create(&desc, &cache));
   }
-  PqHarness(const PqConfig &c, std::mt19937 &rng)
-      : PqHarness(c,
-                  randomFloats(size_t(kHeads * c.centroids * c.headDim), rng)) {
-  }
+  PqHarness(const PqConfig &c, std::mt19937 &rng, int32_t capacity = kCapacity)
+      : PqHarness(c, randomFloats(size_t(kHeads * c.centroids * c.headDim), rng), 3,
+                  capacity) {}
   ~PqHarness() { attnrt_pq_cache_destroy(cache); }
   PqHarness(const PqHarness &) = delete;
   PqHarness &operator=(const PqHarness &) = delete;
@@ -127,7 +127,7 @@ public:
   const int8_t *codeRow(const attnrt_pq_view &v, int32_t seq, size_t h,
                         size_t token) const {
     return v.codes +
-           ((size_t(seq) * kHeads + h) * kCapacity + token) * codeBytes();
+           ((size_t(seq) * kHeads + h) * capacity + token) * codeBytes();
   }
 
   /// Length, every code against `nearest` and every value byte for byte.
@@ -144,7 +144,7 @@ public:
           ASSERT_EQ(codeAt(codeRow(v, seq, h, t), s), nearest(key, h, s))
               << "token " << t << " head " << h << " sub-space " << s;
         ASSERT_EQ(0, std::memcmp(
-                         values + ((size_t(seq) * kHeads + h) * kCapacity + t) *
+                         values + ((size_t(seq) * kHeads + h) * capacity + t) *
                                       valueRow(),
                          &m.value[t][h * valueRow()], valueRow()));
       }
@@ -158,8 +158,8 @@ public:
       auto *b = static_cast<const uint8_t *>(p);
       out.insert(out.end(), b, b + bytes);
     };
-    add(v.codes, slabs * kCapacity * codeBytes());
-    add(v.value, slabs * kCapacity * valueRow());
+    add(v.codes, slabs * capacity * codeBytes());
+    add(v.value, slabs * capacity * valueRow());
     add(v.lengths, size_t(desc.max_seqs) * 4);
     attnrt_cache_memory m = memory();
     add(&m, sizeof(m));
@@ -168,6 +168,7 @@ public:
 
   PqConfig config;
   std::vector<float> codebooks;
+  size_t capacity;
   attnrt_pq_cache_desc desc = {};
   attnrt_pq_cache *cache = nullptr;
   std::map<int32_t, TokenModel> model;
@@ -197,6 +198,19 @@ TEST_P(PqCacheTest, CodesAreNearestCentroids) {
   std::fill(h.codebooks.begin(), h.codebooks.end(), 1000.0f);
   ASSERT_OK(h.append(a, h.random(2, rng), 0, 2));
   h.codebooks = original;
+  ASSERT_NO_FATAL_FAILURE(h.check(a));
+}
+
+// A long prefill is encoded through the staging buffer 1024 tokens at a
+// time, each chunk's keys split over threads: 2100 tokens (two chunk
+// boundaries, a short last chunk) after a 5-token prefix encode to the
+// same nearest centroids as a short append.
+TEST_P(PqCacheTest, LongAppendEncodesInChunksOnThreads) {
+  std::mt19937 rng(63);
+  PqHarness h(GetParam(), rng, /*capacity=*/2200);
+  int32_t a = h.create();
+  ASSERT_OK(h.append(a, h.random(5, rng), 0, 5));
+  ASSERT_OK(h.append(a, h.random(2100, rng), 0, 2100));
   ASSERT_NO_FATAL_FAILURE(h.check(a));
 }
 

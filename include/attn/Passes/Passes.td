@@ -116,7 +116,10 @@ def AttnGpuTile : Pass<"attn-gpu-tile"> {
     (passes/Gpu/ChunkwiseGpu.cpp), attn.quant_attention with decode shapes
     (at most 64 query rows a kv head) into `__attn_gpu_compressed_decode*`
     calls expanded into a split-KV kernel that dequantises int8/int4 codes
-    in registers (passes/Gpu/CompressedDecodeGpu.cpp), and attn.attention with f16/bf16 operands, static shapes,
+    in registers (passes/Gpu/CompressedDecodeGpu.cpp), attn.pq_attention
+    with decode shapes into `__attn_gpu_pq_decode*` calls expanded into a
+    split-KV kernel scoring PQ codes by lookup tables built in shared memory
+    (passes/Gpu/PqDecodeGpu.cpp), and attn.attention with f16/bf16 operands, static shapes,
     D = Dv in {64, 128} and only causal/window visibility (no mask tensor,
     block lists, sinks, softcap or mod regions) into a call of a private
     declaration `__attn_gpu_flash*` on buffers, its parameters in the

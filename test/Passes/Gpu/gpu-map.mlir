@@ -161,3 +161,33 @@ func.func @value_scale_shape(%q: memref<1x2x1x16xf32>, %kc: memref<1x1x9x16xi8>,
   call @__attn_gpu_compressed_decode_0(%q, %kc, %ks, %kc, %vs, %o) {attn.gpu_kernel = {kernel = "compressed_decode", bits = 8 : i64, group_size = 8 : i64, scale = 0.25 : f64, operands = ["q", "key_codes", "key_scale", "value_codes", "value_scale", "out"]}} : (memref<1x2x1x16xf32>, memref<1x1x9x16xi8>, memref<1x1x2x16xf32>, memref<1x1x9x16xi8>, memref<1x1x9x3xf32>, memref<1x2x1x16xf32>) -> ()
   return
 }
+
+// -----
+
+// PQ-decode calls: 3 sub-spaces of 16-centroid codebooks (4-bit codes pack
+// two a byte, so m must be even), and codes one byte too narrow for m = 4.
+func.func private @__attn_gpu_pq_decode_0(memref<1x2x1x12xf32>, memref<1x1x9x2xi8>, memref<1x3x16x4xf32>, memref<1x1x9x8xf32>, memref<1x2x1x8xf32>)
+func.func @pq_odd_nibbles(%q: memref<1x2x1x12xf32>, %c: memref<1x1x9x2xi8>, %cb: memref<1x3x16x4xf32>, %v: memref<1x1x9x8xf32>, %o: memref<1x2x1x8xf32>) {
+  // expected-error @+1 {{attn-gpu-map: malformed attn.gpu_kernel call: shapes must be q [B, Hq, Lq, D], out [B, Hq, Lq, Dv], codebooks f32 [Hkv, m, Kc, D / m] with Kc 16 (m even) or 256}}
+  call @__attn_gpu_pq_decode_0(%q, %c, %cb, %v, %o) {attn.gpu_kernel = {kernel = "pq_decode", scale = 0.25 : f64, operands = ["q", "codes", "codebooks", "value", "out"]}} : (memref<1x2x1x12xf32>, memref<1x1x9x2xi8>, memref<1x3x16x4xf32>, memref<1x1x9x8xf32>, memref<1x2x1x8xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func private @__attn_gpu_pq_decode_0(memref<1x2x1x16xf32>, memref<1x1x9x3xi8>, memref<1x4x256x4xf32>, memref<1x1x9x8xf32>, memref<1x2x1x8xf32>)
+func.func @pq_code_width(%q: memref<1x2x1x16xf32>, %c: memref<1x1x9x3xi8>, %cb: memref<1x4x256x4xf32>, %v: memref<1x1x9x8xf32>, %o: memref<1x2x1x8xf32>) {
+  // expected-error @+1 {{codes i8 [B, Hkv, Lk, m (Kc 256) or m / 2 (Kc 16)]}}
+  call @__attn_gpu_pq_decode_0(%q, %c, %cb, %v, %o) {attn.gpu_kernel = {kernel = "pq_decode", scale = 0.25 : f64, operands = ["q", "codes", "codebooks", "value", "out"]}} : (memref<1x2x1x16xf32>, memref<1x1x9x3xi8>, memref<1x4x256x4xf32>, memref<1x1x9x8xf32>, memref<1x2x1x8xf32>) -> ()
+  return
+}
+
+// -----
+
+// A PQ-decode call without its value.
+func.func private @__attn_gpu_pq_decode_0(memref<1x2x1x16xf32>, memref<1x1x9x4xi8>, memref<1x4x256x4xf32>, memref<1x2x1x8xf32>)
+func.func @pq_no_value(%q: memref<1x2x1x16xf32>, %c: memref<1x1x9x4xi8>, %cb: memref<1x4x256x4xf32>, %o: memref<1x2x1x8xf32>) {
+  // expected-error @+1 {{attn-gpu-map: malformed attn.gpu_kernel call: q, codes, codebooks, value and out are required}}
+  call @__attn_gpu_pq_decode_0(%q, %c, %cb, %o) {attn.gpu_kernel = {kernel = "pq_decode", scale = 0.25 : f64, operands = ["q", "codes", "codebooks", "out"]}} : (memref<1x2x1x16xf32>, memref<1x1x9x4xi8>, memref<1x4x256x4xf32>, memref<1x2x1x8xf32>) -> ()
+  return
+}
