@@ -5,12 +5,16 @@
 // One decode step = append the new token to a runtime cache, then run the
 // compiled kernel that reads the cache in place. For each cache kind (bf16
 // contiguous and paged KV, int8 and int4 KV with a residual window, PQ keys,
-// and the recurrent states of linear attention and Gated DeltaNet) and each
-// context length, prints tokens per second, the bytes the kernel must read
-// per token, and that traffic as a fraction of this machine's memcpy
-// bandwidth measured in the same run. Shapes: Hq = 32, Hkv = 8, D = Dv = 128
-// (Llama-3-8B's attention); recurrent: 16 heads of 128 x 128 states. Each
-// case runs in its own process. No timing is asserted anywhere.
+// and the recurrent states of linear attention, Gated DeltaNet, KDA,
+// log-linear attention on the Mamba-2 and Gated DeltaNet bases, and the
+// LoLCATs hybrid) and each context length, prints tokens per second, the
+// bytes the kernel must read and write per token, and that traffic as a
+// fraction of this machine's memcpy bandwidth measured in the same run.
+// Shapes: Hq = 32, Hkv = 8, D = Dv = 128 (Llama-3-8B's attention);
+// recurrent: 16 heads of 128 x 128 states (log-linear: one a level,
+// bit_length(context) + 1 levels; LoLCATs: a window ring of 64 tokens and
+// 128 features). Each case runs in its own process. No timing is asserted
+// anywhere.
 //
 //===----------------------------------------------------------------------===//
 
@@ -46,7 +50,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr int64_t kHq = 32, kHkv = 8, kDim = 128, kPage = 64, kGroup = 64;
-constexpr int64_t kSub = 32, kCentroids = 256, kRecHeads = 16;
+constexpr int64_t kSub = 32, kCentroids = 256, kRecHeads = 16, kWindow = 64;
 
 struct Case {
   std::string cache;
@@ -55,7 +59,33 @@ struct Case {
     // Room for the measured steps, in whole pages and groups.
     return (context + 64 + kPage - 1) / kPage * kPage;
   }
-  bool recurrent() const { return cache == "linear" || cache == "gated_deltanet"; }
+  /// A state cache instead of tokens (log-linear's level count still grows
+  /// with the context).
+  bool recurrent() const {
+    return cache == "linear" || cache == "gated_deltanet" || cache == "kda" ||
+           logLinear() || cache == "lolcats";
+  }
+  bool logLinear() const { return cache == "loglinear" || cache == "loglinear_gdn"; }
+  /// Level states of the log-linear kernel: position `context` (and the
+  /// measured steps after it) below 2^(levels - 1), so the Fenwick levels
+  /// are exact.
+  int64_t levels() const {
+    int64_t bits = 0;
+    while ((int64_t(1) << bits) <= context + 64)
+      ++bits;
+    return bits + 1;
+  }
+  /// Floats of each state tensor.
+  std::vector<int64_t> stateTensors() const {
+    int64_t s = kRecHeads * kDim * kDim;
+    if (logLinear())
+      return {s * levels()};
+    if (cache == "lolcats") {
+      int64_t ring = kRecHeads * kWindow * kDim;
+      return {s, kRecHeads * kDim, ring, ring, ring};
+    }
+    return {s};
+  }
 };
 
 std::string ty(std::vector<int64_t> shape, const char *elem) {
@@ -121,10 +151,37 @@ std::string kernelSource(const Case &c) {
   %o, %s1 = attn.linear_attention scalar %q, %k, %v gate(%g : {1}) state(%s : {2}) : {0}, {0}, {0} -> {0}, state {2}
   return %o, %s1 : {0}, {2}
 })", x, g, s);
-  return llvm::formatv(R"(func.func @step(%q: {0}, %k: {0}, %v: {0}, %b: {1}, %g: {1}, %s: {2}) -> ({0}, {2}) {
+  if (c.cache == "gated_deltanet")
+    return llvm::formatv(R"(func.func @step(%q: {0}, %k: {0}, %v: {0}, %b: {1}, %g: {1}, %s: {2}) -> ({0}, {2}) {
   %o, %s1 = attn.delta_rule gated %q, %k, %v, %b : {1} gate(%g : {1}) state(%s : {2}) {{l2norm} : {0}, {0}, {0} -> {0}, state {2}
   return %o, %s1 : {0}, {2}
 })", x, g, s);
+  if (c.cache == "kda")
+    return llvm::formatv(R"(func.func @step(%q: {0}, %k: {0}, %v: {0}, %b: {1}, %g: {3}, %s: {2}) -> ({0}, {2}) {
+  %o, %s1 = attn.delta_rule kda %q, %k, %v, %b : {1} gate(%g : {3}) state(%s : {2}) {{l2norm} : {0}, {0}, {0} -> {0}, state {2}
+  return %o, %s1 : {0}, {2}
+})", x, g, s, ty({1, kRecHeads, 1, kDim}, "f32"));
+  if (c.logLinear()) {
+    std::string lam = ty({1, kRecHeads, 1, c.levels()}, "f32");
+    std::string ls = ty({1, kRecHeads, c.levels(), kDim, kDim}, "f32"), p = ty({1}, "i32");
+    if (c.cache == "loglinear")
+      return llvm::formatv(R"(func.func @step(%q: {0}, %k: {0}, %v: {0}, %lam: {1}, %g: {2}, %s: {3}, %p: {4}) -> ({0}, {3}) {
+  %o, %s1 = attn.log_linear mamba2 %q, %k, %v, %lam : {1} gate(%g : {2}) state(%s : {3}) start(%p : {4}) : {0}, {0}, {0} -> {0}, state {3}
+  return %o, %s1 : {0}, {3}
+})", x, lam, g, ls, p);
+    return llvm::formatv(R"(func.func @step(%q: {0}, %k: {0}, %v: {0}, %lam: {1}, %g: {2}, %b: {2}, %s: {3}, %p: {4}) -> ({0}, {3}) {
+  %o, %s1 = attn.log_linear gated_deltanet %q, %k, %v, %lam : {1} gate(%g : {2}) beta(%b : {2}) state(%s : {3}) start(%p : {4}) : {0}, {0}, {0} -> {0}, state {3}
+  return %o, %s1 : {0}, {3}
+})", x, lam, g, ls, p);
+  }
+  // LoLCATs: features of the new token's query and key (from its feature
+  // map), the linear terms and the window ring.
+  std::string h = ty({kRecHeads}, "f32"), p = ty({1}, "i32"), z = ty({1, kRecHeads, kDim}, "f32");
+  std::string ring = ty({1, kRecHeads, kWindow, kDim}, "f32");
+  return llvm::formatv(R"(func.func @step(%q: {0}, %k: {0}, %v: {0}, %fq: {0}, %fk: {0}, %g: {1}, %p: {2}, %s: {3}, %z: {4}, %wk: {5}, %wv: {5}, %wf: {5}) -> ({0}, {3}, {4}, {5}, {5}, {5}) {
+  %o, %s1, %z1, %wk1, %wv1, %wf1 = attn.lolcats_decode %q, %k, %v features(%fq, %fk : {0}) gamma(%g : {1}) position(%p : {2}) state(%s, %z : {3}, {4}) window(%wk, %wv, %wf : {5}, {5}, {5}) : {0}, {0}, {0} -> {0}
+  return %o, %s1, %z1, %wk1, %wv1, %wf1 : {0}, {3}, {4}, {5}, {5}, {5}
+})", x, h, p, s, z, ring);
 }
 
 /// Bytes the kernel reads per decode step (the cache it must stream).
@@ -139,7 +196,10 @@ double bytesPerToken(const Case &c) {
   }
   if (c.cache == "pq")
     return n * kHkv * (kSub + 2.0 * kDim) + 4.0 * kHkv * kSub * kCentroids * (kDim / kSub);
-  return 2.0 * 4.0 * kRecHeads * kDim * kDim; // state in and out
+  double floats = 0; // state in and out
+  for (int64_t n : c.stateTensors())
+    floats += double(n);
+  return 2.0 * 4.0 * floats;
 }
 
 uint16_t toBf16(float x) {
@@ -189,7 +249,8 @@ double runCase(const std::string &lib, const Case &c, int reps) {
   attnrt_state_cache *state = nullptr;
   std::vector<float> codebooks;
   std::vector<uint16_t> rq, rk, rv, rout;
-  std::vector<float> gate, beta;
+  std::vector<float> gate, beta, lambda;
+  std::vector<uint16_t> fq, fk;
 
   if (c.cache == "contiguous" || c.cache == "paged") {
     attnrt_kv_cache_desc d{};
@@ -271,8 +332,9 @@ double runCase(const std::string &lib, const Case &c, int reps) {
   } else {
     attnrt_state_cache_desc d{};
     d.max_seqs = 1;
-    d.num_tensors = 1;
-    d.tensor_elements[0] = kRecHeads * kDim * kDim;
+    std::vector<int64_t> tensors = c.stateTensors();
+    d.num_tensors = int32_t(tensors.size());
+    std::copy(tensors.begin(), tensors.end(), d.tensor_elements);
     d.checkpoints = 0;
     CHECK(attnrt_state_cache_create(&d, &state));
     CHECK(attnrt_state_seq_create(state, &seq));
@@ -280,18 +342,51 @@ double runCase(const std::string &lib, const Case &c, int reps) {
     rk = bf16(kRecHeads * kDim);
     rv = bf16(kRecHeads * kDim);
     rout.resize(rq.size());
-    gate = f32(kRecHeads, -0.5f, -0.01f);
+    bool perChannel = c.cache == "kda";
+    gate = f32(kRecHeads * (perChannel ? kDim : 1), -0.5f, -0.01f);
     beta = f32(kRecHeads, 0.05f, 0.95f);
+    if (c.logLinear())
+      lambda = f32(kRecHeads * c.levels(), 0.1f, 1.0f);
+    if (c.cache == "lolcats") {
+      // Positive features (as a feature map gives them), gamma per head.
+      std::uniform_real_distribution<float> pos(0.05f, 1.0f);
+      fq.resize(rq.size());
+      fk.resize(rq.size());
+      for (size_t i = 0; i < fq.size(); ++i) {
+        fq[i] = toBf16(pos(rng));
+        fk[i] = toBf16(pos(rng));
+      }
+      lambda = f32(kRecHeads);
+    }
     append = [](int64_t) {}; // the state holds no tokens
-    kernel = [&] {
+    // Tokens before the measured steps: the position the kernel sees.
+    int32_t position = int32_t(c.logLinear() ? c.context : kWindow + 1);
+    kernel = [&, position]() mutable {
       float *in[ATTNRT_STATE_MAX_TENSORS], *st[ATTNRT_STATE_MAX_TENSORS];
       CHECK(attnrt_state_step_begin(state, seq, 1, in, st));
       std::vector<void *> args = {rq.data(), rk.data(), rv.data()};
-      if (c.cache == "gated_deltanet")
-        args.push_back(beta.data());
-      args.insert(args.end(), {gate.data(), in[0], rout.data(), st[0]});
+      int32_t n = int32_t(c.stateTensors().size());
+      if (c.cache == "lolcats") {
+        args.insert(args.end(), {fq.data(), fk.data(), lambda.data(), &position});
+        args.insert(args.end(), in, in + n);
+        args.push_back(rout.data());
+        args.insert(args.end(), st, st + n);
+      } else {
+        if (c.logLinear())
+          args.push_back(lambda.data());
+        if (c.cache == "gated_deltanet" || c.cache == "kda")
+          args.push_back(beta.data());
+        args.push_back(gate.data());
+        if (c.cache == "loglinear_gdn")
+          args.push_back(beta.data());
+        args.push_back(in[0]);
+        if (c.logLinear())
+          args.push_back(&position);
+        args.insert(args.end(), {rout.data(), st[0]});
+      }
       CHECK(attnrt_call(module, "step", args.data(), int32_t(args.size())));
       CHECK(attnrt_state_step_commit(state, seq));
+      ++position;
     };
   }
   for (int64_t filled = 0; !c.recurrent() && filled < c.context; filled += chunk)
@@ -352,13 +447,18 @@ int main(int argc, char **argv) {
   for (const char *kind : {"contiguous", "paged", "int8", "int4", "pq"})
     for (int64_t n : contexts)
       cases.push_back({kind, n});
-  cases.push_back({"linear", 0});
-  cases.push_back({"gated_deltanet", 0});
+  for (const char *kind : {"linear", "gated_deltanet", "kda"})
+    cases.push_back({kind, 0});
+  for (const char *kind : {"loglinear", "loglinear_gdn"})
+    for (int64_t n : contexts)
+      cases.push_back({kind, n});
+  cases.push_back({"lolcats", 0});
   if (!only.empty()) {
     llvm::erase_if(cases, [&](const Case &c) { return c.cache != only; });
     if (cases.empty()) {
       fprintf(stderr, "attn-decode-bench: --only %s names no cache (contiguous, paged, "
-                      "int8, int4, pq, linear, gated_deltanet)\n",
+                      "int8, int4, pq, linear, gated_deltanet, kda, loglinear, loglinear_gdn, "
+                      "lolcats)\n",
               only.c_str());
       return 2;
     }
@@ -375,7 +475,8 @@ int main(int argc, char **argv) {
          "MB/token", "%memcpy");
   std::ostringstream json;
   json << "{\n  \"memcpy_gbs\": " << copy << ",\n  \"threads\": " << threads
-       << ",\n  \"shape\": \"Hq=32 Hkv=8 D=Dv=128 bf16; recurrent 16 heads 128x128 f32 state\""
+       << ",\n  \"shape\": \"Hq=32 Hkv=8 D=Dv=128 bf16; recurrent 16 heads 128x128 f32 state (log-linear: bit_length(context)+1 "
+          "levels; LoLCATs: window 64, 128 features)\""
        << ",\n  \"runs\": [";
   bool first = true;
   int index = 0;
@@ -398,7 +499,8 @@ int main(int argc, char **argv) {
     }
     double bytes = bytesPerToken(c), gbs = bytes / (ms * 1e-3) / 1e9;
     printf("%-15s %8s %10.3f %10.1f %12.3f %7.1f%%\n", c.cache.c_str(),
-           c.recurrent() ? "any" : std::to_string(c.context).c_str(), ms, 1e3 / ms,
+           c.recurrent() && !c.logLinear() ? "any" : std::to_string(c.context).c_str(), ms,
+           1e3 / ms,
            bytes / 1e6, 100.0 * gbs / copy);
     fflush(stdout);
     json << (first ? "" : ",") << "\n    {\"cache\": \"" << c.cache

@@ -3,6 +3,7 @@
 // This file implements attn-tile, which rewrites the attn ops it has a fast
 // form for (the kernels live in FlashAttentionCpu.cpp,
 // DecodeAttentionCpu.cpp, CompressedAttentionCpu.cpp, ChunkwiseRecurrentCpu.cpp,
+// RecurrentStepCpu.cpp,
 // LolcatsHybridCpu.cpp, SparseAttentionCpu.cpp, DiffAttentionCpu.cpp and
 // MergeCpu.cpp).
 //
@@ -43,6 +44,7 @@ struct AttnTilePass : attn::impl::AttnTileBase<AttnTilePass> {
     attn::populateCpuTilingPatterns(patterns, blockQ);
     attn::populateCpuCompressedPatterns(patterns, blockQ, avx512);
     attn::populateCpuChunkwisePatterns(patterns);
+    attn::populateCpuRecurrentStepPatterns(patterns);
     attn::populateCpuLolcatsPatterns(patterns);
     attn::populateCpuSparsePatterns(patterns);
     attn::populateCpuDiffAttentionPatterns(patterns, blockQ);

@@ -286,28 +286,11 @@ void ChunkwiseEmitter::channelKeyWeights(Value n) {
 void ChunkwiseEmitter::packRows(Value src, Value dst, Value b0, Value h,
                                 Value t0, Value n, int64_t width, double factor,
                                 bool l2norm, std::optional<FeatureMapKind> phi) {
-  auto srcType = cast<MemRefType>(src.getType());
-  auto srcVec = VectorType::get({kLanes}, srcType.getElementType());
   Value last = sub(n, idx(1));
   forLoop(idx(0), idx(c.chunk), 1, {}, [&](Value i, ValueRange) {
     Value t = add(t0, minI(i, last));
     auto rowAt = [&](int64_t col) {
-      Value x = vector::LoadOp::create(b, srcVec, src, ValueRange{b0, h, t, idx(col)});
-      x = x.getType() == vec ? x : arith::ExtFOp::create(b, vec, x).getResult();
-      if (!phi || *phi == FeatureMapKind::identity)
-        return x;
-      // The feature map in f32, rounded to the element type as the
-      // separate op's result would be.
-      if (*phi == FeatureMapKind::relu) {
-        x = arith::MaximumFOp::create(b, x, splat(0.0));
-      } else {
-        Value positive = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, x, splat(0.0));
-        x = arith::SelectOp::create(b, positive, fadd(x, splat(1.0)),
-                                    math::ExpOp::create(b, x));
-      }
-      if (srcVec != vec)
-        x = arith::ExtFOp::create(b, vec, arith::TruncFOp::create(b, srcVec, x).getResult());
-      return x;
+      return mappedVector(src, ValueRange{b0, h, t, idx(col)}, phi);
     };
     Value f = cf(factor);
     if (l2norm) {

@@ -12,6 +12,8 @@
 
 #include "CpuKernelBuilder.h"
 
+#include "attn/Dialect/Attn/AttnDialect.h"
+
 #include "mlir/Dialect/Math/IR/Math.h"
 
 namespace attn {
@@ -59,6 +61,31 @@ protected:
         return llvm::SmallVector<Value>{};
       });
     }
+  }
+
+  /// 16 elements of a row of `src` at `at` in f32, through the elementwise
+  /// feature map `phi` when there is one (computed in f32 and rounded to
+  /// the element type, as the separate attn.feature_map op's result would
+  /// be).
+  Value mappedVector(Value src, ValueRange at, std::optional<FeatureMapKind> phi) {
+    auto srcVec = mlir::VectorType::get(
+        {kLanes}, mlir::cast<mlir::MemRefType>(src.getType()).getElementType());
+    Value x = mlir::vector::LoadOp::create(b, srcVec, src, at);
+    x = x.getType() == vec ? x : mlir::arith::ExtFOp::create(b, vec, x).getResult();
+    if (!phi || *phi == FeatureMapKind::identity)
+      return x;
+    if (*phi == FeatureMapKind::relu) {
+      x = mlir::arith::MaximumFOp::create(b, x, splat(0.0));
+    } else {
+      Value positive =
+          mlir::arith::CmpFOp::create(b, mlir::arith::CmpFPredicate::OGT, x, splat(0.0));
+      x = mlir::arith::SelectOp::create(b, positive, fadd(x, splat(1.0)),
+                                        mlir::math::ExpOp::create(b, x));
+    }
+    if (srcVec != vec)
+      x = mlir::arith::ExtFOp::create(b, vec,
+                                      mlir::arith::TruncFOp::create(b, srcVec, x).getResult());
+    return x;
   }
 
   Value bcast(Value x) { return mlir::vector::BroadcastOp::create(b, vec, x); }

@@ -27,6 +27,12 @@ void populateCpuCompressedPatterns(mlir::RewritePatternSet &patterns,
 /// DeltaNet, KDA) in their chunkwise-parallel forms.
 void populateCpuChunkwisePatterns(mlir::RewritePatternSet &patterns);
 
+/// Decode steps of the recurrences: attn.linear_attention and
+/// attn.delta_rule over a few tokens, attn.log_linear's streaming form; the
+/// state's columns split over tasks, each element read and written once a
+/// token (preferred over the chunkwise patterns).
+void populateCpuRecurrentStepPatterns(mlir::RewritePatternSet &patterns);
+
 /// attn.diff_attention: its two softmax attentions on the flash / decode
 /// kernels (f32 halves), then the difference and RMS norm per row.
 void populateCpuDiffAttentionPatterns(mlir::RewritePatternSet &patterns,

@@ -2,9 +2,9 @@
 // for attn.linear_attention (decay none, constant, scalar, per-channel
 // vector (GLA); normaliser) and attn.delta_rule (DeltaNet, Gated DeltaNet,
 // KDA; l2norm), against the fp64
-// reference of the token recurrence on random inputs: one short chunk
-// (L = 1, L = 5), a ragged last chunk (L = 150 = 64 + 64 + 22), many chunks
-// (L = 333), state and norm carried in and out, Dv != D, B and H > 1,
+// reference of the token recurrence on random inputs: short calls (L = 1,
+// L = 5; these now take the step kernel, recurrent-step.mlir), a ragged
+// last chunk (L = 150 = 64 + 64 + 22), many chunks (L = 333), state and norm carried in and out, Dv != D, B and H > 1,
 // f16 and bf16 operands. D and Dv are multiples of 16 (the kernel's rule);
 // other shapes stay on the recurrence (linear-attention.mlir, delta-rule.mlir).
 // RUN: attn-run %s --random --seed 31 --check | FileCheck %s
