@@ -3,8 +3,7 @@
 // This file implements attn-tile, which rewrites the attn ops it has a fast
 // form for (the kernels live in FlashAttentionCpu.cpp,
 // DecodeAttentionCpu.cpp, CompressedAttentionCpu.cpp, ChunkwiseRecurrentCpu.cpp,
-// RecurrentStepCpu.cpp,
-// LolcatsHybridCpu.cpp, SparseAttentionCpu.cpp, DiffAttentionCpu.cpp and
+// RecurrentStepCpu.cpp, LolcatsHybridCpu.cpp, LolcatsDecodeCpu.cpp, SparseAttentionCpu.cpp, DiffAttentionCpu.cpp and
 // MergeCpu.cpp).
 //
 //===----------------------------------------------------------------------===//
@@ -46,6 +45,7 @@ struct AttnTilePass : attn::impl::AttnTileBase<AttnTilePass> {
     attn::populateCpuChunkwisePatterns(patterns);
     attn::populateCpuRecurrentStepPatterns(patterns);
     attn::populateCpuLolcatsPatterns(patterns);
+    attn::populateCpuLolcatsDecodePatterns(patterns);
     attn::populateCpuSparsePatterns(patterns);
     attn::populateCpuDiffAttentionPatterns(patterns, blockQ);
     attn::populateCpuMergePatterns(patterns);

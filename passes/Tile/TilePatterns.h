@@ -48,6 +48,10 @@ void populateCpuSparsePatterns(mlir::RewritePatternSet &patterns);
 /// attn.lolcats_hybrid: window softmax and linear terms in one pass.
 void populateCpuLolcatsPatterns(mlir::RewritePatternSet &patterns);
 
+/// attn.lolcats_decode: the eviction, the ring copies, the window scores
+/// and the linear terms of one token, a task per (batch, head).
+void populateCpuLolcatsDecodePatterns(mlir::RewritePatternSet &patterns);
+
 } // namespace attn
 
 #endif // ATTN_PASSES_TILE_TILEPATTERNS_H

@@ -89,6 +89,14 @@ static Domain domainFor(Value arg, StringRef role, const HostTensor &t) {
       levels = l.getLambda().getType().getDimSize(3);
     return integer(-1, double(int64_t(1) << std::min<int64_t>(levels - 1, 20)));
   }
+  if (op == "lolcats_decode" && operand == "position") {
+    // Positions in the first window (no eviction) and past it (evictions,
+    // wrapped slots); -1 reads as 0.
+    int64_t w = 4;
+    if (auto l = dyn_cast_or_null<LolcatsDecodeOp>(user))
+      w = l.getWindowKey().getType().getDimSize(2);
+    return integer(-1, double(3 * w));
+  }
   if (operand == "block_table") {
     int64_t pages = 1;
     if (auto a = dyn_cast_or_null<AttentionOp>(user))
@@ -113,14 +121,6 @@ static Domain domainFor(Value arg, StringRef role, const HostTensor &t) {
     return {Domain::Uniform, 0.5, 2.0};
   if (op == "lolcats_decode" && operand == "window_feature")
     return {Domain::Uniform, 0.05, 1.0};
-  if (op == "lolcats_decode" && operand == "position") {
-    // Positions in the first window (no eviction) and past it (evictions,
-    // wrapped slots); -1 reads as 0.
-    int64_t w = 4;
-    if (auto l = dyn_cast_or_null<LolcatsDecodeOp>(user))
-      w = l.getWindowKey().getType().getDimSize(2);
-    return integer(-1, double(3 * w));
-  }
   // Feature-mapped queries and keys are positive in every map the dialect
   // offers; signed ones can drive a shared normaliser through zero.
   if (operand == "feature_query" || operand == "feature_key")
