@@ -17,8 +17,12 @@ the block table, the codes dequantised, PQ keys rebuilt from their centroids (wh
 PyTorch user has without a fused kernel); its gather and dequantisation are
 timed with it. The
 recurrent rows step one sequence's state (H = 32, 128 x 128 f32 states) from
-attn.StateCache(device="cuda"); PyTorch's anchor is the same recurrence
-written in torch (two batched GEMVs and a rank-1 update). Times are medians
+attn.StateCache(device="cuda"): linear attention, Gated DeltaNet, KDA,
+log-linear on the Mamba-2 and Gated DeltaNet bases (bit_length(context) + 1
+level states, the step at position `context`, so its carries) and the
+LoLCATs hybrid (window ring of 64, 128 features, an evicting step);
+PyTorch's anchor is the same step written in torch on the same state
+buffers (batched GEMVs, rank-1 updates, the level carries, the ring). Times are medians
 of alternating rounds of back-to-back calls with a synchronize at the end
 (launch overhead included, as a decode loop without graphs pays it).
 """
@@ -91,7 +95,25 @@ def source(kind, n):
         f"  %o, %l = attn.merge %b, %d : {outs}, {lses} -> {q}, {lse}\n  return %o : {q}\n}}\n")
 
 
-def recurrent_source(kind):
+RECURRENT = ("linear", "gated_deltanet", "kda", "loglinear", "loglinear_gdn", "lolcats")
+LOG_CONTEXTS = KV_CONTEXTS  # log-linear: the level count grows with the context
+WINDOW = 64  # LoLCATs' sliding window
+
+
+def levels(n):
+    """Level states of a log-linear step at position n (and the steps after
+    it): positions below 2^(levels - 1) keep exact Fenwick levels."""
+    return (n + 64).bit_length() + 1
+
+
+def recurrent_cases(kind):
+    """(name, context) of each compiled recurrent kernel."""
+    if kind.startswith("loglinear"):
+        return [(f"{kind}_{n}", n) for n in LOG_CONTEXTS]
+    return [(kind, 0)]
+
+
+def recurrent_source(kind, n=0):
     t = ty((1, H_REC, 1, F_REC), "f32")
     g = ty((1, H_REC, 1), "f32")
     s = ty((1, H_REC, F_REC, F_REC), "f32")
@@ -99,9 +121,38 @@ def recurrent_source(kind):
         return (f"func.func @linear(%q: {t}, %k: {t}, %v: {t}, %g: {g}, %s: {s}) -> ({t}, {s}) {{\n"
                 f"  %o, %s1 = attn.linear_attention scalar %q, %k, %v gate(%g : {g}) state(%s : {s})"
                 f" : {t}, {t}, {t} -> {t}, state {s}\n  return %o, %s1 : {t}, {s}\n}}\n")
-    return (f"func.func @gated_deltanet(%q: {t}, %k: {t}, %v: {t}, %b: {g}, %g: {g}, %s: {s}) -> ({t}, {s}) {{\n"
-            f"  %o, %s1 = attn.delta_rule gated %q, %k, %v, %b : {g} gate(%g : {g}) state(%s : {s})"
-            f" {{l2norm}} : {t}, {t}, {t} -> {t}, state {s}\n  return %o, %s1 : {t}, {s}\n}}\n")
+    if kind == "gated_deltanet":
+        return (f"func.func @gated_deltanet(%q: {t}, %k: {t}, %v: {t}, %b: {g}, %g: {g}, %s: {s}) -> ({t}, {s}) {{\n"
+                f"  %o, %s1 = attn.delta_rule gated %q, %k, %v, %b : {g} gate(%g : {g}) state(%s : {s})"
+                f" {{l2norm}} : {t}, {t}, {t} -> {t}, state {s}\n  return %o, %s1 : {t}, {s}\n}}\n")
+    if kind == "kda":
+        return (f"func.func @kda(%q: {t}, %k: {t}, %v: {t}, %b: {g}, %g: {t}, %s: {s}) -> ({t}, {s}) {{\n"
+                f"  %o, %s1 = attn.delta_rule kda %q, %k, %v, %b : {g} gate(%g : {t}) state(%s : {s})"
+                f" {{l2norm}} : {t}, {t}, {t} -> {t}, state {s}\n  return %o, %s1 : {t}, {s}\n}}\n")
+    if kind.startswith("loglinear"):
+        nl = levels(n)
+        lam = ty((1, H_REC, 1, nl), "f32")
+        ls = ty((1, H_REC, nl, F_REC, F_REC), "f32")
+        p = ty((1,), "i32")
+        name = f"{kind}_{n}"
+        if kind == "loglinear":
+            return (f"func.func @{name}(%q: {t}, %k: {t}, %v: {t}, %lam: {lam}, %g: {g}, %s: {ls}, %p: {p}) -> ({t}, {ls}) {{\n"
+                    f"  %o, %s1 = attn.log_linear mamba2 %q, %k, %v, %lam : {lam} gate(%g : {g}) state(%s : {ls})"
+                    f" start(%p : {p}) : {t}, {t}, {t} -> {t}, state {ls}\n  return %o, %s1 : {t}, {ls}\n}}\n")
+        return (f"func.func @{name}(%q: {t}, %k: {t}, %v: {t}, %lam: {lam}, %g: {g}, %b: {g}, %s: {ls}, %p: {p}) -> ({t}, {ls}) {{\n"
+                f"  %o, %s1 = attn.log_linear gated_deltanet %q, %k, %v, %lam : {lam} gate(%g : {g}) beta(%b : {g})"
+                f" state(%s : {ls}) start(%p : {p}) : {t}, {t}, {t} -> {t}, state {ls}\n"
+                f"  return %o, %s1 : {t}, {ls}\n}}\n")
+    # LoLCATs: the new token's features from its feature map, gamma per
+    # head, the linear terms and the window ring.
+    h, p, z = ty((H_REC,), "f32"), ty((1,), "i32"), ty((1, H_REC, F_REC), "f32")
+    ring = ty((1, H_REC, WINDOW, F_REC), "f32")
+    return (f"func.func @lolcats(%q: {t}, %k: {t}, %v: {t}, %fq: {t}, %fk: {t}, %g: {h}, %p: {p}, %s: {s}, "
+            f"%z: {z}, %wk: {ring}, %wv: {ring}, %wf: {ring}) -> ({t}, {s}, {z}, {ring}, {ring}, {ring}) {{\n"
+            f"  %o, %s1, %z1, %wk1, %wv1, %wf1 = attn.lolcats_decode %q, %k, %v features(%fq, %fk : {t})"
+            f" gamma(%g : {h}) position(%p : {p}) state(%s, %z : {s}, {z})"
+            f" window(%wk, %wv, %wf : {ring}, {ring}, {ring}) : {t}, {t}, {t} -> {t}\n"
+            f"  return %o, %s1, %z1, %wk1, %wv1, %wf1 : {t}, {s}, {z}, {ring}, {ring}, {ring}\n}}\n")
 
 
 def timed(fn, sync, reps):
@@ -121,6 +172,127 @@ def compare(run_attn, run_torch, sync, reps):
         a.append(timed(run_attn, sync, reps))
         t.append(timed(run_torch, sync, reps))
     return sorted(a)[2], sorted(t)[2]
+
+
+def recurrent_row(attn, torch, carry, kind, name, n, dev, sync):
+    """One step of one sequence's recurrent state from attn.StateCache on
+    the GPU beside the same step written in torch; position n (log-linear's
+    carries; LoLCATs' ring slot and eviction)."""
+    F = torch.nn.functional
+    lib = attn.load(os.path.join(carry, "gpudecode", name, f"lib{name}.so"))
+    hf = (1, H_REC, 1, F_REC)
+    q, k, v = (torch.randn(*hf, device=dev) * 0.1 for _ in range(3))
+    g = -torch.rand(1, H_REC, 1, device=dev) * 0.1
+    beta = torch.rand(1, H_REC, 1, device=dev)
+    o = torch.empty(*hf, device=dev)
+    mat = (H_REC, F_REC, F_REC)
+    if kind.startswith("loglinear"):
+        nl = levels(n)
+        shapes = [(1, H_REC, nl, F_REC, F_REC)]
+    elif kind == "lolcats":
+        ring = (1, H_REC, WINDOW, F_REC)
+        shapes = [(1,) + mat, (1, H_REC, F_REC), ring, ring, ring]
+    else:
+        shapes = [(1,) + mat]
+    cache = attn.StateCache(1, shapes, checkpoints=1, device="cuda")
+    seq = cache.open()
+    ins, outs = cache.begin(seq, 1)
+    for t in ins:  # a non-zero state to start from
+        t.copy_(torch.rand_like(t) * 0.1)
+    pos = torch.tensor([n if kind.startswith("loglinear") else WINDOW + 5], dtype=torch.int32,
+                       device=dev)
+    p = int(pos[0])
+    if kind == "kda":
+        g = -torch.rand(*hf, device=dev) * 0.1
+    if kind.startswith("loglinear"):
+        lam = torch.rand(1, H_REC, 1, nl, device=dev) + 0.1
+    if kind == "lolcats":
+        fq, fk = (torch.rand(*hf, device=dev) + 0.05 for _ in range(2))
+        gamma = torch.randn(H_REC, device=dev)
+
+    if kind == "linear":
+        args = (q, k, v, g, ins[0], o, outs[0])
+    elif kind in ("gated_deltanet", "kda"):
+        args = (q, k, v, beta, g, ins[0], o, outs[0])
+    elif kind == "loglinear":
+        args = (q, k, v, lam, g, ins[0], pos, o, outs[0])
+    elif kind == "loglinear_gdn":
+        args = (q, k, v, lam, g, beta, ins[0], pos, o, outs[0])
+    else:
+        args = (q, k, v, fq, fk, gamma, pos, *ins, o, *outs)
+
+    def run_attn():
+        lib.call(name, *args)
+
+    q0, k0, v0 = q[0, :, 0], k[0, :, 0], v[0, :, 0]
+
+    def run_torch():
+        # The same step in torch, reading the same state buffers.
+        if kind == "linear":
+            s = ins[0][0] * torch.exp(g[0, :, 0])[:, None, None]
+            return (q0[:, None, :] @ (s + k0[:, :, None] * v0[:, None, :]))[:, 0]
+        if kind in ("gated_deltanet", "kda"):
+            kk, qq = F.normalize(k0, dim=-1), F.normalize(q0, dim=-1)
+            b = beta[0, :, 0, None, None]
+            if kind == "kda":  # rows decayed before the erase
+                s = ins[0][0] * torch.exp(g[0, :, 0])[:, :, None]
+                pred = (kk[:, None, :] @ s)[:, 0]
+                s1 = s + b * kk[:, :, None] * (v0 - pred)[:, None, :]
+            else:
+                a = torch.exp(g[0, :, 0])[:, None, None]
+                s = ins[0][0]
+                pred = (kk[:, None, :] @ s)[:, 0]
+                s1 = a * (s - b * kk[:, :, None] * pred[:, None, :]) + b * kk[:, :, None] * v0[:, None, :]
+            return (qq[:, None, :] @ s1)[:, 0]
+        if kind.startswith("loglinear"):
+            c = 0 if p == 0 else min(((p ^ (p - 1)).bit_length()), nl - 1)
+            s = ins[0][0].clone()
+            if c > 0:
+                s[:, c] += s[:, :c].sum(1)
+                s[:, :c] = 0
+            a = torch.exp(g[0, :, 0])[:, None, None, None]
+            kv = k0[:, :, None] * v0[:, None, :]
+            if kind == "loglinear":
+                s = s * a
+                s[:, 0] += kv
+            else:
+                b = beta[0, :, 0, None, None, None]
+                pred = torch.einsum("hd,hlde->hle", k0, s)
+                s = a * (s - b * k0[:, None, :, None] * pred[:, :, None, :])
+                s[:, 0] += b[:, 0] * kv
+            return torch.einsum("hl,hd,hlde->he", lam[0, :, 0], q0, s)
+        # LoLCATs
+        slot = p % WINDOW
+        s, z = ins[0][0], ins[1][0]
+        wk, wv, wf = (r[0].clone() for r in ins[2:])
+        if p >= WINDOW:
+            s = s + wf[:, slot, :, None] * wv[:, slot, None, :]
+            z = z + wf[:, slot]
+        wk[:, slot], wv[:, slot], wf[:, slot] = k0, v0, fk[0, :, 0]
+        count = min(p + 1, WINDOW)
+        sc = (wk[:, :count] @ q0[:, :, None])[:, :, 0] / F_REC ** 0.5
+        w = torch.sigmoid(gamma)[:, None] * torch.exp(sc - sc.max(-1, keepdim=True).values)
+        num = (w[:, None, :] @ wv[:, :count])[:, 0] + (fq[0, :, 0, None, :] @ s)[:, 0]
+        den = w.sum(-1) + (fq[0, :, 0] * z).sum(-1)
+        return num / den[:, None]
+
+    run_attn()
+    want = run_torch()
+    got = o[0, :, 0]
+    err = float((got - want).abs().max() / want.abs().max())
+    attn_s, torch_s = compare(run_attn, run_torch, sync, 100 if kind.startswith("loglinear") else 200)
+    cache.commit(seq)
+    state_bytes = 2 * 4 * sum(int(torch.tensor(sh).prod()) for sh in shapes)
+    row = {"cache": kind, "context": n, "batch": 1,
+           "attn_us": attn_s * 1e6, "torch_us": torch_s * 1e6,
+           "ratio_vs_torch": torch_s / attn_s,
+           "attn_GBps": state_bytes / attn_s / 1e9,
+           "tokens_per_s": 1 / attn_s, "append_us_per_step": 0.0,
+           "MB_read_per_token": state_bytes / 1e6, "fill_s": 0.0,
+           "max_rel_err_vs_torch": err}
+    cache.close()
+    lib.close()
+    return row
 
 
 def run(carry, only=None):
@@ -260,55 +432,13 @@ def run(carry, only=None):
             torch.cuda.empty_cache()
 
     # Recurrent states: one sequence's step.
-    for kind in ("linear", "gated_deltanet"):
+    for kind in RECURRENT:
         if only and kind not in only:
             continue
-        lib = attn.load(os.path.join(carry, "gpudecode", kind, f"lib{kind}.so"))
-        cache = attn.StateCache(1, [(1, H_REC, F_REC, F_REC)], checkpoints=1, device="cuda")
-        seq = cache.open()
-        q, k, v = (torch.randn(1, H_REC, 1, F_REC, device=dev) * 0.1 for _ in range(3))
-        g = -torch.rand(1, H_REC, 1, device=dev) * 0.1
-        beta = torch.rand(1, H_REC, 1, device=dev)
-        o = torch.empty(1, H_REC, 1, F_REC, device=dev)
-        state = torch.randn(1, H_REC, F_REC, F_REC, device=dev) * 0.1
-        ins, outs = cache.begin(seq, 1)
-        ins[0].copy_(state)  # a non-zero state to start from
-        if kind == "linear":
-            args = (q, k, v, g, ins[0], o, outs[0])
-        else:
-            args = (q, k, v, beta, g, ins[0], o, outs[0])
-
-        def run_attn():
-            lib.call(kind, *args)
-
-        def run_torch():
-            s = ins[0][0] * torch.exp(g[0, :, 0])[:, None, None]
-            if kind == "linear":
-                s1 = s + k[0, :, 0, :, None] * v[0, :, 0, None, :]
-                return (q[0, :, 0, None, :] @ s1)
-            kk = torch.nn.functional.normalize(k[0, :, 0], dim=-1)
-            qq = torch.nn.functional.normalize(q[0, :, 0], dim=-1)
-            pred = (kk[:, None, :] @ s)[:, 0]
-            s1 = s + beta[0, :, 0, None, None] * kk[:, :, None] * (v[0, :, 0] - pred)[:, None, :]
-            return qq[:, None, :] @ s1
-
-        run_attn()
-        want = run_torch()[:, 0]
-        got = o[0, :, 0]
-        err = float((got - want).abs().max() / want.abs().max())
-        attn_s, torch_s = compare(run_attn, run_torch, sync, 200)
-        cache.commit(seq)
-        state_bytes = 2 * H_REC * F_REC * F_REC * 4
-        rows.append({"cache": kind, "context": 0, "batch": 1,
-                     "attn_us": attn_s * 1e6, "torch_us": torch_s * 1e6,
-                     "ratio_vs_torch": torch_s / attn_s,
-                     "attn_GBps": state_bytes / attn_s / 1e9,
-                     "tokens_per_s": 1 / attn_s, "append_us_per_step": 0.0,
-                     "MB_read_per_token": state_bytes / 1e6, "fill_s": 0.0,
-                     "max_rel_err_vs_torch": err})
-        print(json.dumps(rows[-1]), flush=True)
-        cache.close()
-        lib.close()
+        for name, n in recurrent_cases(kind):
+            rows.append(recurrent_row(attn, torch, carry, kind, name, n, dev, sync))
+            print(json.dumps(rows[-1]), flush=True)
+            torch.cuda.empty_cache()
     return rows
 
 
@@ -319,9 +449,10 @@ def main():
             for n in contexts(kind):
                 with open(os.path.join(sys.argv[2], f"{kind}_{n}.mlir"), "w") as f:
                     f.write(source(kind, n))
-        for kind in ("linear", "gated_deltanet"):
-            with open(os.path.join(sys.argv[2], f"{kind}.mlir"), "w") as f:
-                f.write(recurrent_source(kind))
+        for kind in RECURRENT:
+            for name, n in recurrent_cases(kind):
+                with open(os.path.join(sys.argv[2], f"{name}.mlir"), "w") as f:
+                    f.write(recurrent_source(kind, n))
         return
     only = sys.argv[sys.argv.index("--kinds") + 1].split(",") if "--kinds" in sys.argv else None
     rows = run(sys.argv[1], only)

@@ -917,6 +917,7 @@ struct AttnGpuTilePass : attn::impl::AttnGpuTileBase<AttnGpuTilePass> {
     populateGpuChunkwisePatterns(patterns);
     populateGpuCompressedPatterns(patterns);
     populateGpuPqPatterns(patterns);
+    populateGpuRecurrentStepPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }
@@ -937,9 +938,12 @@ LogicalResult attn::expandGpuKernelCall(func::CallOp call) {
     return expandCompressedDecodeCall(call);
   if (params && params.getAs<StringAttr>("kernel") == "pq_decode")
     return expandPqDecodeCall(call);
+  if (params && params.getAs<StringAttr>("kernel") == "recurrent_step")
+    return expandRecurrentStepCall(call);
   if (!params || params.getAs<StringAttr>("kernel") != "flash")
     return fail("the attribute must be a dictionary with kernel = \"flash\", "
-                "\"chunkwise\", \"compressed_decode\" or \"pq_decode\"");
+                "\"chunkwise\", \"compressed_decode\", \"pq_decode\" or "
+                "\"recurrent_step\"");
   // q, k, v, out, then lse, kv_lens and the page table when the
   // parameters name them.
   const bool hasLse = static_cast<bool>(params.get("lse"));

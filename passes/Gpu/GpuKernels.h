@@ -133,6 +133,11 @@ mlir::LogicalResult expandCompressedDecodeCall(mlir::func::CallOp call);
 void populateGpuPqPatterns(mlir::RewritePatternSet &patterns);
 mlir::LogicalResult expandPqDecodeCall(mlir::func::CallOp call);
 
+/// attn.log_linear's streaming form -> kernel = "recurrent_step" calls
+/// (RecurrentStepGpu.cpp), and their expansion.
+void populateGpuRecurrentStepPatterns(mlir::RewritePatternSet &patterns);
+mlir::LogicalResult expandRecurrentStepCall(mlir::func::CallOp call);
+
 } // namespace attn
 
 #endif // ATTN_PASSES_GPU_GPUKERNELS_H

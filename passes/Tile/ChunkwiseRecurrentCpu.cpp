@@ -56,9 +56,7 @@ using namespace attn;
 
 namespace {
 
-/// How the log decay of a token is found: none, one per head (constant),
-/// one per token (scalar), one per token and key channel (vector, KDA).
-enum class Gate { None, PerHead, PerToken, PerChannel };
+using Gate = RecurrentGate;
 
 /// Static facts of one chunkwise kernel.
 struct ChunkShape {
@@ -871,15 +869,6 @@ void emitAndReplace(PatternRewriter &rewriter, OpT op, const ChunkShape &c,
 }
 
 /// attn.linear_attention (every decay) -> the kernel.
-/// x <- the input of the elementwise feature map producing x, if one does.
-static void fuseFeatureMap(Value &x, std::optional<FeatureMapKind> &map) {
-  auto fm = x.getDefiningOp<FeatureMapOp>();
-  if (!fm || fm.getKind() == FeatureMapKind::hedgehog)
-    return;
-  x = fm.getInput();
-  map = fm.getKind();
-}
-
 struct TileLinearAttentionForCpu : OpRewritePattern<LinearAttentionOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(LinearAttentionOp op,
@@ -887,20 +876,7 @@ struct TileLinearAttentionForCpu : OpRewritePattern<LinearAttentionOp> {
     ChunkShape c;
     if (failed(chunkShapeOf(rewriter, op, op.getQuery(), op.getValue(), c)))
       return failure();
-    switch (op.getDecay()) {
-    case DecayKind::none:
-      c.gate = Gate::None;
-      break;
-    case DecayKind::constant:
-      c.gate = Gate::PerHead;
-      break;
-    case DecayKind::scalar:
-      c.gate = Gate::PerToken;
-      break;
-    case DecayKind::vector:
-      c.gate = Gate::PerChannel;
-      break;
-    }
+    c.gate = gateOf(op.getDecay());
     c.scale = op.getScale().convertToDouble();
     c.normalize = op.getNormalize();
     c.eps = op.getEps().convertToDouble();
@@ -929,17 +905,7 @@ struct TileDeltaRuleForCpu : OpRewritePattern<DeltaRuleOp> {
     ChunkShape c;
     if (failed(chunkShapeOf(rewriter, op, op.getQuery(), op.getValue(), c)))
       return failure();
-    switch (op.getKind()) {
-    case DeltaKind::deltanet:
-      c.gate = Gate::None;
-      break;
-    case DeltaKind::gated:
-      c.gate = Gate::PerToken;
-      break;
-    case DeltaKind::kda:
-      c.gate = Gate::PerChannel;
-      break;
-    }
+    c.gate = gateOf(op.getKind());
     c.delta = true;
     c.l2norm = op.getL2norm();
     c.scale = op.getScale().convertToDouble();

@@ -48,9 +48,7 @@ using namespace attn;
 namespace {
 
 enum class StepFamily { Linear, Delta, LogLinear };
-/// How a token's decay is found: none, one per head, one per token, one
-/// per token and key channel.
-enum class StepGate { None, PerHead, PerToken, PerChannel };
+using StepGate = RecurrentGate;
 
 struct StepShape {
   int64_t batch, heads, len, d, dv;
@@ -457,15 +455,6 @@ void emitAndReplace(PatternRewriter &rewriter, Operation *op, const StepShape &c
   rewriter.replaceOp(op, tensors);
 }
 
-/// x <- the input of the elementwise feature map producing x, if one does.
-void fuseFeatureMap(Value &x, std::optional<FeatureMapKind> &map) {
-  auto fm = x.getDefiningOp<FeatureMapOp>();
-  if (!fm || fm.getKind() == FeatureMapKind::hedgehog)
-    return;
-  x = fm.getInput();
-  map = fm.getKind();
-}
-
 struct StepLinearAttentionForCpu : OpRewritePattern<LinearAttentionOp> {
   StepLinearAttentionForCpu(MLIRContext *ctx) : OpRewritePattern(ctx, /*benefit=*/2) {}
   LogicalResult matchAndRewrite(LinearAttentionOp op,
@@ -475,20 +464,7 @@ struct StepLinearAttentionForCpu : OpRewritePattern<LinearAttentionOp> {
       return failure();
     if (c.len > kStepMaxTokens)
       return rewriter.notifyMatchFailure(op, "long calls take the chunkwise kernel");
-    switch (op.getDecay()) {
-    case DecayKind::none:
-      c.gate = StepGate::None;
-      break;
-    case DecayKind::constant:
-      c.gate = StepGate::PerHead;
-      break;
-    case DecayKind::scalar:
-      c.gate = StepGate::PerToken;
-      break;
-    case DecayKind::vector:
-      c.gate = StepGate::PerChannel;
-      break;
-    }
+    c.gate = gateOf(op.getDecay());
     c.scale = op.getScale().convertToDouble();
     c.normalize = op.getNormalize();
     c.eps = op.getEps().convertToDouble();
@@ -516,9 +492,7 @@ struct StepDeltaRuleForCpu : OpRewritePattern<DeltaRuleOp> {
     if (c.len > kStepMaxTokens)
       return rewriter.notifyMatchFailure(op, "long calls take the chunkwise kernel");
     c.family = StepFamily::Delta;
-    c.gate = op.getKind() == DeltaKind::deltanet ? StepGate::None
-             : op.getKind() == DeltaKind::gated  ? StepGate::PerToken
-                                                 : StepGate::PerChannel;
+    c.gate = gateOf(op.getKind());
     c.kda = op.getKind() == DeltaKind::kda;
     c.l2norm = op.getL2norm();
     c.scale = op.getScale().convertToDouble();

@@ -18,6 +18,40 @@
 
 namespace attn {
 
+/// How the CPU recurrence kernels find a token's decay: none, one per head
+/// (constant), one per token (scalar, Gated DeltaNet), one per token and
+/// key channel (vector: GLA, KDA).
+enum class RecurrentGate { None, PerHead, PerToken, PerChannel };
+
+inline RecurrentGate gateOf(DecayKind decay) {
+  switch (decay) {
+  case DecayKind::none:
+    return RecurrentGate::None;
+  case DecayKind::constant:
+    return RecurrentGate::PerHead;
+  case DecayKind::scalar:
+    return RecurrentGate::PerToken;
+  case DecayKind::vector:
+    return RecurrentGate::PerChannel;
+  }
+  return RecurrentGate::None;
+}
+inline RecurrentGate gateOf(DeltaKind kind) {
+  return kind == DeltaKind::deltanet ? RecurrentGate::None
+         : kind == DeltaKind::gated  ? RecurrentGate::PerToken
+                                     : RecurrentGate::PerChannel;
+}
+
+/// x <- the input of the elementwise feature map (identity, elu+1, relu)
+/// producing x, if one does; the kernels apply it as they pack q or k.
+inline void fuseFeatureMap(mlir::Value &x, std::optional<FeatureMapKind> &map) {
+  auto fm = x.getDefiningOp<FeatureMapOp>();
+  if (!fm || fm.getKind() == FeatureMapKind::hedgehog)
+    return;
+  x = fm.getInput();
+  map = fm.getKind();
+}
+
 class RegisterTileBuilder : public CpuKernelBuilder {
 public:
   using CpuKernelBuilder::CpuKernelBuilder;

@@ -130,3 +130,22 @@ func.func @ll_mamba2_no_state_out(%q: tensor<1x2x3x16xf16>, %k: tensor<1x2x3x16x
   %o = attn.log_linear mamba2 %q, %k, %v, %lam : tensor<1x2x3x4xf32> gate(%g : tensor<1x2x3xf32>) state(%s0 : tensor<1x2x4x16x16xf32>) start(%p : tensor<1xi32>) : tensor<1x2x3x16xf16>, tensor<1x2x3x16xf16>, tensor<1x2x3x16xf16> -> tensor<1x2x3x16xf16>
   return %o : tensor<1x2x3x16xf16>
 }
+
+// Shapes of the CUDA step kernel of log_linear (passes/Gpu/RecurrentStepGpu.cpp,
+// Dv a multiple of 32): gated_deltanet over a 19-token chunk with D = Dv =
+// 64 in bf16, and one mamba2 token without a state result (D = 48: 6
+// rows a GPU thread).
+// CHECK: ll_gdn_chunk_d64 {{.*}} PASS
+// CHECK: ll_gdn_chunk_d64 {{.*}} PASS
+func.func @ll_gdn_chunk_d64(%q: tensor<2x2x19x64xbf16>, %k: tensor<2x2x19x64xbf16>, %v: tensor<2x2x19x64xbf16>, %lam: tensor<2x2x19x7xf32>, %g: tensor<2x2x19xf32>, %b: tensor<2x2x19xf32>, %s0: tensor<2x2x7x64x64xf32>, %p: tensor<2xi32>)
+    -> (tensor<2x2x19x64xbf16>, tensor<2x2x7x64x64xf32>) {
+  %o, %s = attn.log_linear gated_deltanet %q, %k, %v, %lam : tensor<2x2x19x7xf32> gate(%g : tensor<2x2x19xf32>) beta(%b : tensor<2x2x19xf32>) state(%s0 : tensor<2x2x7x64x64xf32>) start(%p : tensor<2xi32>) {scale = 0.125} : tensor<2x2x19x64xbf16>, tensor<2x2x19x64xbf16>, tensor<2x2x19x64xbf16> -> tensor<2x2x19x64xbf16>, state tensor<2x2x7x64x64xf32>
+  return %o, %s : tensor<2x2x19x64xbf16>, tensor<2x2x7x64x64xf32>
+}
+
+// CHECK: ll_mamba2_d48_no_state_out {{.*}} PASS
+func.func @ll_mamba2_d48_no_state_out(%q: tensor<3x2x1x48xf32>, %k: tensor<3x2x1x48xf32>, %v: tensor<3x2x1x32xf32>, %lam: tensor<3x2x1x5xf32>, %g: tensor<3x2x1xf32>, %s0: tensor<3x2x5x48x32xf32>, %p: tensor<3xi32>)
+    -> tensor<3x2x1x32xf32> {
+  %o = attn.log_linear mamba2 %q, %k, %v, %lam : tensor<3x2x1x5xf32> gate(%g : tensor<3x2x1xf32>) state(%s0 : tensor<3x2x5x48x32xf32>) start(%p : tensor<3xi32>) : tensor<3x2x1x48xf32>, tensor<3x2x1x48xf32>, tensor<3x2x1x32xf32> -> tensor<3x2x1x32xf32>
+  return %o : tensor<3x2x1x32xf32>
+}

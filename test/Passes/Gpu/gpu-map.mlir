@@ -191,3 +191,23 @@ func.func @pq_no_value(%q: memref<1x2x1x16xf32>, %c: memref<1x1x9x4xi8>, %cb: me
   call @__attn_gpu_pq_decode_0(%q, %c, %cb, %o) {attn.gpu_kernel = {kernel = "pq_decode", scale = 0.25 : f64, operands = ["q", "codes", "codebooks", "out"]}} : (memref<1x2x1x16xf32>, memref<1x1x9x4xi8>, memref<1x4x256x4xf32>, memref<1x2x1x8xf32>) -> ()
   return
 }
+
+// -----
+
+// Recurrent-step calls: a mamba2 step without its gate, and Dv = 48 (the
+// kernel's blocks own 32 columns).
+func.func private @__attn_gpu_recurrent_step_0(memref<1x2x1x16xf32>, memref<1x2x1x16xf32>, memref<1x2x1x32xf32>, memref<1x2x1x4xf32>, memref<1x2x1x32xf32>)
+func.func @step_no_gate(%q: memref<1x2x1x16xf32>, %k: memref<1x2x1x16xf32>, %v: memref<1x2x1x32xf32>, %l: memref<1x2x1x4xf32>, %o: memref<1x2x1x32xf32>) {
+  // expected-error @+1 {{attn-gpu-map: malformed attn.gpu_kernel call: the gate goes with the mamba2 and gated_deltanet bases, beta with gated_deltanet}}
+  call @__attn_gpu_recurrent_step_0(%q, %k, %v, %l, %o) {attn.gpu_kernel = {kernel = "recurrent_step", base = "mamba2", scale = 1.0 : f64, operands = ["q", "k", "v", "lambda", "out"]}} : (memref<1x2x1x16xf32>, memref<1x2x1x16xf32>, memref<1x2x1x32xf32>, memref<1x2x1x4xf32>, memref<1x2x1x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func private @__attn_gpu_recurrent_step_0(memref<1x2x1x16xf32>, memref<1x2x1x16xf32>, memref<1x2x1x48xf32>, memref<1x2x1x4xf32>, memref<1x2x1x48xf32>)
+func.func @step_dv48(%q: memref<1x2x1x16xf32>, %k: memref<1x2x1x16xf32>, %v: memref<1x2x1x48xf32>, %l: memref<1x2x1x4xf32>, %o: memref<1x2x1x48xf32>) {
+  // expected-error @+1 {{attn-gpu-map: malformed attn.gpu_kernel call: Dv must be a multiple of 32}}
+  call @__attn_gpu_recurrent_step_0(%q, %k, %v, %l, %o) {attn.gpu_kernel = {kernel = "recurrent_step", base = "linear", scale = 1.0 : f64, operands = ["q", "k", "v", "lambda", "out"]}} : (memref<1x2x1x16xf32>, memref<1x2x1x16xf32>, memref<1x2x1x48xf32>, memref<1x2x1x4xf32>, memref<1x2x1x48xf32>) -> ()
+  return
+}
