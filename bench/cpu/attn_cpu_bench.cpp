@@ -59,8 +59,8 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 struct Config {
-  std::string kind; // prefill, alibi, sparse, decode, quant8, quant4, pq, linear, gdn, gla,
-                    // kda, loglinear, loglinear_gdn, lolcats
+  std::string kind; // prefill, alibi, sparse, topk, decode, quant8, quant4, pq, linear, gdn,
+                    // gla, kda, loglinear, loglinear_gdn, lolcats
   int64_t batch = 1, heads, kvHeads, lq, lk, d;
   bool causal;
   std::string dtype; // f32 or bf16
@@ -115,6 +115,10 @@ std::vector<int32_t> sparseIndices(const Config &c) {
   return idx;
 }
 
+/// Top-k key selection ("topk", attn.topk_select): the kSelectTopK keys of
+/// largest q.k among the causally visible ones, per query head and query.
+constexpr int64_t kSelectTopK = 256;
+
 /// The ALiBi-style bias of the "alibi" kind: -kAlibiSlope (h + 1) (i - j).
 constexpr double kAlibiSlope = 0.01;
 
@@ -131,6 +135,16 @@ int64_t codeBytes(const Config &c) {
 }
 
 std::string kernelSource(const Config &c) {
+  if (c.kind == "topk") {
+    std::string q = tensorType(c.batch, c.heads, c.lq, c.d, c.dtype);
+    std::string k = tensorType(c.batch, c.kvHeads, c.lk, c.d, c.dtype);
+    std::string idx = tensorType(c.batch, c.heads, c.lq, kSelectTopK, "i32");
+    return llvm::formatv(R"(func.func @kernel(%q: {0}, %k: {1}) -> {2} {
+  %i = attn.topk_select %q, %k {{topk = {3} : i64, causal} : {0}, {1} -> {2}
+  return %i : {2}
+})",
+                         q, k, idx, kSelectTopK);
+  }
   if (c.kind == "sparse") {
     std::string x = tensorType(c.batch, c.heads, c.lq, c.d, c.dtype);
     std::string idx = tensorType(c.batch, c.heads, c.lq, kSparseTopK, "i32");
@@ -327,6 +341,10 @@ Result runAttn(const std::string &lib, const Config &c, int reps) {
                        v = make(c.kvHeads, c.lk, 3);
   std::vector<uint8_t> out(q.size(), 0);
   std::vector<void *> args = {q.data(), k.data(), v.data()};
+  if (c.kind == "topk") {
+    out.assign(size_t(c.batch) * c.heads * c.lq * kSelectTopK * 4, 0);
+    args = {q.data(), k.data()};
+  }
   std::vector<int32_t> sparse;
   if (c.kind == "sparse") {
     sparse = sparseIndices(c);
@@ -489,6 +507,50 @@ void runBaselineSparse(const Config &c, int reps, Result &res) {
         cblas_sgemv(CblasRowMajor, CblasTrans, int(K), int(D), 1.0f / sum, vs.data(), int(D),
                     s.data(), 1, 0.0f, out.data() + (size_t(h) * c.lq + i) * D, 1);
       }
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    if (r > 0)
+      times.push_back(ms);
+  }
+  res.blasMs = medianMs(times);
+  res.blasPeakMB = std::max(0.0, peakRssMB() - before);
+}
+
+/// The baseline of top-k selection: per head, S = Q K^T with sgemm (f32),
+/// then per query std::partial_sort of its visible keys by descending score
+/// (ties to the lower index).
+void runBaselineTopk(const Config &c, int reps, Result &res) {
+  openblas_set_num_threads(c.threads);
+  const int64_t D = c.d, K = kSelectTopK;
+  std::vector<float> q(size_t(c.heads) * c.lq * D), k(size_t(c.kvHeads) * c.lk * D);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (auto *buf : {&q, &k})
+    for (float &x : *buf)
+      x = u(rng);
+  double before = peakRssMB();
+  std::vector<float> s(size_t(c.lq) * c.lk);
+  std::vector<int32_t> order(c.lk), out(size_t(c.heads) * c.lq * K);
+  int64_t group = c.heads / c.kvHeads;
+  std::vector<double> times;
+  for (int r = 0; r <= reps; ++r) {
+    auto start = Clock::now();
+    for (int64_t h = 0; h < c.heads; ++h) {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(c.lq), int(c.lk), int(D), 1.0f,
+                  q.data() + size_t(h) * c.lq * D, int(D),
+                  k.data() + size_t(h / group) * c.lk * D, int(D), 0.0f, s.data(), int(c.lk));
+      for (int64_t i = 0; i < c.lq; ++i) {
+        const float *row = s.data() + size_t(i) * c.lk;
+        int64_t n = std::min<int64_t>(c.lk, i + c.lk - c.lq + 1), take = std::min(n, K);
+        std::iota(order.begin(), order.begin() + n, 0);
+        std::partial_sort(order.begin(), order.begin() + take, order.begin() + n,
+                          [&](int32_t a, int32_t b) {
+                            return row[a] > row[b] || (row[a] == row[b] && a < b);
+                          });
+        int32_t *dst = out.data() + (size_t(h) * c.lq + i) * K;
+        std::copy_n(order.begin(), take, dst);
+        std::fill(dst + take, dst + K, -1);
+      }
+    }
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
     if (r > 0)
       times.push_back(ms);
@@ -763,6 +825,8 @@ bool runChild(const std::string &lib, const Config &c, int reps, bool baseline,
           runBaselineHybrid(c, reps, r);
         else if (baseline && c.kind == "sparse")
           runBaselineSparse(c, reps, r);
+        else if (baseline && c.kind == "topk")
+          runBaselineTopk(c, reps, r);
         else if (baseline && logLinear(c))
           runBaselineLogLinear(c, reps, r);
         else if (baseline && recurrent(c))
@@ -821,6 +885,13 @@ int main(int argc, char **argv) {
     for (int64_t l : quick ? std::vector<int64_t>{4096} : std::vector<int64_t>{4096, 16384})
       for (int t : {1, 2})
         configs.push_back({"sparse", 1, 16384 / l, 16384 / l, l, l, d, true, "f32", t, true});
+  // Top-256 selection (f64 scores, as exact as the reference) against
+  // sgemm scores + partial_sort on OpenBLAS: prefill at L = 4k (4 heads),
+  // decode over 32k keys (32 query heads, 8 kv heads).
+  for (int t : {1, 2}) {
+    configs.push_back({"topk", 1, 4, 4, 4096, 4096, 128, true, "f32", t, true});
+    configs.push_back({"topk", 1, 32, 8, 1, quick ? 8192 : 32768, 128, true, "f32", t, true});
+  }
   // A score_mod region (ALiBi-style bias by head and distance), causal: the
   // same shape as the causal prefill rows, the baseline adding the bias in
   // its softmax loop.
@@ -940,6 +1011,9 @@ int main(int argc, char **argv) {
       }
       flops = perToken * c.batch * c.heads * double(c.lq);
     }
+    if (c.kind == "topk")
+      // The scores (f64 FMAs, counted against the f32 ceiling).
+      flops = 2.0 * c.batch * c.heads * double(c.lq) * c.lk * c.d / (c.lq > 1 ? 2 : 1);
     if (c.kind == "sparse")
       // Per query, scores and P V over the listed keys.
       flops = 4.0 * kSparseTopK * c.d * c.batch * c.heads * double(c.lq);

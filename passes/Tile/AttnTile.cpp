@@ -3,7 +3,8 @@
 // This file implements attn-tile, which rewrites the attn ops it has a fast
 // form for (the kernels live in FlashAttentionCpu.cpp,
 // DecodeAttentionCpu.cpp, CompressedAttentionCpu.cpp, ChunkwiseRecurrentCpu.cpp,
-// RecurrentStepCpu.cpp, LolcatsHybridCpu.cpp, LolcatsDecodeCpu.cpp, SparseAttentionCpu.cpp, DiffAttentionCpu.cpp and
+// RecurrentStepCpu.cpp, LolcatsHybridCpu.cpp, LolcatsDecodeCpu.cpp,
+// SparseAttentionCpu.cpp, SelectionCpu.cpp, DiffAttentionCpu.cpp and
 // MergeCpu.cpp).
 //
 //===----------------------------------------------------------------------===//
@@ -47,6 +48,7 @@ struct AttnTilePass : attn::impl::AttnTileBase<AttnTilePass> {
     attn::populateCpuLolcatsPatterns(patterns);
     attn::populateCpuLolcatsDecodePatterns(patterns);
     attn::populateCpuSparsePatterns(patterns);
+    attn::populateCpuSelectionPatterns(patterns);
     attn::populateCpuDiffAttentionPatterns(patterns, blockQ);
     attn::populateCpuMergePatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

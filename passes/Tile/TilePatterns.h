@@ -45,6 +45,11 @@ void populateCpuMergePatterns(mlir::RewritePatternSet &patterns);
 /// 16 (top-k tokens, pages), O(Lq K kb) work.
 void populateCpuSparsePatterns(mlir::RewritePatternSet &patterns);
 
+/// attn.topk_select, attn.dsa_indexer, attn.quest_select: f64 scores of 8
+/// candidates a vector (summed as the reference sums them), then the
+/// forced items and an insertion-sorted buffer of the best others.
+void populateCpuSelectionPatterns(mlir::RewritePatternSet &patterns);
+
 /// attn.lolcats_hybrid: window softmax and linear terms in one pass.
 void populateCpuLolcatsPatterns(mlir::RewritePatternSet &patterns);
 
