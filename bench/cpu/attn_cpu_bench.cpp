@@ -653,6 +653,76 @@ void runBaselineHybrid(const Config &c, int reps, Result &res) {
   res.blasPeakMB = std::max(0.0, peakRssMB() - before);
 }
 
+/// The baseline of the per-channel decays (GLA, KDA) on OpenBLAS: their
+/// decays do not factor into a chunk's Q K^T without overflow, so the
+/// baseline is the token recurrence with BLAS-2 calls, per (b, h) and token:
+/// the rows of S scaled by exp(g_t) (sscal per row), then GLA: S += k v^T
+/// (sger); KDA: pred = S^T k (sgemv), S += beta k (v - pred)^T (sger), q
+/// and k l2-normalised; o = S^T q (sgemv). f32.
+void runBaselineChannelDecay(const Config &c, int reps, Result &res) {
+  openblas_set_num_threads(c.threads);
+  const int64_t L = c.lq, D = c.d;
+  size_t n = size_t(c.heads) * L * D;
+  std::vector<float> q(n), k(n), v(n), out(n), gate(n), beta(size_t(c.heads) * L);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f), ug(-0.1f, -0.01f),
+      ub(0.05f, 0.95f);
+  for (auto *buf : {&q, &k, &v})
+    for (float &x : *buf)
+      x = u(rng);
+  for (float &x : gate)
+    x = ug(rng);
+  for (float &x : beta)
+    x = ub(rng);
+  bool delta = c.kind == "kda";
+  double before = peakRssMB();
+  std::vector<float> S(size_t(D) * D), qn(D), kn(D), r(D);
+  std::vector<double> times;
+  for (int rep = 0; rep <= reps; ++rep) {
+    auto start = Clock::now();
+    for (int64_t h = 0; h < c.heads; ++h) {
+      std::fill(S.begin(), S.end(), 0.0f);
+      for (int64_t t = 0; t < L; ++t) {
+        size_t base = (size_t(h) * L + t) * D;
+        float fq = 1.0f, fk = 1.0f;
+        if (delta) {
+          float sq = 0.0f, sk = 0.0f;
+          for (int64_t d = 0; d < D; ++d) {
+            sq += q[base + d] * q[base + d];
+            sk += k[base + d] * k[base + d];
+          }
+          fq = 1.0f / std::sqrt(sq + 1e-6f);
+          fk = 1.0f / std::sqrt(sk + 1e-6f);
+        }
+        for (int64_t d = 0; d < D; ++d) {
+          qn[d] = q[base + d] * fq;
+          kn[d] = k[base + d] * fk;
+          cblas_sscal(int(D), std::exp(gate[base + d]), S.data() + d * D, 1);
+        }
+        const float *vt = v.data() + base;
+        if (delta) {
+          cblas_sgemv(CblasRowMajor, CblasTrans, int(D), int(D), 1.0f, S.data(), int(D),
+                      kn.data(), 1, 0.0f, r.data(), 1);
+          for (int64_t d = 0; d < D; ++d)
+            r[d] = vt[d] - r[d];
+          cblas_sger(CblasRowMajor, int(D), int(D), beta[size_t(h) * L + t], kn.data(), 1,
+                     r.data(), 1, S.data(), int(D));
+        } else {
+          cblas_sger(CblasRowMajor, int(D), int(D), 1.0f, kn.data(), 1, vt, 1, S.data(),
+                     int(D));
+        }
+        cblas_sgemv(CblasRowMajor, CblasTrans, int(D), int(D), 1.0f, S.data(), int(D),
+                    qn.data(), 1, 0.0f, out.data() + base, 1);
+      }
+    }
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    if (rep > 0)
+      times.push_back(ms);
+  }
+  res.blasMs = medianMs(times);
+  res.blasPeakMB = std::max(0.0, peakRssMB() - before);
+}
+
 /// The unfused chunkwise baseline of the recurrent kernels on OpenBLAS,
 /// per (b, h) and chunk of 64 tokens: A = Q K^T (sgemm), the causal mask and
 /// decay exp(G_i - G_j) by loops, O = A V + gamma . (Q S) (sgemm), and the
@@ -829,6 +899,8 @@ bool runChild(const std::string &lib, const Config &c, int reps, bool baseline,
           runBaselineTopk(c, reps, r);
         else if (baseline && logLinear(c))
           runBaselineLogLinear(c, reps, r);
+        else if (baseline && perChannel(c))
+          runBaselineChannelDecay(c, reps, r);
         else if (baseline && recurrent(c))
           runBaselineRecurrent(c, reps, r);
         else if (baseline)
@@ -915,9 +987,9 @@ int main(int argc, char **argv) {
       for (int64_t l : recurrentLengths)
         for (int t : {1, 2}) {
           int64_t heads = std::max<int64_t>(2, 65536 / l);
-          // The OpenBLAS baseline covers the scalar decays only.
-          bool baseline = kind == "linear" || kind == "gdn";
-          configs.push_back({kind, 1, heads, heads, l, l, d, true, "f32", t, baseline});
+          // Scalar decays: the chunkwise form on OpenBLAS; per-channel decays
+          // (GLA, KDA): the token recurrence with BLAS-2 calls.
+          configs.push_back({kind, 1, heads, heads, l, l, d, true, "f32", t, true});
         }
   // The LoLCATs hybrid (sliding window of 64, F = D): the same token counts.
   for (int64_t d : {64, 128})
