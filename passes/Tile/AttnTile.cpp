@@ -4,8 +4,8 @@
 // form for (the kernels live in FlashAttentionCpu.cpp,
 // DecodeAttentionCpu.cpp, CompressedAttentionCpu.cpp, ChunkwiseRecurrentCpu.cpp,
 // RecurrentStepCpu.cpp, LolcatsHybridCpu.cpp, LolcatsDecodeCpu.cpp,
-// SparseAttentionCpu.cpp, SelectionCpu.cpp, DiffAttentionCpu.cpp and
-// MergeCpu.cpp).
+// SparseAttentionCpu.cpp, SelectionCpu.cpp, FeatureMapCpu.cpp,
+// DiffAttentionCpu.cpp and MergeCpu.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -46,6 +46,7 @@ struct AttnTilePass : attn::impl::AttnTileBase<AttnTilePass> {
     attn::populateCpuChunkwisePatterns(patterns);
     attn::populateCpuRecurrentStepPatterns(patterns);
     attn::populateCpuLolcatsPatterns(patterns);
+    attn::populateCpuFeatureMapPatterns(patterns);
     attn::populateCpuLolcatsDecodePatterns(patterns);
     attn::populateCpuSparsePatterns(patterns);
     attn::populateCpuSelectionPatterns(patterns);

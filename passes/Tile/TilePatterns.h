@@ -50,6 +50,10 @@ void populateCpuSparsePatterns(mlir::RewritePatternSet &patterns);
 /// forced items and an insertion-sorted buffer of the best others.
 void populateCpuSelectionPatterns(mlir::RewritePatternSet &patterns);
 
+/// attn.feature_map hedgehog: the projection on register tiles, then the
+/// two softmaxes per token.
+void populateCpuFeatureMapPatterns(mlir::RewritePatternSet &patterns);
+
 /// attn.lolcats_hybrid: window softmax and linear terms in one pass.
 void populateCpuLolcatsPatterns(mlir::RewritePatternSet &patterns);
 
