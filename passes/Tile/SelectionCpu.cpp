@@ -42,7 +42,7 @@ namespace {
 constexpr int64_t kItemLanes = 8; // f64 lanes of an AVX-512 register
 constexpr int64_t kMaxRows = 16;  // query rows a task
 
-enum class Scoring { Dot, Dsa, Quest };
+enum class Scoring { Dot, Dsa, Quest, Adamas };
 
 struct SelectShape {
   int64_t batch, heads, kvHeads, lq, d, items, lk;
@@ -90,8 +90,22 @@ public:
         for (int64_t r = 0; r < c.rows(); ++r) {
           Value head = c.scoring == Scoring::Dsa ? hi : heads[r];
           forLoop(idx(0), idx(c.d), 1, {}, [&](Value e, ValueRange) {
-            Value x =
-                toF64(memref::LoadOp::create(b, ops.q, ValueRange{b0, head, queries[r], e}));
+            auto qAt = [&](Value ch) {
+              return toF64(memref::LoadOp::create(b, ops.q, ValueRange{b0, head, queries[r], ch}));
+            };
+            Value x;
+            if (c.scoring == Scoring::Adamas) {
+              // q' = H q / sqrt(D): sum_c +-q_c in order, then the scale.
+              Value sum = forLoop(idx(0), idx(c.d), 1, {f64c(0.0)}, [&](Value ch, ValueRange a) {
+                Value v = qAt(ch);
+                Value term = arith::SelectOp::create(b, hadamardOdd(e, ch),
+                                                     arith::NegFOp::create(b, v), v);
+                return SmallVector<Value>{arith::AddFOp::create(b, a[0], term)};
+              })[0];
+              x = arith::MulFOp::create(b, sum, f64c(1.0 / std::sqrt(double(c.d))));
+            } else {
+              x = qAt(e);
+            }
             memref::StoreOp::create(b, x, qs, ValueRange{hi, idx(r), e});
             return SmallVector<Value>{};
           });
@@ -110,7 +124,10 @@ public:
                       idx(1));
         items = minI(n, idx(c.items));
       }
-      Value mt = c.scoring == Scoring::Quest ? alloc64({c.d, kItemLanes}) : Value();
+      // Quest: the pages' maxima; Adamas: the keys' Hadamard transforms.
+      Value mt = c.scoring == Scoring::Quest || c.scoring == Scoring::Adamas
+                     ? alloc64({c.d, kItemLanes})
+                     : Value();
       score(ops, b0, kvHead, queries, qs, items, sc, kt, mt);
       int64_t slots = std::max<int64_t>(c.topk, 1);
       Value hs = alloc64({slots});
@@ -164,6 +181,48 @@ private:
     });
   }
 
+  Value f64c(double v) { return arith::ConstantOp::create(b, b.getF64FloatAttr(v)); }
+  /// Whether H[e][c] = (-1)^popcount(e & c) is -1.
+  Value hadamardOdd(Value e, Value ch) {
+    Type i64 = b.getI64Type();
+    Value bits = math::CtPopOp::create(
+        b, arith::AndIOp::create(b, arith::IndexCastOp::create(b, i64, e),
+                                 arith::IndexCastOp::create(b, i64, ch)));
+    return arith::TruncIOp::create(b, b.getI1Type(), bits);
+  }
+
+  /// Adamas: kt [D, 8] (8 keys' channels) becomes their 2-bit keys kq =
+  /// (clamp(floor(k'/s + 2), 0, 3) - 1.5) s (0 when s = 0), k' = H k /
+  /// sqrt(D) (summed as the reference sums it), s = max|k'| / 1.5, with k'
+  /// in `kh` first.
+  void quantizeKeys(Value kt, Value kh) {
+    Value inv = splat64(1.0 / std::sqrt(double(c.d)));
+    Value amax = forLoop(idx(0), idx(c.d), 1, {splat64(0.0)}, [&](Value e, ValueRange m) {
+      Value sum = forLoop(idx(0), idx(c.d), 1, {splat64(0.0)}, [&](Value ch, ValueRange a) {
+        Value v = vector::LoadOp::create(b, vec64, kt, ValueRange{ch, idx(0)});
+        Value term = arith::SelectOp::create(b, hadamardOdd(e, ch), arith::NegFOp::create(b, v), v);
+        return SmallVector<Value>{arith::AddFOp::create(b, a[0], term)};
+      })[0];
+      Value y = arith::MulFOp::create(b, sum, inv);
+      vector::StoreOp::create(b, y, kh, ValueRange{e, idx(0)});
+      return SmallVector<Value>{arith::MaximumFOp::create(b, m[0], math::AbsFOp::create(b, y))};
+    })[0];
+    Value scale = arith::DivFOp::create(b, amax, splat64(1.5));
+    Value positive = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, scale, splat64(0.0));
+    forLoop(idx(0), idx(c.d), 1, {}, [&](Value e, ValueRange) {
+      Value y = vector::LoadOp::create(b, vec64, kh, ValueRange{e, idx(0)});
+      Value level = math::FloorOp::create(
+          b, arith::AddFOp::create(b, arith::DivFOp::create(b, y, scale), splat64(2.0)));
+      level = arith::MinimumFOp::create(b, arith::MaximumFOp::create(b, level, splat64(0.0)),
+                                        splat64(3.0));
+      level = arith::SubFOp::create(b, level, splat64(1.5));
+      Value chosen = arith::SelectOp::create(b, positive, level, splat64(0.0));
+      vector::StoreOp::create(b, arith::MulFOp::create(b, chosen, scale), kt,
+                              ValueRange{e, idx(0)});
+      return SmallVector<Value>{};
+    });
+  }
+
   /// sc[r, j] for the task's rows and every candidate j.
   void score(const SelectOperands &ops, Value b0, Value kvHead, ArrayRef<Value> queries,
              Value qs, Value items, Value sc, Value kt, Value mt) {
@@ -181,6 +240,10 @@ private:
             if (c.scoring == Scoring::Quest) {
               Value lo = arith::MulFOp::create(b, q, kv), hi = arith::MulFOp::create(b, q, mv);
               next.push_back(arith::AddFOp::create(b, a[r], arith::MaximumFOp::create(b, lo, hi)));
+            } else if (c.scoring == Scoring::Adamas) {
+              // -|q'_e - kq_e| added in order (kv holds the 2-bit keys).
+              Value dist = math::AbsFOp::create(b, arith::SubFOp::create(b, q, kv));
+              next.push_back(arith::AddFOp::create(b, a[r], arith::NegFOp::create(b, dist)));
             } else {
               next.push_back(vector::FMAOp::create(b, q, kv, a[r]));
             }
@@ -191,8 +254,10 @@ private:
       };
       if (c.scoring != Scoring::Dsa) {
         transpose(ops.k, kt, b0, kvHead, j0);
-        if (mt)
+        if (c.scoring == Scoring::Quest)
           transpose(ops.kmax, mt, b0, kvHead, j0);
+        if (c.scoring == Scoring::Adamas)
+          quantizeKeys(kt, mt);
         SmallVector<Value> s = dots(Value());
         for (int64_t r = 0; r < c.rows(); ++r)
           vector::StoreOp::create(b, s[r], sc, ValueRange{idx(r), j0});
@@ -470,8 +535,29 @@ struct QuestSelectForCpu : OpRewritePattern<QuestSelectOp> {
   }
 };
 
+struct AdamasSelectForCpu : OpRewritePattern<AdamasSelectOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AdamasSelectOp op, PatternRewriter &rewriter) const override {
+    auto q = op.getQuery().getType(), k = op.getKey().getType();
+    SelectShape c;
+    c.batch = q.getDimSize(0);
+    c.heads = q.getDimSize(1);
+    c.lq = q.getDimSize(2);
+    c.d = q.getDimSize(3);
+    c.kvHeads = k.getDimSize(1);
+    c.items = c.lk = k.getDimSize(2);
+    c.scoring = Scoring::Adamas;
+    tokenRule(op, c);
+    if (failed(commonShape(rewriter, op, c)))
+      return failure();
+    emitAndReplace(rewriter, op, c, {op.getQuery(), op.getKey(), {}, {}, {}});
+    return success();
+  }
+};
+
 } // namespace
 
 void attn::populateCpuSelectionPatterns(RewritePatternSet &patterns) {
-  patterns.add<TopkSelectForCpu, DsaIndexerForCpu, QuestSelectForCpu>(patterns.getContext());
+  patterns.add<TopkSelectForCpu, DsaIndexerForCpu, QuestSelectForCpu, AdamasSelectForCpu>(
+      patterns.getContext());
 }

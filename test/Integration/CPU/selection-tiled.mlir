@@ -1,5 +1,5 @@
 // The CPU selection kernel (passes/Tile/SelectionCpu.cpp) of topk_select,
-// dsa_indexer and quest_select at sizes that exercise its loops: several
+// dsa_indexer, quest_select and adamas_select at sizes that exercise its loops: several
 // blocks of 8 query rows with a ragged last one, candidates not a multiple
 // of 8, a sorted buffer of tens of slots that later candidates displace,
 // causal rows with their own candidate counts, forced sink and local keys.
@@ -14,6 +14,7 @@
 // IR-NOT: attn.topk_select
 // IR-NOT: attn.dsa_indexer
 // IR-NOT: attn.quest_select
+// IR-NOT: attn.adamas_select
 // IR-NOT: linalg.generic
 // IR: scf.while
 
@@ -50,4 +51,13 @@ func.func @quest_prefill(%q: tensor<1x4x11x32xf32>, %mn: tensor<1x2x50x32xf32>, 
       causal, sink_tokens = 4 : i64, local_window = 20 : i64}
       : tensor<1x4x11x32xf32>, tensor<1x2x50x32xf32> -> tensor<1x4x11x12xi32>
   return %p : tensor<1x4x11x12xi32>
+}
+
+// Adamas: Hadamard-transformed queries and 2-bit keys (D = 64), 13 causal
+// queries of 4 heads over 2 kv heads and 211 keys, top 32 after 2 sink keys.
+// CHECK: adamas_prefill {{.*}} PASS
+func.func @adamas_prefill(%q: tensor<1x4x13x64xf32>, %k: tensor<1x2x211x64xf32>) -> tensor<1x4x13x32xi32> {
+  %i = attn.adamas_select %q, %k {topk = 32 : i64, causal, sink_tokens = 2 : i64}
+      : tensor<1x4x13x64xf32>, tensor<1x2x211x64xf32> -> tensor<1x4x13x32xi32>
+  return %i : tensor<1x4x13x32xi32>
 }
