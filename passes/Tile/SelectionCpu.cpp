@@ -34,6 +34,9 @@
 
 #include "mlir/Dialect/Math/IR/Math.h"
 
+#include <cmath>
+#include <limits>
+
 using namespace mlir;
 using namespace attn;
 
@@ -535,6 +538,57 @@ struct QuestSelectForCpu : OpRewritePattern<QuestSelectOp> {
   }
 };
 
+/// attn.page_bounds (Quest's metadata): a task per (batch, head, page), the
+/// page's keys (the ragged last page's only) reduced to their elementwise
+/// min and max in f32 vectors of 16 channels.
+struct PageBoundsForCpu : OpRewritePattern<PageBoundsOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(PageBoundsOp op, PatternRewriter &rewriter) const override {
+    auto k = cast<RankedTensorType>(op.getKey().getType());
+    auto m = op.getKmin().getType();
+    if (!k.hasStaticShape() || !m.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic shapes take the naive path");
+    int64_t d = k.getDimSize(3), lk = k.getDimSize(2), page = op.getPageSize();
+    if (d % kLanes || lk == 0 || k.getNumElements() == 0)
+      return rewriter.notifyMatchFailure(op, "D must be a multiple of 16");
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value keys = readOnlyBuffer(b, op.getKey());
+    Value kmin = freshBuffer(b, m, 64), kmax = freshBuffer(b, m, 64);
+    FlashShape fs{};
+    fs.elementType = b.getF32Type();
+    struct Emitter : CpuKernelBuilder {
+      using CpuKernelBuilder::CpuKernelBuilder;
+      void run(Value keys, Value kmin, Value kmax, ArrayRef<int64_t> shape, int64_t page,
+               int64_t lk, int64_t d) {
+        double inf = std::numeric_limits<double>::infinity();
+        auto srcVec = VectorType::get({kLanes}, cast<MemRefType>(keys.getType()).getElementType());
+        parallel(shape, [&](ValueRange ivs) {
+          // Keys past the end read as the last key, as in the reference.
+          Value start = mul(ivs[2], idx(page));
+          Value first = minI(start, idx(lk - 1));
+          Value last = maxI(minI(add(start, idx(page)), idx(lk)), add(first, idx(1)));
+          forLoop(idx(0), idx(d), kLanes, {}, [&](Value e, ValueRange) {
+            ValueRange mm = forLoop(first, last, 1, {splat(inf), splat(-inf)},
+                                    [&](Value j, ValueRange a) {
+              Value x = vector::LoadOp::create(b, srcVec, keys, ValueRange{ivs[0], ivs[1], j, e});
+              if (x.getType() != vec)
+                x = arith::ExtFOp::create(b, vec, x);
+              return SmallVector<Value>{arith::MinimumFOp::create(b, a[0], x),
+                                        arith::MaximumFOp::create(b, a[1], x)};
+            });
+            vector::StoreOp::create(b, mm[0], kmin, ValueRange{ivs[0], ivs[1], ivs[2], e});
+            vector::StoreOp::create(b, mm[1], kmax, ValueRange{ivs[0], ivs[1], ivs[2], e});
+            return SmallVector<Value>{};
+          });
+        });
+      }
+    };
+    Emitter(b, fs).run(keys, kmin, kmax, m.getShape().take_front(3), page, lk, d);
+    rewriter.replaceOp(op, {resultTensor(b, kmin, m), resultTensor(b, kmax, m)});
+    return success();
+  }
+};
+
 struct AdamasSelectForCpu : OpRewritePattern<AdamasSelectOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(AdamasSelectOp op, PatternRewriter &rewriter) const override {
@@ -558,6 +612,6 @@ struct AdamasSelectForCpu : OpRewritePattern<AdamasSelectOp> {
 } // namespace
 
 void attn::populateCpuSelectionPatterns(RewritePatternSet &patterns) {
-  patterns.add<TopkSelectForCpu, DsaIndexerForCpu, QuestSelectForCpu, AdamasSelectForCpu>(
-      patterns.getContext());
+  patterns.add<TopkSelectForCpu, DsaIndexerForCpu, QuestSelectForCpu, AdamasSelectForCpu,
+               PageBoundsForCpu>(patterns.getContext());
 }
