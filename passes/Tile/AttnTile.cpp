@@ -4,7 +4,7 @@
 // form for (the kernels live in FlashAttentionCpu.cpp,
 // DecodeAttentionCpu.cpp, CompressedAttentionCpu.cpp, ChunkwiseRecurrentCpu.cpp,
 // RecurrentStepCpu.cpp, LolcatsHybridCpu.cpp, LolcatsDecodeCpu.cpp,
-// SparseAttentionCpu.cpp, SelectionCpu.cpp, FeatureMapCpu.cpp,
+// SparseAttentionCpu.cpp, SelectionCpu.cpp, FeatureMapCpu.cpp, PqEncodeCpu.cpp,
 // DiffAttentionCpu.cpp and MergeCpu.cpp).
 //
 //===----------------------------------------------------------------------===//
@@ -47,6 +47,7 @@ struct AttnTilePass : attn::impl::AttnTileBase<AttnTilePass> {
     attn::populateCpuRecurrentStepPatterns(patterns);
     attn::populateCpuLolcatsPatterns(patterns);
     attn::populateCpuFeatureMapPatterns(patterns);
+    attn::populateCpuPqEncodePatterns(patterns);
     attn::populateCpuLolcatsDecodePatterns(patterns);
     attn::populateCpuSparsePatterns(patterns);
     attn::populateCpuSelectionPatterns(patterns);

@@ -54,6 +54,10 @@ void populateCpuSelectionPatterns(mlir::RewritePatternSet &patterns);
 /// two softmaxes per token.
 void populateCpuFeatureMapPatterns(mlir::RewritePatternSet &patterns);
 
+/// attn.pq_encode: nearest centroids from f64 distances of 8 centroids a
+/// vector, summed in the reference's order.
+void populateCpuPqEncodePatterns(mlir::RewritePatternSet &patterns);
+
 /// attn.lolcats_hybrid: window softmax and linear terms in one pass.
 void populateCpuLolcatsPatterns(mlir::RewritePatternSet &patterns);
 
