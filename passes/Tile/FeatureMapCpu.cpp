@@ -2,7 +2,8 @@
 //
 // This file implements the CPU kernel of attn.feature_map hedgehog (LoLCATs'
 // learned map): per token, p = x W[h] (D -> F/2), then the features
-// [softmax(p) || softmax(-p)] (F = 2 F/2). One parallel task per (batch,
+// [softmax(p) || softmax(-p)] (F = 2 F/2), and of the elementwise maps
+// where no linear attention takes them into its packing. One task per (batch,
 // head, block of up to 64 tokens): the projection of the block is one
 // product on the 4-row x 64-column register tiles (the tokens' x as the
 // left operand, rows of W[h] as the right one, x and W converted to f32 as
@@ -123,8 +124,64 @@ struct HedgehogForCpu : OpRewritePattern<FeatureMapOp> {
   }
 };
 
+/// attn.feature_map identity / elu_plus_one / relu where no linear
+/// attention takes it into its packing: a task per (batch, head), vectors of
+/// 16 channels, the map in f32 and the result rounded to the output type.
+struct ElementwiseMapForCpu : OpRewritePattern<FeatureMapOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(FeatureMapOp op, PatternRewriter &rewriter) const override {
+    if (op.getKind() == FeatureMapKind::hedgehog)
+      return rewriter.notifyMatchFailure(op, "hedgehog has its own kernel");
+    // A map feeding linear attention is fused there (its pattern runs on
+    // the consumer); leave it for that.
+    for (Operation *user : op->getUsers())
+      if (isa<LinearAttentionOp>(user))
+        return rewriter.notifyMatchFailure(op, "fused into linear attention");
+    auto x = op.getInput().getType();
+    auto y = op.getOutput().getType();
+    if (!x.hasStaticShape() || x.getNumElements() == 0 || x.getDimSize(3) % kLanes)
+      return rewriter.notifyMatchFailure(op, "static shapes with D % 16 == 0 only");
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value in = readOnlyBuffer(b, op.getInput());
+    Value out = freshBuffer(b, y, 64);
+    FlashShape fs{};
+    fs.elementType = y.getElementType();
+    struct Emitter : CpuKernelBuilder {
+      using CpuKernelBuilder::CpuKernelBuilder;
+      void run(Value in, Value out, ArrayRef<int64_t> shape, FeatureMapKind kind) {
+        auto srcVec = VectorType::get({kLanes}, cast<MemRefType>(in.getType()).getElementType());
+        parallel(shape.take_front(2), [&](ValueRange ivs) {
+          forLoop(idx(0), idx(shape[2]), 1, {}, [&](Value l, ValueRange) {
+            forLoop(idx(0), idx(shape[3]), kLanes, {}, [&](Value e, ValueRange) {
+              Value v = vector::LoadOp::create(b, srcVec, in, ValueRange{ivs[0], ivs[1], l, e});
+              if (v.getType() != vec)
+                v = arith::ExtFOp::create(b, vec, v);
+              if (kind == FeatureMapKind::relu) {
+                v = arith::MaximumFOp::create(b, v, splat(0.0));
+              } else if (kind == FeatureMapKind::elu_plus_one) {
+                Value positive =
+                    arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, v, splat(0.0));
+                v = arith::SelectOp::create(b, positive, arith::AddFOp::create(b, v, splat(1.0)),
+                                            math::ExpOp::create(b, v));
+              }
+              if (!s.elementType.isF32())
+                v = arith::TruncFOp::create(b, VectorType::get({kLanes}, s.elementType), v);
+              vector::StoreOp::create(b, v, out, ValueRange{ivs[0], ivs[1], l, e});
+              return SmallVector<Value>{};
+            });
+            return SmallVector<Value>{};
+          });
+        });
+      }
+    };
+    Emitter(b, fs).run(in, out, x.getShape(), op.getKind());
+    rewriter.replaceOp(op, resultTensor(b, out, y));
+    return success();
+  }
+};
+
 } // namespace
 
 void attn::populateCpuFeatureMapPatterns(RewritePatternSet &patterns) {
-  patterns.add<HedgehogForCpu>(patterns.getContext());
+  patterns.add<HedgehogForCpu, ElementwiseMapForCpu>(patterns.getContext());
 }

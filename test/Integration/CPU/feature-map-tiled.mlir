@@ -1,4 +1,4 @@
-// The CPU kernel of attn.feature_map hedgehog (passes/Tile/FeatureMapCpu.cpp):
+// The CPU kernels of attn.feature_map (passes/Tile/FeatureMapCpu.cpp): hedgehog,
 // the projection x W[h] on register tiles per block of 64 tokens, then the
 // two softmaxes per token, against the fp64 reference on random inputs:
 // blocks of 64, 64 and 22 tokens, D = 96 and 40 (not multiples of 16),
@@ -33,4 +33,17 @@ func.func @hedgehog_f16(%x: tensor<1x2x5x40xf16>, %w: tensor<2x40x32xf16>) -> te
 func.func @hedgehog_bf16_one_token(%x: tensor<3x1x1x64xbf16>, %w: tensor<1x64x16xbf16>) -> tensor<3x1x1x32xbf16> {
   %y = attn.feature_map hedgehog %x weight(%w : tensor<1x64x16xbf16>) : tensor<3x1x1x64xbf16> -> tensor<3x1x1x32xbf16>
   return %y : tensor<3x1x1x32xbf16>
+}
+
+// The elementwise maps where nothing fuses them: vectors of 16 channels.
+// CHECK: elu_f16 {{.*}} PASS
+func.func @elu_f16(%x: tensor<2x3x7x48xf16>) -> tensor<2x3x7x48xf16> {
+  %y = attn.feature_map elu_plus_one %x : tensor<2x3x7x48xf16> -> tensor<2x3x7x48xf16>
+  return %y : tensor<2x3x7x48xf16>
+}
+
+// CHECK: relu_bf16 {{.*}} PASS
+func.func @relu_bf16(%x: tensor<1x2x33x32xbf16>) -> tensor<1x2x33x32xbf16> {
+  %y = attn.feature_map relu %x : tensor<1x2x33x32xbf16> -> tensor<1x2x33x32xbf16>
+  return %y : tensor<1x2x33x32xbf16>
 }
