@@ -810,23 +810,12 @@ namespace {
 /// The shape facts both ops share; failure when the kernel does not apply.
 LogicalResult chunkShapeOf(PatternRewriter &rewriter, Operation *op,
                            Value query, Value value, ChunkShape &c) {
-  auto qType = cast<RankedTensorType>(query.getType());
-  auto vType = cast<RankedTensorType>(value.getType());
-  if (!qType.hasStaticShape() || !vType.hasStaticShape())
-    return rewriter.notifyMatchFailure(op, "dynamic shapes take the naive path");
-  c.batch = qType.getDimSize(0);
-  c.heads = qType.getDimSize(1);
-  c.len = qType.getDimSize(2);
-  c.d = qType.getDimSize(3);
-  c.dv = vType.getDimSize(3);
-  if (c.d % kLanes || c.dv % kLanes)
-    return rewriter.notifyMatchFailure(op, "D and Dv must be multiples of 16");
-  if (c.len == 0 || c.batch == 0 || c.heads == 0)
-    return rewriter.notifyMatchFailure(op, "empty tensors take the naive path");
+  if (failed(recurrentSizes(rewriter, op, query, value, c)))
+    return failure();
   // Chunks of 64 tokens; shorter sequences take one chunk of L rounded up
   // to the 16-lane score vectors.
   c.chunk = std::min<int64_t>(64, (c.len + kLanes - 1) / kLanes * kLanes);
-  c.elementType = qType.getElementType();
+  c.elementType = cast<RankedTensorType>(query.getType()).getElementType();
   return success();
 }
 

@@ -415,20 +415,7 @@ constexpr int64_t kStepMaxTokens = 16;
 
 LogicalResult stepShapeOf(PatternRewriter &rewriter, Operation *op, Value query,
                           Value value, StepShape &c) {
-  auto qType = cast<RankedTensorType>(query.getType());
-  auto vType = cast<RankedTensorType>(value.getType());
-  if (!qType.hasStaticShape() || !vType.hasStaticShape())
-    return rewriter.notifyMatchFailure(op, "dynamic shapes take the naive path");
-  c.batch = qType.getDimSize(0);
-  c.heads = qType.getDimSize(1);
-  c.len = qType.getDimSize(2);
-  c.d = qType.getDimSize(3);
-  c.dv = vType.getDimSize(3);
-  if (c.d % kLanes || c.dv % kLanes)
-    return rewriter.notifyMatchFailure(op, "D and Dv must be multiples of 16");
-  if (c.len == 0 || c.batch == 0 || c.heads == 0)
-    return rewriter.notifyMatchFailure(op, "empty tensors take the naive path");
-  return success();
+  return recurrentSizes(rewriter, op, query, value, c);
 }
 
 void emitAndReplace(PatternRewriter &rewriter, Operation *op, const StepShape &c,

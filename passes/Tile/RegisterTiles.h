@@ -15,6 +15,7 @@
 #include "attn/Dialect/Attn/AttnDialect.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/IR/PatternMatch.h"
 
 namespace attn {
 
@@ -40,6 +41,28 @@ inline RecurrentGate gateOf(DeltaKind kind) {
   return kind == DeltaKind::deltanet ? RecurrentGate::None
          : kind == DeltaKind::gated  ? RecurrentGate::PerToken
                                      : RecurrentGate::PerChannel;
+}
+
+/// The sizes the recurrence kernels share (c.batch, heads, len, d, dv from
+/// q [B, H, L, D] and v [.., Dv]); failure when they do not apply: dynamic
+/// shapes, D or Dv not a multiple of 16, empty tensors.
+template <typename Shape>
+mlir::LogicalResult recurrentSizes(mlir::PatternRewriter &rewriter, mlir::Operation *op,
+                                   mlir::Value query, mlir::Value value, Shape &c) {
+  auto qType = mlir::cast<mlir::RankedTensorType>(query.getType());
+  auto vType = mlir::cast<mlir::RankedTensorType>(value.getType());
+  if (!qType.hasStaticShape() || !vType.hasStaticShape())
+    return rewriter.notifyMatchFailure(op, "dynamic shapes take the naive path");
+  c.batch = qType.getDimSize(0);
+  c.heads = qType.getDimSize(1);
+  c.len = qType.getDimSize(2);
+  c.d = qType.getDimSize(3);
+  c.dv = vType.getDimSize(3);
+  if (c.d % kLanes || c.dv % kLanes)
+    return rewriter.notifyMatchFailure(op, "D and Dv must be multiples of 16");
+  if (c.len == 0 || c.batch == 0 || c.heads == 0)
+    return rewriter.notifyMatchFailure(op, "empty tensors take the naive path");
+  return mlir::success();
 }
 
 /// x <- the input of the elementwise feature map (identity, elu+1, relu)

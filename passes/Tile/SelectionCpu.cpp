@@ -475,9 +475,11 @@ void tokenRule(OpT op, SelectShape &c) {
   c.localWindow = op.getLocalWindow();
 }
 
-struct TopkSelectForCpu : OpRewritePattern<TopkSelectOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(TopkSelectOp op, PatternRewriter &rewriter) const override {
+/// topk_select and adamas_select: per-head keys, token items.
+template <typename OpT, Scoring scoring>
+struct TokenSelectForCpu : OpRewritePattern<OpT> {
+  using OpRewritePattern<OpT>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpT op, PatternRewriter &rewriter) const override {
     auto q = op.getQuery().getType(), k = op.getKey().getType();
     SelectShape c;
     c.batch = q.getDimSize(0);
@@ -486,6 +488,7 @@ struct TopkSelectForCpu : OpRewritePattern<TopkSelectOp> {
     c.d = q.getDimSize(3);
     c.kvHeads = k.getDimSize(1);
     c.items = c.lk = k.getDimSize(2);
+    c.scoring = scoring;
     tokenRule(op, c);
     if (failed(commonShape(rewriter, op, c)))
       return failure();
@@ -589,29 +592,10 @@ struct PageBoundsForCpu : OpRewritePattern<PageBoundsOp> {
   }
 };
 
-struct AdamasSelectForCpu : OpRewritePattern<AdamasSelectOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(AdamasSelectOp op, PatternRewriter &rewriter) const override {
-    auto q = op.getQuery().getType(), k = op.getKey().getType();
-    SelectShape c;
-    c.batch = q.getDimSize(0);
-    c.heads = q.getDimSize(1);
-    c.lq = q.getDimSize(2);
-    c.d = q.getDimSize(3);
-    c.kvHeads = k.getDimSize(1);
-    c.items = c.lk = k.getDimSize(2);
-    c.scoring = Scoring::Adamas;
-    tokenRule(op, c);
-    if (failed(commonShape(rewriter, op, c)))
-      return failure();
-    emitAndReplace(rewriter, op, c, {op.getQuery(), op.getKey(), {}, {}, {}});
-    return success();
-  }
-};
-
 } // namespace
 
 void attn::populateCpuSelectionPatterns(RewritePatternSet &patterns) {
-  patterns.add<TopkSelectForCpu, DsaIndexerForCpu, QuestSelectForCpu, AdamasSelectForCpu,
-               PageBoundsForCpu>(patterns.getContext());
+  patterns.add<TokenSelectForCpu<TopkSelectOp, Scoring::Dot>,
+               TokenSelectForCpu<AdamasSelectOp, Scoring::Adamas>, DsaIndexerForCpu,
+               QuestSelectForCpu, PageBoundsForCpu>(patterns.getContext());
 }
