@@ -32,6 +32,7 @@
 #include "GpuKernelBuilder.h"
 #include "GpuKernels.h"
 
+#include "../Decompose/RecurrentCore.h"
 #include "attn/Dialect/Attn/AttnDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -151,15 +152,10 @@ private:
 
     // The carry level at p = start + t.
     Value p = add(start, t);
-    Type i64 = b.getI64Type();
-    Value p64 = arith::IndexCastOp::create(b, i64, p);
-    Value x = arith::XOrIOp::create(
-        b, p64, arith::SubIOp::create(b, p64, arith::ConstantIntOp::create(b, 1, 64)));
-    Value bits = arith::SubIOp::create(b, arith::ConstantIntOp::create(b, 64, 64),
-                                       math::CountLeadingZerosOp::create(b, x));
-    Value carry = minI(arith::IndexCastOp::create(b, b.getIndexType(), bits), idx(s.levels - 1));
-    carry = arith::SelectOp::create(
-        b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, p, idx(0)), idx(0), carry);
+    Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, p, idx(0));
+    Value prev = arith::SubIOp::create(b, arith::MaxSIOp::create(b, p, idx(1)), idx(1));
+    Value carry = arith::SelectOp::create(
+        b, first, idx(0), minI(buildFenwickLevel(b, p, prev), idx(s.levels - 1)));
 
     auto levels = scf::ForOp::create(
         b, idx(0), idx(s.levels), idx(1), ValueRange{f32(0.0)},

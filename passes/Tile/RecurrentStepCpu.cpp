@@ -37,6 +37,7 @@
 #include "RegisterTiles.h"
 #include "TilePatterns.h"
 
+#include "../Decompose/RecurrentCore.h"
 #include "../KernelBuffers.h"
 #include "attn/Dialect/Attn/AttnDialect.h"
 
@@ -336,16 +337,9 @@ private:
                                         arith::ConstantIntOp::create(b, 0, 32));
       p = add(p, arith::IndexCastOp::create(b, b.getIndexType(), s0));
     }
-    Type i64 = b.getI64Type();
-    Value p64 = arith::IndexCastOp::create(b, i64, p);
-    Value x = arith::XOrIOp::create(
-        b, p64, arith::SubIOp::create(b, p64, arith::ConstantIntOp::create(b, 1, 64)));
-    Value bits = arith::SubIOp::create(b, arith::ConstantIntOp::create(b, 64, 64),
-                                       math::CountLeadingZerosOp::create(b, x));
-    Value carry =
-        minI(arith::IndexCastOp::create(b, b.getIndexType(), bits), idx(c.levels - 1));
     Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, p, idx(0));
-    carry = arith::SelectOp::create(b, first, idx(0), carry);
+    Value fenwick = buildFenwickLevel(b, p, sub(maxI(p, idx(1)), idx(1)));
+    Value carry = arith::SelectOp::create(b, first, idx(0), minI(fenwick, idx(c.levels - 1)));
 
     for (int64_t cc = 0; cc < width; ++cc)
       vstore(splat(0.0), ob, {idx(cc * kLanes)});

@@ -26,7 +26,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "CpuKernelBuilder.h"
+#include "RegisterTiles.h"
 #include "TilePatterns.h"
 
 #include "../KernelBuffers.h"
@@ -64,10 +64,10 @@ struct SelectOperands {
   Value q, k, kmax, weights, out; // k: keys, or Quest's kmin
 };
 
-class SelectEmitter : public CpuKernelBuilder {
+class SelectEmitter : public RegisterTileBuilder {
 public:
   SelectEmitter(ImplicitLocOpBuilder &b, const FlashShape &fs, const SelectShape &c)
-      : CpuKernelBuilder(b, fs), c(c) {
+      : RegisterTileBuilder(b, fs), c(c) {
     f64 = b.getF64Type();
     vec64 = VectorType::get({kItemLanes}, f64);
   }
@@ -160,15 +160,6 @@ private:
     return arith::ConstantOp::create(b, DenseElementsAttr::get(vec64, b.getF64FloatAttr(v)));
   }
   Value bcast64(Value x) { return vector::BroadcastOp::create(b, vec64, x); }
-  Value lt(Value x, Value y) {
-    return arith::CmpIOp::create(b, arith::CmpIPredicate::slt, x, y);
-  }
-  void when(Value cond, llvm::function_ref<void()> body) {
-    auto ifOp = scf::IfOp::create(b, cond, /*withElseRegion=*/false);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-    body();
-  }
 
   /// dst[e, l] = src[b0, head, item0 + l, e] in f64 (items past the end
   /// repeat the last one; their scores are never read).
